@@ -1,0 +1,88 @@
+"""Jinja2 rendering of messages, letters and tasks: StrictUndefined, HTML autoescaped, money via Babel."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from domain.actions import ActionRequest
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+STAFF_LOCALE = "en"
+
+
+class TemplateError(Exception):
+    """A template is missing or uses a value the context lacks: retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Creditor:
+    """Who is collecting: printed on every message and letter."""
+
+    name: str = "Example Trading Co., Ltd."
+    phone: str = "+86 21 5555 0100"
+    email: str = "receivables@example.com"
+    payment_instructions: str = "Bank transfer to account 6222 0000 0000 0000, quoting your invoice numbers."
+
+
+@jinja2.pass_context
+def _money(context: jinja2.runtime.Context, amount: Decimal, currency: str) -> str:
+    return format_currency(amount, currency, locale=context["_babel_locale"])
+
+
+@jinja2.pass_context
+def _longdate(context: jinja2.runtime.Context, value: date) -> str:
+    return format_date(value, format="long", locale=context["_babel_locale"])
+
+
+class Renderer:
+    def __init__(self, folder: Path = TEMPLATE_DIR, creditor: Creditor | None = None) -> None:
+        self.creditor = creditor or Creditor()
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(["html", "html.j2"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["money"] = _money
+        self.env.filters["longdate"] = _longdate
+
+    def render(self, channel: str, request: ActionRequest, suffix: str, staff: bool = False) -> str:
+        """Render templates/<channel>/<locale>/<template><suffix> (staff templates are in English)."""
+        return self._render(channel, request, suffix, staff, block=None)
+
+    def render_block(self, channel: str, request: ActionRequest, block: str) -> str:
+        """One block (subject, text, html) of a multi-part template such as an email."""
+        return self._render(channel, request, ".j2", staff=False, block=block).strip()
+
+    def _render(self, channel: str, request: ActionRequest, suffix: str, staff: bool, block: str | None) -> str:
+        locale = STAFF_LOCALE if staff else request.debtor.locale
+        name = f"{channel}/{locale}/{request.template}{suffix}"
+        try:
+            template = self.env.get_template(name)
+            variables = self._context(request, locale)
+            if block is None:
+                return template.render(variables)
+            return "".join(template.blocks[block](template.new_context(variables)))
+        except (jinja2.TemplateError, KeyError) as error:
+            raise TemplateError(f"{name}: {type(error).__name__}: {error}") from error
+
+    def _context(self, request: ActionRequest, locale: str) -> dict[str, object]:
+        return {
+            "_babel_locale": locale.replace("-", "_"),
+            "debtor": request.debtor,
+            "account_id": request.account_id,
+            "invoices": request.invoices,
+            "balances": request.balances,
+            "days_past_due": request.days_past_due,
+            "oldest_due_date": request.oldest_due_date,
+            "today": request.today,
+            "deadline": request.deadline,
+            "creditor": self.creditor,
+            "reference": request.idempotency_key,
+        }

@@ -1,0 +1,169 @@
+"""The event contract: what billing systems and operators send us, validated field by field."""
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from domain.money import KNOWN_CURRENCIES, check_amount
+
+# Locales we hold templates for; a debtor's locale picks the language of every message.
+SUPPORTED_LOCALES = ("en", "zh-CN")
+
+# Ids end up in workflow ids and idempotency keys: keep them printable and bounded.
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+
+_AMOUNT_RE = re.compile(r"^-?\d{1,18}(\.\d{1,6})?$")
+
+
+def _amount_string(value: object) -> object:
+    """Amounts must be strings: a JSON number may already have lost precision in the sender's float."""
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str):
+        raise ValueError('amount must be a string such as "12000.00", not a JSON number')
+    if not _AMOUNT_RE.match(value.strip()):
+        raise ValueError(f"malformed amount {value[:40]!r}: expected digits with an optional decimal point")
+    return value.strip()
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount_string)]
+
+
+def _currency(value: str) -> str:
+    if value not in KNOWN_CURRENCIES:
+        raise ValueError(f"unknown currency {value[:10]!r} (expected an ISO 4217 code such as CNY, USD, EUR)")
+    return value
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError(f"amount must be positive, got {value}")
+    return value
+
+
+class Message(BaseModel):
+    """Base of every message: immutable, unknown fields ignored so senders can grow the contract."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+class Debtor(Message):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    phone: Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")] | None = Field(
+        default=None, description="E.164, for example +8613800000000"
+    )
+    email: EmailStr | None = None
+    timezone: str = Field(description="IANA timezone, for example Asia/Shanghai")
+    locale: str = Field(description="one of " + ", ".join(SUPPORTED_LOCALES))
+    segment: Identifier = "standard"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value[:60]!r} (expected an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"unsupported locale {value[:20]!r} (supported: {', '.join(SUPPORTED_LOCALES)})")
+        return value
+
+
+class Invoice(Message):
+    invoice_id: Identifier
+    amount: Amount
+    currency: str
+    due_date: date
+    contract_ref: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+    _currency = field_validator("currency")(_currency)
+    _positive = field_validator("amount")(_positive)
+
+    @model_validator(mode="after")
+    def _amount_fits_currency(self) -> "Invoice":
+        check_amount(self.amount, self.currency)
+        return self
+
+
+class InvoiceOverdue(Message):
+    """`invoice.overdue`: the billing system says an invoice is past due. Starts or joins the account."""
+
+    event_id: Identifier
+    type: Literal["invoice.overdue"]
+    occurred_at: AwareDatetime
+    account_id: Identifier
+    debtor: Debtor
+    invoice: Invoice
+
+    @model_validator(mode="after")
+    def _due_before_occurrence(self) -> "InvoiceOverdue":
+        local_day = self.occurred_at.astimezone(ZoneInfo(self.debtor.timezone)).date()
+        if self.invoice.due_date > local_day:
+            raise ValueError(
+                f"invoice.due_date {self.invoice.due_date} is after occurred_at ({local_day} in "
+                f"{self.debtor.timezone}): the invoice is not overdue yet"
+            )
+        return self
+
+
+class PaymentReceived(Message):
+    """`payment_received`: money arrived. Idempotent by payment id."""
+
+    payment_id: Identifier
+    amount: Amount
+    currency: str
+    received_at: AwareDatetime
+
+    _currency = field_validator("currency")(_currency)
+    _positive = field_validator("amount")(_positive)
+
+    @model_validator(mode="after")
+    def _amount_fits_currency(self) -> "PaymentReceived":
+        check_amount(self.amount, self.currency)
+        return self
+
+
+class EventRejected(ValueError):
+    """An input line that cannot be accepted; the message says which field and why."""
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming every bad field: `invoice.amount: amount must be positive, got -5`."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "json_invalid":
+            where, message = "", f"malformed JSON ({item['ctx']['error']})"
+        elif item["type"] == "missing":
+            message = "required field is missing"
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def parse_overdue_event(line: str) -> InvoiceOverdue:
+    """Parse one JSON line into an event, or raise EventRejected with every field-level reason."""
+    try:
+        return InvoiceOverdue.model_validate_json(line)
+    except ValidationError as error:
+        raise EventRejected(describe(error)) from None

@@ -1,0 +1,115 @@
+"""Stage ladders as data: one TOML file per policy under policies/, picked by the debtor's segment."""
+
+import tomllib
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+
+
+class ActionKind(StrEnum):
+    """What a ladder step does. The value is the name of the activity that does it."""
+
+    SMS = "send_sms"
+    EMAIL = "send_email"
+    DEMAND_LETTER = "send_demand_letter"
+    CALL_TASK = "create_call_task"
+    ESCALATION = "escalate_to_manager"
+    FINAL_NOTICE = "send_final_notice"
+    LAWYER_LETTER = "issue_lawyer_letter"
+    LITIGATION = "open_litigation_task"
+
+
+# Actions that reach the debtor, and the contact detail each needs.
+CONTACT_NEEDS = {ActionKind.SMS: "phone", ActionKind.EMAIL: "email"}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Stage(_Frozen):
+    name: str
+    from_day: int = Field(description="first day past due of this stage")
+
+
+class Step(_Frozen):
+    day: int = Field(ge=-30, le=3650, description="days past the oldest unpaid due date")
+    action: ActionKind
+    template: str
+    deadline_days: int | None = Field(default=None, ge=0, description="payment deadline given, in days")
+    closes_as: str | None = Field(default=None, description="outcome when this step is done")
+
+    @property
+    def key(self) -> str:
+        """Stable within a policy: part of every idempotency key."""
+        return f"d{self.day:03d}-{self.action.value}"
+
+
+class Policy(_Frozen):
+    name: str
+    version: int = 1
+    description: str = ""
+    segments: list[str]
+    send_at: time = Field(default=time(9, 0), description="local time of day actions are taken")
+    day_seconds: PositiveFloat | None = Field(
+        default=None, description="compressed time for tests and demos: one 'day' lasts this many seconds"
+    )
+    stages: list[Stage]
+    steps: list[Step]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Policy":
+        if [s.from_day for s in self.stages] != sorted(s.from_day for s in self.stages):
+            raise ValueError("stages must be listed in increasing from_day order")
+        keys = [s.key for s in self.steps]
+        if len(keys) != len(set(keys)):
+            raise ValueError("two steps share a day and an action")
+        if [s.day for s in self.steps] != sorted(s.day for s in self.steps):
+            raise ValueError("steps must be listed in day order")
+        return self
+
+    def stage_at(self, day: int) -> str:
+        """The stage an account is in at this many days past due ('pre_due' before the first stage)."""
+        current = "pre_due"
+        for stage in self.stages:
+            if day >= stage.from_day:
+                current = stage.name
+        return current
+
+    def stage_rank(self, name: str) -> int:
+        names = ["pre_due", *(s.name for s in self.stages)]
+        return names.index(name)
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        return Policy.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        raise ValueError(f"invalid policy file {path}: {error}") from error
+
+
+class PolicyBook:
+    """Every policy in a folder, and which one serves each debtor segment."""
+
+    def __init__(self, folder: Path = DEFAULT_POLICY_DIR) -> None:
+        self.folder = folder
+        self.by_segment: dict[str, Policy] = {}
+        for path in sorted(folder.glob("*.toml")):
+            policy = load_policy(path)
+            for segment in policy.segments:
+                if segment in self.by_segment:
+                    raise ValueError(f"segment {segment!r} is claimed by two policies in {folder}")
+                self.by_segment[segment] = policy
+        if not self.by_segment:
+            raise ValueError(f"no policies found in {folder}")
+
+    def for_segment(self, segment: str) -> Policy:
+        try:
+            return self.by_segment[segment]
+        except KeyError:
+            known = ", ".join(sorted(self.by_segment))
+            raise LookupError(f"debtor.segment: unknown segment {segment!r} (known: {known})") from None

@@ -1,0 +1,66 @@
+"""Builders of valid events for tests: override only what a test is about."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from domain.events import InvoiceOverdue, PaymentReceived
+
+
+def event_dict(
+    account_id: str = "ACC-1",
+    event_id: str = "evt-1",
+    invoice_id: str = "INV-1",
+    amount: str = "12000.00",
+    currency: str = "CNY",
+    occurred_at: datetime | None = None,
+    due_date: date | None = None,
+    timezone: str = "Asia/Shanghai",
+    locale: str = "zh-CN",
+    segment: str = "standard",
+    **debtor: object,
+) -> dict:
+    """A valid invoice.overdue event as JSON data; by default one day past due at `occurred_at`."""
+    occurred_at = occurred_at or datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
+    if due_date is None:
+        due_date = occurred_at.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
+    return {
+        "event_id": event_id,
+        "type": "invoice.overdue",
+        "occurred_at": occurred_at.isoformat(),
+        "account_id": account_id,
+        "debtor": {
+            "name": "上海明达贸易有限公司",
+            "phone": "+8613800000000",
+            "email": "finance@mingda.example.com",
+            "timezone": timezone,
+            "locale": locale,
+            "segment": segment,
+        }
+        | debtor,
+        "invoice": {
+            "invoice_id": invoice_id,
+            "amount": amount,
+            "currency": currency,
+            "due_date": due_date.isoformat(),
+            "contract_ref": "C-2026-001",
+        },
+    }
+
+
+def overdue(**overrides: object) -> InvoiceOverdue:
+    return InvoiceOverdue.model_validate(event_dict(**overrides))
+
+
+def overdue_line(**overrides: object) -> str:
+    return json.dumps(event_dict(**overrides), ensure_ascii=False)
+
+
+def payment(payment_id: str = "PAY-1", amount: str = "12000.00", currency: str = "CNY", at: datetime | None = None):
+    return PaymentReceived(
+        payment_id=payment_id,
+        amount=Decimal(amount),
+        currency=currency,
+        received_at=at or datetime(2026, 11, 10, tzinfo=UTC),
+    )

