@@ -77,7 +77,9 @@ def validate(line: Line, book: PolicyBook) -> None:
         line.event, line.result = None, f"rejected: {error.args[0]}"
 
 
-async def submit(client: Client, event: InvoiceOverdue, book: PolicyBook, visibility: bool = True) -> str:
+async def submit(
+    client: Client, event: InvoiceOverdue, book: PolicyBook, visibility: bool = True, task_queue: str = TASK_QUEUE
+) -> str:
     """Signal-with-start: starts the account's workflow, or joins the running one. Returns what happened."""
     handle = await client.start_workflow(
         CollectionWorkflow.run,
@@ -87,7 +89,7 @@ async def submit(client: Client, event: InvoiceOverdue, book: PolicyBook, visibi
             publish_search_attributes=visibility,
         ),
         id=workflow_id(event.account_id),
-        task_queue=TASK_QUEUE,
+        task_queue=task_queue,
         start_signal=INVOICE_OVERDUE,
         start_signal_args=[event],
     )
@@ -110,6 +112,7 @@ async def ingest(
     on_result: Callable[[Line], None] = lambda line: None,
     concurrency: int = 64,
     visibility: bool = True,
+    task_queue: str = TASK_QUEUE,
 ) -> IngestReport:
     """Validate every line, then submit the valid ones: accounts in parallel, each account's events in order.
     `on_result` sees each line once its result is known, in input order."""
@@ -128,7 +131,7 @@ async def ingest(
             assert line.event is not None
             async with gate:
                 try:
-                    line.result = await submit(client, line.event, book, visibility)
+                    line.result = await submit(client, line.event, book, visibility, task_queue)
                 except RPCError as error:
                     line.result = f"failed: {error.message}"
             pending[line.number].set_result(None)
@@ -187,7 +190,7 @@ async def cmd_ingest(client: Client, args: argparse.Namespace, settings: Setting
 
 async def cmd_status(client: Client, args: argparse.Namespace, _: Settings) -> int:
     handle = client.get_workflow_handle(workflow_id(args.account))
-    status = await handle.query(STATUS, result_type=AccountStatus)
+    status = await handle.query(STATUS, datetime.now(UTC), result_type=AccountStatus)
     print(status.model_dump_json(indent=2) if args.json else status.describe())
     return 0
 

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
@@ -22,6 +23,11 @@ from workflows.collection import CollectionWorkflow
 
 UI_PORT = 8233
 
+# Imported lazily by pydantic when an email address is validated inside the sandbox: share, don't re-import.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+)
+
 
 def build_worker(client: Client, outbox_dir: Path, task_queue: str = TASK_QUEUE) -> Worker:
     """The worker with its real dependencies: the file channel and the templates."""
@@ -30,6 +36,7 @@ def build_worker(client: Client, outbox_dir: Path, task_queue: str = TASK_QUEUE)
         client,
         task_queue=task_queue,
         workflows=[CollectionWorkflow],
+        workflow_runner=SANDBOX,
         activities=activities.all(),
         activity_executor=ThreadPoolExecutor(max_workers=16),
     )

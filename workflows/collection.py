@@ -2,7 +2,7 @@
 
 No business rule lives here: every decision comes from domain.planner.plan(state, now)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -130,8 +130,10 @@ class CollectionWorkflow:
         self.changed = self.state.add_payment(payment, workflow.now()) or self.changed
 
     @workflow.query(name=STATUS)
-    def status(self) -> AccountStatus:
-        return account_status(self.state, workflow.now())
+    def status(self, as_of: datetime | None = None) -> AccountStatus:
+        """The account as of `as_of` (the caller's clock): workflow.now() in a query is the time of the last
+        workflow task, which may be days ago while the account sleeps. Queries leave no history."""
+        return account_status(self.state, as_of or workflow.now())
 
     @workflow.query(name=EVENT_OUTCOME)
     def event_outcome(self, event_id: str) -> EventOutcome | None:

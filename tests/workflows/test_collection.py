@@ -1,0 +1,173 @@
+"""CollectionWorkflow under the time-skipping server, one workflow at a time (see STYLE.md pitfalls)."""
+
+import contextlib
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.channels import FileChannel
+from domain.policy import PolicyBook
+from domain.status import AccountStatus
+from starter import submit
+from tests.domain.test_planner import STANDARD_LADDER
+from tests.factories import overdue, payment
+from worker import build_worker
+from workflows import PAYMENT_RECEIVED, STATUS, workflow_id
+
+BOOK = PolicyBook()
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Account:
+    """One account in a fresh task queue, with the real worker writing to its own outbox."""
+
+    def __init__(self, env: WorkflowEnvironment, outbox: Path) -> None:
+        self.env, self.outbox = env, outbox
+        self.id = f"ACC-{uuid.uuid4().hex[:8]}"
+        self.queue = f"tq-{uuid.uuid4()}"
+        self.worker = build_worker(env.client, outbox, task_queue=self.queue)
+
+    async def __aenter__(self) -> "Account":
+        await self.worker.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """A workflow left running would hold the time-skipping clock for the next test: end it."""
+        with contextlib.suppress(RPCError):
+            if (await self.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                await self.handle.terminate("test over")
+        await self.worker.__aexit__(*exc)
+
+    @property
+    def handle(self) -> WorkflowHandle:
+        return self.env.client.get_workflow_handle(workflow_id(self.id), result_type=AccountStatus)
+
+    async def send(self, **event: object) -> str:
+        now = await self.env.get_current_time()
+        invoice = overdue(account_id=self.id, occurred_at=now, **event)
+        return await submit(self.env.client, invoice, BOOK, visibility=False, task_queue=self.queue)
+
+    async def result(self, skip: timedelta = timedelta(days=200)) -> AccountStatus:
+        """Skip time until the workflow is done. (Only handles from start_workflow skip time on result(),
+        and the starter's handle stays inside the starter.)"""
+        await self.env.sleep(skip)
+        return await self.handle.result()
+
+    async def status(self) -> AccountStatus:
+        return await self.handle.query(STATUS, await self.env.get_current_time(), result_type=AccountStatus)
+
+    def delivered(self) -> list[dict]:
+        return FileChannel(self.outbox).records()
+
+
+async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days(
+    time_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    account = Account(time_env, tmp_path)
+    async with account:
+        assert await account.send() == "started"
+        result = await account.result()
+    assert result.outcome == "handed_to_legal"
+    records = account.delivered()
+    assert [(r["step"], r["day"]) for r in records] == STANDARD_LADDER
+    due = result.invoices[0].due_date
+    for record in records:
+        local_day = datetime.fromisoformat(record["planned_at"]).astimezone(SHANGHAI).date()
+        assert (local_day - due).days == record["day"], record["step"]
+    assert [r["kind"] for r in records] == [
+        "sms",
+        "email",
+        "sms",
+        "email",
+        "letter",
+        "task",
+        "sms",
+        "task",
+        "letter",
+        "letter",
+        "task",
+    ]
+    assert {r["idempotency_key"] for r in records} == {
+        f"collection-{account.id}/evt-1/{step}" for step, _ in STANDARD_LADDER
+    }
+    assert records[-1]["assignee_role"] == "legal"
+
+
+async def test_payment_on_day_40_closes_the_account_and_nothing_is_sent_after(
+    time_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    account = Account(time_env, tmp_path)
+    async with account:
+        await account.send()
+        await time_env.sleep(timedelta(days=39))
+        assert (await account.status()).days_past_due == 40
+        await account.handle.signal(PAYMENT_RECEIVED, payment("PAY-40", "12000.00"))
+        result = await account.result()
+    assert result.outcome == "paid"
+    assert [r["step"] for r in account.delivered()] == [step for step, day in STANDARD_LADDER if day <= 35]
+    assert result.history[-1].kind == "closed" and result.history[-1].detail.startswith("paid")
+
+
+async def test_second_invoice_joins_and_duplicate_events_are_ignored(
+    time_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    account = Account(time_env, tmp_path)
+    async with account:
+        assert await account.send() == "started"
+        assert await account.send(event_id="evt-2", invoice_id="INV-2", amount="500.00") == "joined"
+        assert await account.send(event_id="evt-2", invoice_id="INV-2", amount="500.00") == "duplicate"
+        assert await account.send(event_id="evt-3", invoice_id="INV-1") == "duplicate"
+        assert await account.send() == "duplicate"
+        status = await account.status()
+        assert [i.invoice_id for i in status.invoices] == ["INV-1", "INV-2"]
+        assert [(b.currency, str(b.amount)) for b in status.balances] == [("CNY", "12500.00")]
+        assert [h.kind for h in status.history].count("duplicate") == 3
+        await account.handle.signal(PAYMENT_RECEIVED, payment("PAY-1", "12500.00"))
+        assert (await account.result()).outcome == "paid"
+    assert len({r["idempotency_key"] for r in account.delivered()}) == len(account.delivered())
+
+
+async def test_partial_payment_lowers_the_balance_and_the_ladder_goes_on(
+    time_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    account = Account(time_env, tmp_path)
+    async with account:
+        await account.send()
+        await time_env.sleep(timedelta(days=5))
+        await account.handle.signal(PAYMENT_RECEIVED, payment("PAY-1", "2000.00"))
+        await account.handle.signal(PAYMENT_RECEIVED, payment("PAY-1", "2000.00"))  # redelivered: once
+        await time_env.sleep(timedelta(days=27))  # day 1 + 5 + 27 = day 33
+        status = await account.status()
+    assert status.days_past_due == 33
+    assert [(b.currency, str(b.amount)) for b in status.balances] == [("CNY", "10000.00")]
+    assert status.stage == "formal_demand"
+    assert [r["step"] for r in account.delivered()] == [step for step, day in STANDARD_LADDER if day <= 31]
+
+
+async def test_status_query_shows_stage_balances_next_action_and_history(
+    time_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    account = Account(time_env, tmp_path)
+    async with account:
+        await account.send()
+        await time_env.sleep(timedelta(days=32))
+        status = await account.status()
+    assert status.account_id == account.id and status.workflow_id == f"collection-{account.id}"
+    assert (status.stage, status.days_past_due, status.outcome) == ("formal_demand", 33, None)
+    assert status.policy == "standard v1" and status.segment == "standard"
+    assert status.oldest_due_date == status.invoices[0].due_date
+    assert status.next_action is not None and status.next_action.step == "d035-create_call_task"
+    assert status.next_action.at is not None
+    next_local = status.next_action.at.astimezone(SHANGHAI)
+    assert (next_local.date() - status.oldest_due_date).days == 35 and next_local.hour == 9
+    actions = [h for h in status.history if h.kind == "action"]
+    assert [h.step for h in actions] == [step for step, day in STANDARD_LADDER if day <= 31]
+    assert all(h.idempotency_key == f"collection-{account.id}/evt-1/{h.step}" for h in actions)
+    assert "send_demand_letter to" in actions[-1].detail
+    text = status.describe()
+    assert "formal_demand, 33 days past due" in text and "d035-create_call_task" in text
