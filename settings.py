@@ -7,6 +7,8 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from workflows import TASK_QUEUE
+
 ROOT = Path(__file__).resolve().parent
 
 
@@ -14,6 +16,7 @@ ROOT = Path(__file__).resolve().parent
 class Settings:
     temporal_address: str
     temporal_namespace: str
+    task_queue: str
     var_dir: Path
     outbox_dir: Path
     policy_dir: Path
@@ -24,6 +27,7 @@ class Settings:
         return cls(
             temporal_address=os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"),
             temporal_namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"),
+            task_queue=os.environ.get("COLLECTIONS_TASK_QUEUE", TASK_QUEUE),
             var_dir=var_dir,
             outbox_dir=Path(os.environ.get("COLLECTIONS_OUTBOX_DIR", var_dir / "outbox")),
             policy_dir=Path(os.environ.get("COLLECTIONS_POLICY_DIR", ROOT / "policies")),

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from workflows import EVENT_OUTCOME, INVOICE_OVERDUE, PAYMENT_RECEIVED, STATUS, 
 from workflows.collection import CollectionInput, CollectionWorkflow
 
 EXIT_FAILED, EXIT_REJECTED = 1, 2
+QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Line:
     number: int
     raw: str
     event: InvoiceOverdue | None = None
-    result: str = ""  # started | joined | duplicate | rejected: <why> | failed: <why>
+    result: str = ""  # started | joined | duplicate | accepted (<why>) | rejected: <why> | failed: <why>
 
     def label(self) -> str:
         """event id and account id for the report, even from a line that failed validation."""
@@ -60,7 +61,7 @@ class IngestReport:
         return EXIT_REJECTED if self.count("rejected") else 0
 
     def summary(self) -> str:
-        kinds = ("started", "joined", "duplicate", "rejected", "failed")
+        kinds = ("started", "joined", "duplicate", "accepted", "rejected", "failed")
         counts = ", ".join(f"{self.count(kind)} {kind}" for kind in kinds if self.count(kind))
         return f"{len(self.lines)} events: {counts or 'nothing to do'}"
 
@@ -96,7 +97,13 @@ async def submit(
     if _started(handle):
         return "started"
     # The workflow was running: it decides joined or duplicate. A query after the signal sees the signal applied.
-    return await handle.query(EVENT_OUTCOME, event.event_id) or "joined"
+    try:
+        return await handle.query(EVENT_OUTCOME, event.event_id, rpc_timeout=QUERY_TIMEOUT) or "joined"
+    except RPCError as error:
+        if error.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise
+        # The signal is durably recorded; only the verdict is unknown until a worker runs.
+        return f"accepted (no worker answered within {QUERY_TIMEOUT.seconds}s: joined or duplicate not yet known)"
 
 
 def _started(handle: WorkflowHandle) -> bool:
@@ -176,12 +183,7 @@ async def cmd_ingest(client: Client, args: argparse.Namespace, settings: Setting
     else:
         with open(args.source, encoding="utf-8") as source:
             lines = read_lines(source)
-    report = await ingest(
-        client,
-        lines,
-        book,
-        on_result=lambda line: print(f"line {line.number:>5}  {line.label()}  {line.result}", flush=True),
-    )
+    report = await ingest(client, lines, book, on_result=print_result, task_queue=settings.task_queue)
     rejects = Path(args.rejects) if args.rejects else default_rejects_path(args.source)
     rejected = write_rejects(report, rejects)
     print(report.summary() + (f"; rejected lines written to {rejects}" if rejected else ""))

@@ -8,6 +8,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -22,6 +24,11 @@ from workflows import SEARCH_ATTRIBUTES, TASK_QUEUE
 from workflows.collection import CollectionWorkflow
 
 UI_PORT = 8233
+SEARCH_ATTRIBUTE_TYPES = {
+    IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD: "Keyword",
+    IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE: "Double",
+    IndexedValueType.INDEXED_VALUE_TYPE_INT: "Int",
+}
 
 # Imported lazily by pydantic when an email address is validated inside the sandbox: share, don't re-import.
 SANDBOX = SandboxedWorkflowRunner(
@@ -42,9 +49,29 @@ def build_worker(client: Client, outbox_dir: Path, task_queue: str = TASK_QUEUE)
     )
 
 
+async def missing_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Workflows upsert these; on a server without them every workflow task fails and accounts stall."""
+    request = ListSearchAttributesRequest(namespace=namespace)
+    registered = (await client.operator_service.list_search_attributes(request)).custom_attributes
+    return [key.name for key in SEARCH_ATTRIBUTES if key.name not in registered]
+
+
 async def run_worker(client: Client, settings: Settings) -> None:
-    worker = build_worker(client, settings.outbox_dir)
-    print(f"worker polling task queue '{TASK_QUEUE}'; messages and tasks go to {settings.outbox_dir}/outbox.jsonl")
+    missing = await missing_search_attributes(client, settings.temporal_namespace)
+    if missing:
+        sys.exit(
+            f"search attributes missing in namespace {settings.temporal_namespace!r}: {', '.join(missing)}.\n"
+            "Register them once, for example:\n  "
+            + "\n  ".join(
+                f"temporal operator search-attribute create --namespace {settings.temporal_namespace}"
+                f" --name {key.name} --type {SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type]}"
+                for key in SEARCH_ATTRIBUTES
+                if key.name in missing
+            )
+        )
+    worker = build_worker(client, settings.outbox_dir, settings.task_queue)
+    outbox = settings.outbox_dir / "outbox.jsonl"
+    print(f"worker polling task queue '{settings.task_queue}'; messages and tasks go to {outbox}")
     await worker.run()
 
 

@@ -1,0 +1,152 @@
+"""The real thing on a real Temporal dev server: worker.py and starter.py as subprocesses, the file channel,
+the real policies compressed to 0.2 s a day so a 105-day ladder takes about 20 seconds."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from activities.channels import FileChannel
+from domain.policy import PolicyBook
+from domain.status import AccountStatus
+from settings import ROOT
+from tests.domain.test_planner import STANDARD_LADDER
+from tests.factories import overdue_line
+from workflows import SEGMENT, STAGE, workflow_id
+
+pytestmark = pytest.mark.integration
+DAY_SECONDS = 0.2
+
+
+def compressed_policies(folder: Path) -> Path:
+    """The shipped policies, unchanged but for one line: a day lasts DAY_SECONDS."""
+    folder.mkdir()
+    for path in (ROOT / "policies").glob("*.toml"):
+        text = path.read_text().replace("\nversion = 1\n", f"\nversion = 1\nday_seconds = {DAY_SECONDS}\n", 1)
+        (folder / path.name).write_text(text)
+    return folder
+
+
+@pytest.fixture
+def stack_env(dev_env: WorkflowEnvironment, tmp_path: Path) -> dict[str, str]:
+    return os.environ | {
+        "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "COLLECTIONS_TASK_QUEUE": f"tq-{uuid.uuid4()}",
+        "COLLECTIONS_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "COLLECTIONS_POLICY_DIR": str(compressed_policies(tmp_path / "policies")),
+    }
+
+
+@pytest.fixture
+def worker_process(stack_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen]:
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=stack_env, stdout=log, stderr=log)
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+def run_starter(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "starter.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_ingest_runs_whole_ladders_through_the_real_worker(
+    dev_env: WorkflowEnvironment, stack_env: dict[str, str], worker_process: subprocess.Popen, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    standard, gentle, paying = f"STD-{run}", f"VIP-{run}", f"PAY-{run}"
+    now = datetime.now(UTC)
+    lines = [
+        overdue_line(account_id=standard, event_id=f"{run}-1", occurred_at=now),
+        overdue_line(
+            account_id=gentle,
+            event_id=f"{run}-2",
+            occurred_at=now,
+            segment="important",
+            locale="en",
+            timezone="America/Los_Angeles",
+            currency="USD",
+            amount="4250.00",
+        ),
+        overdue_line(account_id=standard, event_id=f"{run}-3", invoice_id="INV-2", amount="500.00", occurred_at=now),
+        overdue_line(account_id=standard, event_id=f"{run}-1", occurred_at=now),
+        '{"event_id": "broken", "type": "invoice.overdue"',
+        overdue_line(account_id=paying, event_id=f"{run}-4", occurred_at=now),
+    ]
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(lines) + "\n")
+
+    ingest = run_starter(stack_env, "ingest", str(events))
+
+    assert ingest.returncode == 2, ingest.stderr
+    results = [line.split()[-1] if "rejected" not in line else "rejected" for line in ingest.stdout.splitlines()[:6]]
+    assert results == ["started", "started", "joined", "duplicate", "rejected", "started"]
+    assert "6 events: 3 started, 1 joined, 1 duplicate, 1 rejected" in ingest.stdout
+    assert json.loads((tmp_path / "events.rejects.jsonl").read_text())["line"] == 5
+
+    await asyncio.sleep(8 * DAY_SECONDS)
+    pay = run_starter(stack_env, "pay", paying, "--payment-id", f"P-{run}", "--amount", "12000.00", "--currency", "CNY")
+    assert pay.returncode == 0, pay.stderr
+
+    client = dev_env.client
+    finished = {
+        account: await asyncio.wait_for(
+            client.get_workflow_handle(workflow_id(account), result_type=AccountStatus).result(), timeout=120
+        )
+        for account in (standard, gentle, paying)
+    }
+    assert {a: s.outcome for a, s in finished.items()} == {
+        standard: "handed_to_legal",
+        gentle: "handed_to_legal",
+        paying: "paid",
+    }
+
+    delivered = FileChannel(Path(stack_env["COLLECTIONS_OUTBOX_DIR"])).records()
+    by_account = {a: [r for r in delivered if r["account_id"] == a] for a in finished}
+    assert [r["step"] for r in by_account[standard]] == [step for step, _ in STANDARD_LADDER]
+    assert all(r["day"] >= int(r["step"][1:4]) for r in by_account[standard])
+    assert "12,500.00" in by_account[standard][-1]["text"]  # both invoices in the legal handoff
+    gentle_steps = [s.key for s in PolicyBook(Path(stack_env["COLLECTIONS_POLICY_DIR"])).for_segment("vip").steps]
+    assert [r["step"] for r in by_account[gentle]] == gentle_steps
+    assert "$4,250.00" in by_account[gentle][0]["text"]
+    assert 1 <= len(by_account[paying]) < len(STANDARD_LADDER)
+    assert len({r["idempotency_key"] for r in delivered}) == len(delivered)
+
+    status = run_starter(stack_env, "status", standard, "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["outcome"] == "handed_to_legal"
+    assert "outcome      handed_to_legal" in run_starter(stack_env, "status", standard).stdout
+
+    described = await client.get_workflow_handle(workflow_id(gentle)).describe()
+    assert described.typed_search_attributes.get(STAGE) == "closed"
+    assert described.typed_search_attributes.get(SEGMENT) == "important"
+    query = f"CollectionSegment = 'important' AND WorkflowId = '{workflow_id(gentle)}'"
+    for _ in range(50):  # visibility is eventually consistent
+        if [w.id async for w in client.list_workflows(query)]:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("search attributes not visible in list_workflows")
+
+
+async def test_status_of_an_unknown_account_is_a_clear_error(stack_env: dict[str, str]) -> None:
+    result = run_starter(stack_env, "status", "NO-SUCH-ACCOUNT")
+    assert result.returncode == 1
+    assert "no collection workflow for account NO-SUCH-ACCOUNT" in result.stderr

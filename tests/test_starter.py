@@ -1,0 +1,114 @@
+"""`starter.py ingest` on a real dev server: every valid line applied, every invalid one in the rejects file."""
+
+import io
+import json
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from domain.policy import PolicyBook
+from tests.factories import overdue_line
+from worker import build_worker
+from workflows import workflow_id
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def queue(monkeypatch: pytest.MonkeyPatch) -> str:
+    """No worker polls this queue: the workflows are started and stay pending, which is all ingest needs."""
+    name = f"tq-{uuid.uuid4()}"
+    monkeypatch.setenv("COLLECTIONS_TASK_QUEUE", name)
+    return name
+
+
+async def terminate(env: WorkflowEnvironment, accounts: list[str]) -> None:
+    for account in accounts:
+        handle = env.client.get_workflow_handle(workflow_id(account))
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await handle.terminate("test over")
+
+
+async def test_mixed_file_applies_valid_lines_and_writes_rejects_with_line_numbers(
+    dev_env: WorkflowEnvironment, queue: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    accounts = [f"A-{run}-{i}" for i in range(3)]
+    events = tmp_path / "batch.jsonl"
+    events.write_text(
+        "\n".join(
+            [
+                overdue_line(account_id=accounts[0], event_id=f"{run}-1"),
+                "not json at all",
+                overdue_line(account_id=accounts[1], event_id=f"{run}-2", amount="-10.00"),
+                "",  # blank lines are not events
+                overdue_line(account_id=accounts[1], event_id=f"{run}-3"),
+                overdue_line(account_id=accounts[2], event_id=f"{run}-4", segment="gold"),
+                overdue_line(account_id=accounts[2], event_id=f"{run}-5", currency="XXY"),
+            ]
+        )
+        + "\n"
+    )
+
+    code = await starter.main(["ingest", str(events)], client=dev_env.client)
+
+    out = capsys.readouterr().out.splitlines()
+    assert code == starter.EXIT_REJECTED
+    assert out[0].endswith(f"{run}-1  {accounts[0]}  started")
+    assert "line     2  ?  ?  rejected: malformed JSON" in out[1]
+    assert out[2].endswith("rejected: invoice.amount: amount must be positive, got -10.00")
+    assert out[3].startswith("line     5") and out[3].endswith("started")
+    assert "rejected: debtor.segment: unknown segment 'gold'" in out[4]
+    assert "rejected: invoice.currency: unknown currency 'XXY'" in out[5]
+    assert out[6] == "6 events: 2 started, 4 rejected; rejected lines written to " + str(
+        tmp_path / "batch.rejects.jsonl"
+    )
+    rejects = [json.loads(line) for line in (tmp_path / "batch.rejects.jsonl").read_text().splitlines()]
+    assert [r["line"] for r in rejects] == [2, 3, 6, 7]
+    assert rejects[0]["raw"] == "not json at all" and "malformed JSON" in rejects[0]["reason"]
+    for account in accounts[:2]:
+        described = await dev_env.client.get_workflow_handle(workflow_id(account)).describe()
+        assert described.task_queue == queue
+    await terminate(dev_env, accounts[:2])
+
+
+async def test_stdin_with_explicit_rejects_path_and_a_clean_rerun(
+    dev_env: WorkflowEnvironment,
+    queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    account = f"S-{uuid.uuid4().hex[:6]}"
+    rejects = tmp_path / "out" / "rejected.jsonl"
+    rejects.parent.mkdir()
+    monkeypatch.setattr("sys.stdin", io.StringIO(overdue_line(account_id=account) + "\n{}\n"))
+    assert await starter.main(["ingest", "-", "--rejects", str(rejects)], client=dev_env.client) == 2
+    assert len(rejects.read_text().splitlines()) == 1
+
+    # The same valid event again, now with a worker to confirm it: a duplicate, and the rejects file emptied.
+    monkeypatch.setattr("sys.stdin", io.StringIO(overdue_line(account_id=account) + "\n"))
+    async with build_worker(dev_env.client, tmp_path / "outbox", task_queue=queue):
+        assert await starter.main(["ingest", "-", "--rejects", str(rejects)], client=dev_env.client) == 0
+    assert capsys.readouterr().out.splitlines()[-2].endswith(f"evt-1  {account}  duplicate")
+    assert rejects.read_text() == ""
+    await terminate(dev_env, [account])
+
+
+async def test_a_join_with_no_worker_running_is_reported_accepted_not_lost(
+    dev_env: WorkflowEnvironment, queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(starter, "QUERY_TIMEOUT", timedelta(seconds=1))
+    account = f"N-{uuid.uuid4().hex[:6]}"
+    lines = starter.read_lines([overdue_line(account_id=account), overdue_line(account_id=account, event_id="evt-2")])
+    report = await starter.ingest(dev_env.client, lines, PolicyBook(), task_queue=queue)
+    assert [line.result.split(" ")[0] for line in report.lines] == ["started", "accepted"]
+    assert report.exit_code == 0 and "1 started, 1 accepted" in report.summary()
+    history = [e async for e in dev_env.client.get_workflow_handle(workflow_id(account)).fetch_history_events()]
+    assert sum(e.HasField("workflow_execution_signaled_event_attributes") for e in history) == 2
+    await terminate(dev_env, [account])
