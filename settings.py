@@ -17,6 +17,7 @@ class Settings:
     temporal_address: str
     temporal_namespace: str
     task_queue: str
+    ui_port: int
     var_dir: Path
     outbox_dir: Path
     policy_dir: Path
@@ -28,6 +29,7 @@ class Settings:
             temporal_address=os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"),
             temporal_namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"),
             task_queue=os.environ.get("COLLECTIONS_TASK_QUEUE", TASK_QUEUE),
+            ui_port=int(os.environ.get("TEMPORAL_UI_PORT", "8233")),
             var_dir=var_dir,
             outbox_dir=Path(os.environ.get("COLLECTIONS_OUTBOX_DIR", var_dir / "outbox")),
             policy_dir=Path(os.environ.get("COLLECTIONS_POLICY_DIR", ROOT / "policies")),

