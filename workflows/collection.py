@@ -68,6 +68,8 @@ class CollectionWorkflow:
             match decision:
                 case Close(outcome, reason):
                     await workflow.wait_condition(workflow.all_handlers_finished)
+                    if not isinstance(plan(self.state, workflow.now()), Close):
+                        continue  # a signal (a new invoice) arrived while closing: plan again
                     self.state.close(workflow.now(), outcome, reason)
                     self._publish_search_attributes()
                     return account_status(self.state, workflow.now())

@@ -131,7 +131,8 @@ def test_compressed_time_runs_the_same_ladder_in_seconds() -> None:
     state = open_account(fast, opened)
     run = simulate(state, opened, opened + timedelta(minutes=5))
     assert [(key, day) for key, day, _ in run.acted] == STANDARD_LADDER
-    assert run.acted[-1][2] - opened == timedelta(seconds=104 * 0.5)
+    litigation_at = run.acted[-1][2]
+    assert litigation_at == opened + 104 * timedelta(milliseconds=500)  # day 105 is 104 short days after day 1
 
 
 # --- properties ---

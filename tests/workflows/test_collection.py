@@ -58,6 +58,9 @@ class Account:
         await self.env.sleep(skip)
         return await self.handle.result()
 
+    async def pay(self, payment_id: str, amount: str) -> None:
+        await self.handle.signal(PAYMENT_RECEIVED, payment(payment_id, amount))
+
     async def status(self) -> AccountStatus:
         return await self.handle.query(STATUS, await self.env.get_current_time(), result_type=AccountStatus)
 
@@ -106,7 +109,7 @@ async def test_payment_on_day_40_closes_the_account_and_nothing_is_sent_after(
         await account.send()
         await time_env.sleep(timedelta(days=39))
         assert (await account.status()).days_past_due == 40
-        await account.handle.signal(PAYMENT_RECEIVED, payment("PAY-40", "12000.00"))
+        await account.pay("PAY-40", "12000.00")
         result = await account.result()
     assert result.outcome == "paid"
     assert [r["step"] for r in account.delivered()] == [step for step, day in STANDARD_LADDER if day <= 35]
@@ -127,7 +130,7 @@ async def test_second_invoice_joins_and_duplicate_events_are_ignored(
         assert [i.invoice_id for i in status.invoices] == ["INV-1", "INV-2"]
         assert [(b.currency, str(b.amount)) for b in status.balances] == [("CNY", "12500.00")]
         assert [h.kind for h in status.history].count("duplicate") == 3
-        await account.handle.signal(PAYMENT_RECEIVED, payment("PAY-1", "12500.00"))
+        await account.pay("PAY-1", "12500.00")
         assert (await account.result()).outcome == "paid"
     assert len({r["idempotency_key"] for r in account.delivered()}) == len(account.delivered())
 
@@ -139,8 +142,8 @@ async def test_partial_payment_lowers_the_balance_and_the_ladder_goes_on(
     async with account:
         await account.send()
         await time_env.sleep(timedelta(days=5))
-        await account.handle.signal(PAYMENT_RECEIVED, payment("PAY-1", "2000.00"))
-        await account.handle.signal(PAYMENT_RECEIVED, payment("PAY-1", "2000.00"))  # redelivered: once
+        await account.pay("PAY-1", "2000.00")
+        await account.pay("PAY-1", "2000.00")  # redelivered: once
         await time_env.sleep(timedelta(days=27))  # day 1 + 5 + 27 = day 33
         status = await account.status()
     assert status.days_past_due == 33
