@@ -13,6 +13,7 @@ ASSIGNEES = {
     ActionKind.CALL_TASK: "collector",
     ActionKind.ESCALATION: "collections_manager",
     ActionKind.LITIGATION: "legal",
+    ActionKind.LOCK_ORDERS: "sales_operations",
 }
 
 
@@ -29,8 +30,15 @@ class CollectionActivities:
 
     @activity.defn(name=ActionKind.EMAIL.value)
     def send_email(self, request: ActionRequest) -> ActionResult:
-        blocks = {block: self.renderer.render_block("email", request, block) for block in ("subject", "text", "html")}
-        return self._deliver(request, "email", request.debtor.email, **blocks)
+        return self._email(request)
+
+    @activity.defn(name=ActionKind.INSTALLMENT_SMS.value)
+    def send_installment_sms(self, request: ActionRequest) -> ActionResult:
+        return self.send_sms(request)
+
+    @activity.defn(name=ActionKind.INSTALLMENT_EMAIL.value)
+    def send_installment_email(self, request: ActionRequest) -> ActionResult:
+        return self._email(request)
 
     @activity.defn(name=ActionKind.DEMAND_LETTER.value)
     def send_demand_letter(self, request: ActionRequest) -> ActionResult:
@@ -56,6 +64,30 @@ class CollectionActivities:
     def open_litigation_task(self, request: ActionRequest) -> ActionResult:
         return self._task(request)
 
+    @activity.defn(name=ActionKind.LOCK_ORDERS.value)
+    def lock_new_orders(self, request: ActionRequest) -> ActionResult:
+        return self._task(request)
+
+    @activity.defn(name=ActionKind.APPROVAL_REQUEST.value)
+    def request_approval(self, request: ActionRequest) -> ActionResult:
+        return self._task(request)
+
+    @activity.defn(name=ActionKind.DISPUTE_REVIEW.value)
+    def create_dispute_review_task(self, request: ActionRequest) -> ActionResult:
+        return self._task(request)
+
+    @activity.defn(name=ActionKind.SUPERVISOR_REMINDER.value)
+    def remind_supervisor(self, request: ActionRequest) -> ActionResult:
+        return self._task(request)
+
+    @activity.defn(name=ActionKind.CLAIM_FILING.value)
+    def open_claim_filing_task(self, request: ActionRequest) -> ActionResult:
+        return self._task(request)
+
+    @activity.defn(name=ActionKind.SKIP_TRACE.value)
+    def create_skip_trace_task(self, request: ActionRequest) -> ActionResult:
+        return self._task(request)
+
     def all(self) -> list:
         return [
             self.send_sms,
@@ -66,7 +98,19 @@ class CollectionActivities:
             self.create_call_task,
             self.escalate_to_manager,
             self.open_litigation_task,
+            self.send_installment_sms,
+            self.send_installment_email,
+            self.lock_new_orders,
+            self.request_approval,
+            self.create_dispute_review_task,
+            self.remind_supervisor,
+            self.open_claim_filing_task,
+            self.create_skip_trace_task,
         ]
+
+    def _email(self, request: ActionRequest) -> ActionResult:
+        blocks = {block: self.renderer.render_block("email", request, block) for block in ("subject", "text", "html")}
+        return self._deliver(request, "email", request.debtor.email, **blocks)
 
     def _letter(self, request: ActionRequest) -> ActionResult:
         html = self.renderer.render("letters", request, ".html.j2")
@@ -75,7 +119,7 @@ class CollectionActivities:
 
     def _task(self, request: ActionRequest) -> ActionResult:
         text = self.renderer.render("tasks", request, ".txt.j2", staff=True)
-        role = ASSIGNEES[request.action]
+        role = request.assignee_role or ASSIGNEES[request.action]
         due = request.deadline.isoformat() if request.deadline else None
         return self._deliver(
             request, "task", role, subject=text.splitlines()[0], text=text, assignee_role=role, due=due

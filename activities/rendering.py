@@ -31,7 +31,7 @@ class Creditor:
 
 @jinja2.pass_context
 def _money(context: jinja2.runtime.Context, amount: Decimal, currency: str) -> str:
-    return format_currency(amount, currency, locale=context["_babel_locale"])
+    return format_currency(Decimal(str(amount)), currency, locale=context["_babel_locale"])
 
 
 @jinja2.pass_context
@@ -85,4 +85,5 @@ class Renderer:
             "deadline": request.deadline,
             "creditor": self.creditor,
             "reference": request.idempotency_key,
+            "details": request.details,
         }

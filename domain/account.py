@@ -8,12 +8,25 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from domain.actions import Balance, InvoiceLine
+from domain.arrangements import Approval, Bankruptcy, Dispute, InstallmentPlan, PauseRecord, Promise
 from domain.events import Debtor, InvoiceOverdue, PaymentReceived
 from domain.policy import Policy
 
 EventOutcome = Literal["started", "joined", "duplicate"]
 StepResult = Literal["done", "skipped", "failed"]
-HistoryKind = Literal["invoice", "duplicate", "payment", "action", "skipped", "failed", "closed"]
+HistoryKind = Literal[
+    "invoice",
+    "duplicate",
+    "payment",
+    "action",
+    "skipped",
+    "failed",
+    "closed",
+    "command",
+    "event",
+    "deferred",
+    "resumed",
+]
 
 
 class InvoiceState(BaseModel):
@@ -74,10 +87,55 @@ class AccountState(BaseModel):
     outcome: str | None = None
     closed_at: datetime | None = None
 
+    # Re-routing (domain/rerouting.py changes these; the planner reads them).
+    commands: dict[str, str] = Field(default={}, description="command id -> what it was: idempotency")
+    promises: list[Promise] = []
+    plan: InstallmentPlan | None = None
+    disputes: list[Dispute] = []
+    pauses: list[PauseRecord] = []
+    approvals: dict[str, Approval] = {}
+    failures: dict[str, int] = Field(default={}, description="consecutive failed contacts per channel")
+    lost_contact: datetime | None = Field(default=None, description="since when phone and email both fail")
+    skip_traces: int = 0
+    bankruptcy: Bankruptcy | None = None
+    write_off: str | None = None
+    with_legal_since: datetime | None = None
+    legal_outcome: str | None = None
+    cancelled: Decimal = Decimal(0)
+    shift_days: int = Field(default=0, description="ladder days added by holds, minus days skipped ahead")
+    held_since: datetime | None = None
+    stage_cap: str | None = Field(default=None, description="the ladder goes no further than this stage")
+
     # --- facts ---
 
     def unpaid(self) -> list[InvoiceState]:
         return [i for i in self.invoices if i.outstanding > 0]
+
+    def disputed_ids(self) -> set[str] | None:
+        """Invoice ids under an open dispute; None when a dispute covers the whole balance."""
+        ids: set[str] = set()
+        for dispute in self.disputes:
+            if dispute.state == "open":
+                if not dispute.invoice_ids:
+                    return None
+                ids.update(dispute.invoice_ids)
+        return ids
+
+    def collectible(self) -> list[InvoiceState]:
+        """Unpaid invoices we may pursue: not under an open dispute."""
+        disputed = self.disputed_ids()
+        if disputed is None:
+            return []
+        return [i for i in self.unpaid() if i.invoice_id not in disputed]
+
+    def total_paid(self) -> Decimal:
+        return sum((p.amount - p.unapplied for p in self.payments), Decimal(0))
+
+    def open_promise(self) -> Promise | None:
+        return next((p for p in self.promises if p.state == "open"), None)
+
+    def active_pause(self) -> PauseRecord | None:
+        return next((p for p in self.pauses if p.ended_at is None), None)
 
     def balances(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
@@ -91,6 +149,9 @@ class AccountState(BaseModel):
     def oldest_due_date(self) -> date | None:
         return min((i.due_date for i in self.unpaid()), default=None)
 
+    def oldest_collectible_due_date(self) -> date | None:
+        return min((i.due_date for i in self.collectible()), default=None)
+
     def idempotency_key(self, step_key: str) -> str:
         return f"{self.workflow_id}/{self.episode}/{step_key}"
 
@@ -101,12 +162,12 @@ class AccountState(BaseModel):
         if event.event_id in self.events:
             # Answer "duplicate" from now on: the starter's query follows this re-delivery.
             self.events[event.event_id] = "duplicate"
-            self._log(now, "duplicate", f"event {event.event_id} delivered again: ignored")
+            self.log(now, "duplicate", f"event {event.event_id} delivered again: ignored")
             return "duplicate"
         known = next((i for i in self.invoices if i.invoice_id == event.invoice.invoice_id), None)
         if known is not None:
             self.events[event.event_id] = "duplicate"
-            self._log(now, "duplicate", f"event {event.event_id}: invoice {known.invoice_id} already on the account")
+            self.log(now, "duplicate", f"event {event.event_id}: invoice {known.invoice_id} already on the account")
             return "duplicate"
         outcome: EventOutcome = "joined" if self.invoices else "started"
         if outcome == "started":
@@ -125,7 +186,7 @@ class AccountState(BaseModel):
             )
         )
         self.events[event.event_id] = outcome
-        self._log(
+        self.log(
             now,
             "invoice",
             f"{outcome}: invoice {invoice.invoice_id} {invoice.amount} {invoice.currency} due {invoice.due_date}"
@@ -154,7 +215,7 @@ class AccountState(BaseModel):
         )
         note = f"; {left} {payment.currency} unapplied (no open balance in {payment.currency})" if left else ""
         balance = ", ".join(f"{v} {c}" for c, v in self.balances().items()) or "nothing"
-        self._log(
+        self.log(
             now,
             "payment",
             f"payment {payment.payment_id}: {payment.amount} {payment.currency}{note}; outstanding {balance}",
@@ -165,13 +226,16 @@ class AccountState(BaseModel):
         self, now: datetime, step_key: str, result: StepResult, detail: str, day: int, key: str | None = None
     ) -> None:
         self.handled[step_key] = result
+        step = next((s for s in self.policy.steps if s.key == step_key), None)
+        if result == "done" and step is not None and step.hands_to_legal:
+            self.with_legal_since = now
         kind: HistoryKind = "action" if result == "done" else result
-        self._log(now, kind, detail, step=step_key, day=day, idempotency_key=key)
+        self.log(now, kind, detail, step=step_key, day=day, idempotency_key=key)
 
     def close(self, now: datetime, outcome: str, reason: str) -> None:
         self.outcome = outcome
         self.closed_at = now
-        self._log(now, "closed", f"{outcome}: {reason}")
+        self.log(now, "closed", f"{outcome}: {reason}")
 
-    def _log(self, now: datetime, kind: HistoryKind, detail: str, **extra: object) -> None:
+    def log(self, now: datetime, kind: HistoryKind, detail: str, **extra: object) -> None:
         self.history.append(HistoryEntry(at=now, kind=kind, detail=detail, **extra))

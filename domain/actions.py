@@ -40,6 +40,8 @@ class ActionRequest(BaseModel):
     today: date
     deadline: date | None
     planned_at: datetime
+    assignee_role: str | None = None
+    details: dict[str, str] = {}
 
 
 class ActionResult(BaseModel):

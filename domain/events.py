@@ -44,13 +44,13 @@ def _amount_string(value: object) -> object:
 Amount = Annotated[Decimal, BeforeValidator(_amount_string)]
 
 
-def _currency(value: str) -> str:
+def currency_code(value: str) -> str:
     if value not in KNOWN_CURRENCIES:
         raise ValueError(f"unknown currency {value[:10]!r} (expected an ISO 4217 code such as CNY, USD, EUR)")
     return value
 
 
-def _positive(value: Decimal) -> Decimal:
+def positive(value: Decimal) -> Decimal:
     if value <= 0:
         raise ValueError(f"amount must be positive, got {value}")
     return value
@@ -62,11 +62,13 @@ class Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
 
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class Debtor(Message):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    phone: Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")] | None = Field(
-        default=None, description="E.164, for example +8613800000000"
-    )
+    phone: Phone | None = Field(default=None, description="E.164, for example +8613800000000")
     email: EmailStr | None = None
     timezone: str = Field(description="IANA timezone, for example Asia/Shanghai")
     locale: str = Field(description="one of " + ", ".join(SUPPORTED_LOCALES))
@@ -96,8 +98,8 @@ class Invoice(Message):
     due_date: date
     contract_ref: Annotated[str, StringConstraints(max_length=100)] | None = None
 
-    _currency = field_validator("currency")(_currency)
-    _positive = field_validator("amount")(_positive)
+    _currency = field_validator("currency")(currency_code)
+    _positive = field_validator("amount")(positive)
 
     @model_validator(mode="after")
     def _amount_fits_currency(self) -> "Invoice":
@@ -134,8 +136,8 @@ class PaymentReceived(Message):
     currency: str
     received_at: AwareDatetime
 
-    _currency = field_validator("currency")(_currency)
-    _positive = field_validator("amount")(_positive)
+    _currency = field_validator("currency")(currency_code)
+    _positive = field_validator("amount")(positive)
 
     @model_validator(mode="after")
     def _amount_fits_currency(self) -> "PaymentReceived":

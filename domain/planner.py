@@ -1,12 +1,27 @@
-"""The heart: plan(state, now) says what to do next. Pure: no Temporal, no I/O, no wall clock."""
+"""The heart: plan(state, now) says what to do next. Pure: no Temporal, no I/O, no wall clock.
 
-from dataclasses import dataclass
+Order of concerns: closing conditions, then side actions caused by events (reviews, approvals,
+reminders), then holds (promise, plan, pause, whole-balance dispute), then the ladder itself."""
+
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.account import AccountState
 from domain.actions import ActionRequest
-from domain.policy import CONTACT_NEEDS, Step
+from domain.policy import CONTACT_NEEDS, REMOTE_CONTACT, ActionKind, Step
 from domain.timeline import Timeline
+
+# Actions that reach the debtor: never while bankrupt, paused, or disputing the whole balance.
+DEBTOR_CONTACT = {
+    ActionKind.SMS,
+    ActionKind.EMAIL,
+    ActionKind.DEMAND_LETTER,
+    ActionKind.CALL_TASK,
+    ActionKind.FINAL_NOTICE,
+    ActionKind.LAWYER_LETTER,
+    ActionKind.INSTALLMENT_SMS,
+    ActionKind.INSTALLMENT_EMAIL,
+}
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,7 @@ class Wait:
 
     until: datetime | None
     step: Step | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,15 @@ class Close:
 
 
 Decision = Act | Skip | Wait | Close
+
+
+@dataclass(frozen=True)
+class SideAction:
+    """An action caused by an event (a dispute, an approval, a plan), not by the ladder."""
+
+    step: Step
+    at: datetime
+    details: dict[str, str] = field(default_factory=dict)
 
 
 def timeline(state: AccountState) -> Timeline:
@@ -54,53 +79,272 @@ def days_past_due(state: AccountState, now: datetime) -> int | None:
     return None if oldest is None else timeline(state).days_past(oldest, now)
 
 
+def ladder_day(state: AccountState, now: datetime) -> int | None:
+    """Where the ladder stands: days past the oldest collectible due date, less held days, plus jumps."""
+    oldest = state.oldest_collectible_due_date()
+    return None if oldest is None else timeline(state).days_past(oldest, now) - state.shift_days
+
+
+def stage(state: AccountState, now: datetime) -> str | None:
+    day = ladder_day(state, now)
+    if day is None:
+        return None
+    current, cap = state.policy.stage_at(day), state.stage_cap
+    if cap and state.policy.stage_rank(current) > state.policy.stage_rank(cap):
+        return cap
+    return current
+
+
+def contact_block(state: AccountState) -> str | None:
+    """Why the debtor may not be contacted at all right now, if so."""
+    if state.bankruptcy:
+        return "bankruptcy reported"
+    pause = state.active_pause()
+    if pause:
+        return f"paused by {pause.by} until {pause.until.isoformat()}: {pause.reason}"
+    if state.disputed_ids() is None:
+        return "the whole balance is disputed"
+    return None
+
+
+def hold(state: AccountState) -> str | None:
+    """Why the ladder is paused (its deadlines move by the time held), if so."""
+    block = contact_block(state)
+    if block:
+        return block
+    promise = state.open_promise()
+    if promise:
+        return f"promise {promise.promise_id} to pay {promise.amount} {promise.currency} by {promise.promised_date}"
+    if state.plan and state.plan.state == "active":
+        return f"installment plan {state.plan.plan_id} in force"
+    return None
+
+
 def plan(state: AccountState, now: datetime) -> Decision:
     if state.outcome is not None:
         return Close(state.outcome, "already closed")
     if not state.invoices:
         return Wait(None)
-    oldest = state.oldest_due_date()
-    if oldest is None:
-        return Close("paid", "every invoice is paid in full")
+    closing = _closing(state)
+    if closing:
+        return closing
+    if state.bankruptcy:
+        claim = SideAction(
+            Step(day=0, action=ActionKind.CLAIM_FILING, template="claim_filing", id="bankruptcy-claim"),
+            state.bankruptcy.reported_at,
+            {"assignee_role": "legal", "reported_by": state.bankruptcy.reported_by,
+             "case_reference": state.bankruptcy.case_reference, "note": state.bankruptcy.note},
+        )  # fmt: skip
+        if claim.step.key in state.handled:
+            return Close("bankrupt", "bankruptcy reported; claim filing handed to legal")
+        return _act(state, claim.step, now, details=claim.details)
 
+    wakes = [t for t in transition_times(state) if t > now]
+    for side in side_actions(state):
+        if side.step.key in state.handled:
+            continue
+        if side.at > now:
+            wakes.append(side.at)
+            continue
+        decision = _attempt(state, side, now)
+        if decision is not None:
+            return decision
+    if state.with_legal_since:
+        return Wait(min(wakes, default=None), reason="with the legal team")
+    held = hold(state)
+    if held:
+        return Wait(min(wakes, default=None), reason=held)
+    ladder = _ladder(state, now)
+    if isinstance(ladder, Wait) and wakes and (ladder.until is None or min(wakes) < ladder.until):
+        return Wait(min(wakes), ladder.step if ladder.until is None else None, ladder.reason)
+    return ladder
+
+
+def _closing(state: AccountState) -> Close | None:
+    if state.write_off:
+        return Close("written_off", state.write_off)
+    if state.legal_outcome:
+        return Close(state.legal_outcome, "legal outcome reported")
+    if not state.unpaid():
+        if state.plan and state.plan.state == "completed":
+            return Close("settled", f"installment plan {state.plan.plan_id} paid in full")
+        if state.cancelled and state.total_paid() == 0:
+            return Close("cancelled", "the disputed balance was cancelled")
+        return Close("paid", "every invoice is paid in full")
+    return None
+
+
+def _attempt(state: AccountState, side: SideAction, now: datetime) -> Decision | None:
+    """Act on a due side action, skip it, or None to let it wait (contact blocked for now)."""
+    step = side.step
+    if step.action in DEBTOR_CONTACT:
+        if contact_block(state):
+            return None
+        need = CONTACT_NEEDS.get(step.action)
+        if need and not getattr(state.debtor, need):
+            return Skip(step, _day(state, now), f"no {need} on file")
+        if state.lost_contact:
+            return Skip(step, _day(state, now), "lost contact: phone and email unreachable")
+    return _act(state, step, now, details=side.details)
+
+
+def _ladder(state: AccountState, now: datetime) -> Decision:
+    oldest = state.oldest_collectible_due_date()
+    assert oldest is not None  # holds cover "nothing collectible"
     policy, clock = state.policy, timeline(state)
-    closing = next((s for s in policy.steps if s.closes_as and state.handled.get(s.key) == "done"), None)
-    if closing is not None:
-        return Close(closing.closes_as, f"{closing.key} done")
-    day = clock.days_past(oldest, now)
+    day = clock.days_past(oldest, now) - state.shift_days
     current_stage = policy.stage_at(day)
     for step in policy.steps:
         if step.key in state.handled:
             continue
-        at = clock.moment(oldest, step.day)
+        step_stage = policy.stage_at(step.day)
+        if state.stage_cap and policy.stage_rank(step_stage) > policy.stage_rank(state.stage_cap):
+            return Wait(None, reason=f"held in the {state.stage_cap} stage")
+        at = clock.moment(oldest, step.day + state.shift_days)
         if at > now:
             return Wait(at, step)
-        step_stage = policy.stage_at(step.day)
         if policy.stage_rank(step_stage) < policy.stage_rank(current_stage):
             return Skip(step, day, f"the {step_stage} stage was already over (account at day {day}, {current_stage})")
         need = CONTACT_NEEDS.get(step.action)
         if need and not getattr(state.debtor, need):
             return Skip(step, day, f"no {need} on file")
-        return Act(step, day, _request(state, step, day, now))
+        if state.lost_contact and step.action in REMOTE_CONTACT:
+            return Skip(step, day, "lost contact: phone and email unreachable, letters only")
+        details: dict[str, str] = {}
+        if step.needs_approval:
+            approval = state.approvals.get(step.key)
+            if approval is None or approval.state == "pending":
+                return Wait(None, step, reason=f"{step.key} awaits approval")
+            if approval.state == "rejected":
+                return Skip(step, day, f"rejected by {approval.decided_by}: {approval.reason}")
+            details["approved_by"] = approval.decided_by or ""
+        return _act(state, step, now, day, details)
     return Wait(None)
 
 
-def _request(state: AccountState, step: Step, day: int, now: datetime) -> ActionRequest:
+def step_awaiting_approval(state: AccountState, now: datetime) -> Step | None:
+    """The ladder step that is due and needs an approval nobody has asked for yet (settle() asks)."""
+    if state.outcome or state.bankruptcy or hold(state) or state.with_legal_since or not state.collectible():
+        return None
+    decision = _ladder(state, now)
+    if isinstance(decision, Wait) and decision.step and decision.step.key not in state.approvals:
+        return decision.step if decision.until is None else None
+    return None
+
+
+def side_actions(state: AccountState) -> list[SideAction]:
+    """Every action caused by an event rather than by the ladder, with the time it is due."""
+    clock, policy = timeline(state), state.policy
+    actions: list[SideAction] = []
+    for dispute in state.disputes:
+        invoices = ", ".join(dispute.invoice_ids) or "all"
+        disputed = [i for i in state.invoices if not dispute.invoice_ids or i.invoice_id in dispute.invoice_ids]
+        about = {
+            "assignee_role": "supervisor",
+            "dispute_id": dispute.dispute_id,
+            "reason": dispute.reason,
+            "disputed_invoices": invoices,
+            "disputed_amount": str(sum(i.outstanding for i in disputed)),
+            "currency": disputed[0].currency if disputed else "",
+            "opened_by": dispute.opened_by,
+        }
+        review = Step(day=0, action=ActionKind.DISPUTE_REVIEW, template="dispute_review",
+                      id=f"dispute-{dispute.dispute_id}-review")  # fmt: skip
+        actions.append(SideAction(review, dispute.opened_at, about))
+        if dispute.state == "open":
+            period = policy.disputes.supervisor_reminder_days
+            step, at, count = _reminder(state, f"dispute-{dispute.dispute_id}-reminder", ActionKind.SUPERVISOR_REMINDER,
+                                        "dispute_reminder", dispute.opened_at, clock.span(period))  # fmt: skip
+            actions.append(SideAction(step, at, about | {"open_days": str(count * period)}))
+    if state.lost_contact:
+        failures = "; ".join(f"{channel}: {n} consecutive failures" for channel, n in sorted(state.failures.items()))
+        trace = Step(day=0, action=ActionKind.SKIP_TRACE, template="skip_trace", id=f"skip-trace-{state.skip_traces}")
+        actions.append(SideAction(trace, state.lost_contact, {"assignee_role": "collector", "failures": failures}))
+    levels = policy.approvals.levels
+    for approval in state.approvals.values():
+        if approval.state == "pending":
+            prefix = f"approval-{approval.step}-L{approval.level}"
+            step_of = next(s for s in policy.steps if s.key == approval.step)
+            about = {"assignee_role": levels[approval.level], "step": approval.step, "action": step_of.action.value,
+                     "level": levels[approval.level], "waiting_days": "0"}  # fmt: skip
+            request = Step(day=0, action=ActionKind.APPROVAL_REQUEST, template="approval_request", id=prefix)
+            actions.append(SideAction(request, approval.requested_at, about))
+            every = policy.approvals.remind_every_days
+            step, at, count = _reminder(state, f"{prefix}-reminder", ActionKind.APPROVAL_REQUEST, "approval_reminder",
+                                        approval.requested_at, clock.span(every))  # fmt: skip
+            actions.append(SideAction(step, at, about | {"waiting_days": str(count * every)}))
+    if state.plan and state.plan.state == "active":
+        lead, count = policy.installments.reminder_days_before, len(state.plan.installments)
+        for term in state.plan.installments:
+            if term.state != "pending":
+                continue
+            about = {"installment_number": str(term.number), "installment_count": str(count),
+                     "installment_amount": str(term.amount), "currency": state.plan.currency,
+                     "installment_due": term.due_date.isoformat()}  # fmt: skip
+            for action, channel in ((ActionKind.INSTALLMENT_SMS, "sms"), (ActionKind.INSTALLMENT_EMAIL, "email")):
+                key = f"plan-{state.plan.plan_id}-{term.number}-{channel}"
+                step = Step(day=0, action=action, template="installment_reminder", id=key)
+                actions.append(SideAction(step, clock.moment(term.due_date, -lead), about))
+    return actions
+
+
+def _reminder(
+    state: AccountState, prefix: str, action: ActionKind, template: str, since: datetime, period: timedelta
+) -> tuple[Step, datetime, int]:
+    """Reminders every `period` after `since`: the next one not yet sent, its time and its number."""
+    count = sum(1 for key in state.handled if key.startswith(prefix + "-")) + 1
+    return Step(day=0, action=action, template=template, id=f"{prefix}-{count}"), since + count * period, count
+
+
+def transition_times(state: AccountState) -> list[datetime]:
+    """When settle() has something to decide: promise and installment deadlines, pause ends, escalations."""
+    clock, policy = timeline(state), state.policy
+    times = []
+    promise = state.open_promise()
+    if promise:
+        times.append(clock.moment(promise.promised_date, policy.promises.grace_days))
+    if state.plan and state.plan.state == "active":
+        grace = policy.installments.grace_days
+        times += [clock.moment(t.due_date, grace) for t in state.plan.installments if t.state == "pending"]
+    pause = state.active_pause()
+    if pause:
+        times.append(pause.until)
+    for approval in state.approvals.values():
+        if approval.state == "pending" and approval.level + 1 < len(policy.approvals.levels):
+            times.append(approval.requested_at + clock.span(policy.approvals.escalate_after_days))
+    return times
+
+
+def _day(state: AccountState, now: datetime) -> int:
+    return days_past_due(state, now) or 0
+
+
+def _act(
+    state: AccountState, step: Step, now: datetime, day: int | None = None, details: dict[str, str] | None = None
+) -> Act:
+    day = _day(state, now) if day is None else day
+    return Act(step, day, build_request(state, step, day, now, dict(details or {})))
+
+
+def build_request(state: AccountState, step: Step, day: int, now: datetime, details: dict[str, str]) -> ActionRequest:
     assert state.debtor is not None
     today = timeline(state).local_day(now)
+    invoices = state.collectible() or state.unpaid()
     return ActionRequest(
         idempotency_key=state.idempotency_key(step.key),
         account_id=state.account_id,
         action=step.action,
         step=step.key,
         template=step.template,
-        stage=state.policy.stage_at(day),
+        stage=stage(state, now) or state.policy.stage_at(day),
         debtor=state.debtor,
-        invoices=[i.line() for i in sorted(state.unpaid(), key=lambda i: (i.due_date, i.invoice_id))],
+        invoices=[i.line() for i in sorted(invoices, key=lambda i: (i.due_date, i.invoice_id))],
         balances=state.balance_lines(),
         days_past_due=day,
         oldest_due_date=state.oldest_due_date() or today,
         today=today,
         deadline=None if step.deadline_days is None else today + timedelta(days=step.deadline_days),
         planned_at=now,
+        assignee_role=details.pop("assignee_role", None),
+        details=details,
     )

@@ -4,6 +4,7 @@ import tomllib
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
@@ -21,10 +22,26 @@ class ActionKind(StrEnum):
     FINAL_NOTICE = "send_final_notice"
     LAWYER_LETTER = "issue_lawyer_letter"
     LITIGATION = "open_litigation_task"
+    LOCK_ORDERS = "lock_new_orders"
+    # Side actions: not ladder steps, but caused by events (disputes, approvals, plans, lost contact).
+    APPROVAL_REQUEST = "request_approval"
+    DISPUTE_REVIEW = "create_dispute_review_task"
+    SUPERVISOR_REMINDER = "remind_supervisor"
+    CLAIM_FILING = "open_claim_filing_task"
+    SKIP_TRACE = "create_skip_trace_task"
+    INSTALLMENT_SMS = "send_installment_sms"
+    INSTALLMENT_EMAIL = "send_installment_email"
 
 
 # Actions that reach the debtor, and the contact detail each needs.
-CONTACT_NEEDS = {ActionKind.SMS: "phone", ActionKind.EMAIL: "email"}
+CONTACT_NEEDS = {
+    ActionKind.SMS: "phone",
+    ActionKind.EMAIL: "email",
+    ActionKind.INSTALLMENT_SMS: "phone",
+    ActionKind.INSTALLMENT_EMAIL: "email",
+}
+# Contact by phone or email: stopped when the debtor cannot be reached there (letters still go out).
+REMOTE_CONTACT = {ActionKind.SMS, ActionKind.EMAIL, ActionKind.CALL_TASK}
 
 
 class _Frozen(BaseModel):
@@ -41,12 +58,45 @@ class Step(_Frozen):
     action: ActionKind
     template: str
     deadline_days: int | None = Field(default=None, ge=0, description="payment deadline given, in days")
-    closes_as: str | None = Field(default=None, description="outcome when this step is done")
+    hands_to_legal: bool = Field(default=False, description="the case goes to the legal team when done")
+    needs_approval: bool = False
+    id: str | None = Field(default=None, description="key of a side action (ladder steps derive theirs)")
 
     @property
     def key(self) -> str:
         """Stable within a policy: part of every idempotency key."""
-        return f"d{self.day:03d}-{self.action.value}"
+        return self.id or f"d{self.day:03d}-{self.action.value}"
+
+
+class PromiseRules(_Frozen):
+    max_horizon_days: int = 30
+    grace_days: int = 2
+    max_open: int = 1
+    max_broken: int = Field(default=2, description="after this many broken promises no more are accepted")
+    on_broken: Literal["next_stage", "resume"] = "next_stage"
+
+
+class InstallmentRules(_Frozen):
+    min_count: int = 2
+    max_count: int = 6
+    first_within_days: int = 30
+    reminder_days_before: int = 3
+    grace_days: int = 3
+    on_default_stage: str = "strict"
+
+
+class DisputeRules(_Frozen):
+    supervisor_reminder_days: int = 14
+
+
+class ContactRules(_Frozen):
+    max_consecutive_failures: int = 3
+
+
+class ApprovalRules(_Frozen):
+    levels: list[str] = ["supervisor", "manager", "general_manager"]
+    remind_every_days: int = 2
+    escalate_after_days: int = 5
 
 
 class Policy(_Frozen):
@@ -60,6 +110,11 @@ class Policy(_Frozen):
     )
     stages: list[Stage]
     steps: list[Step]
+    promises: PromiseRules = PromiseRules()
+    installments: InstallmentRules = InstallmentRules()
+    disputes: DisputeRules = DisputeRules()
+    contact: ContactRules = ContactRules()
+    approvals: ApprovalRules = ApprovalRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> "Policy":
@@ -70,7 +125,16 @@ class Policy(_Frozen):
             raise ValueError("two steps share a day and an action")
         if [s.day for s in self.steps] != sorted(s.day for s in self.steps):
             raise ValueError("steps must be listed in day order")
+        if self.installments.on_default_stage not in {s.name for s in self.stages}:
+            raise ValueError(f"installments.on_default_stage {self.installments.on_default_stage!r} is no stage")
         return self
+
+    def next_stage_day(self, day: int) -> int | None:
+        """First day of the stage after the one `day` is in (None in the last stage)."""
+        return next((s.from_day for s in self.stages if s.from_day > day), None)
+
+    def stage_start(self, name: str) -> int:
+        return next(s.from_day for s in self.stages if s.name == name)
 
     def stage_at(self, day: int) -> str:
         """The stage an account is in at this many days past due ('pre_due' before the first stage)."""

@@ -4,17 +4,25 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
-from domain.planner import Act, Skip, Wait, days_past_due, plan
+from domain.arrangements import Approval, Bankruptcy, Dispute, InstallmentPlan, PauseRecord, Promise
+from domain.planner import Act, Skip, Wait, days_past_due, hold, plan, stage, timeline
 
 
 class NextAction(BaseModel):
     step: str
     action: str
     at: datetime | None
+
+
+class PendingApproval(BaseModel):
+    step: str
+    approver: str
+    waiting_days: int
+    requested_at: datetime
 
 
 class AccountStatus(BaseModel):
@@ -34,6 +42,21 @@ class AccountStatus(BaseModel):
     next_action: NextAction | None
     payments: list[PaymentRecord]
     history: list[HistoryEntry]
+    held: str | None = Field(default=None, description="why the ladder is paused now, if it is")
+    held_days: int = Field(default=0, description="days the ladder's deadlines have moved (negative: jumped ahead)")
+    stage_cap: str | None = None
+    promises: list[Promise] = []
+    broken_promises: int = 0
+    plan: InstallmentPlan | None = None
+    disputes: list[Dispute] = []
+    pending_approvals: list[PendingApproval] = []
+    approvals: list[Approval] = []
+    pauses: list[PauseRecord] = []
+    contact_failures: dict[str, int] = {}
+    lost_contact_since: datetime | None = None
+    bankruptcy: Bankruptcy | None = None
+    with_legal_since: datetime | None = None
+    legal_outcome: str | None = None
 
     @property
     def outstanding(self) -> Decimal:
@@ -45,13 +68,18 @@ class AccountStatus(BaseModel):
 
 
 def stage_and_day(state: AccountState, now: datetime) -> tuple[str, int | None]:
-    """The account's stage and days past due now ('opening' before the first invoice, 'closed' after)."""
+    """The account's stage and days past due now: 'opening' before the first invoice, 'closed' after the
+    last; 'with_legal' once handed over; 'disputed' while nothing is collectible; else the ladder's stage."""
     if state.outcome is not None:
         return "closed", None
     if not state.invoices:
         return "opening", None
     day = days_past_due(state, now)
-    return ("settled", None) if day is None else (state.policy.stage_at(day), day)
+    if day is None:
+        return "closing", None
+    if state.with_legal_since:
+        return "with_legal", day
+    return stage(state, now) or "disputed", day
 
 
 def account_status(state: AccountState, now: datetime) -> AccountStatus:
@@ -79,6 +107,32 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         next_action=next_action,
         payments=state.payments,
         history=state.history,
+        held=hold(state) if state.outcome is None else None,
+        held_days=state.shift_days,
+        stage_cap=state.stage_cap,
+        promises=state.promises,
+        broken_promises=sum(p.state == "broken" for p in state.promises),
+        plan=state.plan,
+        disputes=state.disputes,
+        pending_approvals=[
+            PendingApproval(
+                step=a.step,
+                approver=state.policy.approvals.levels[a.level],
+                waiting_days=timeline(state).days_between(a.requested_at, now),
+                requested_at=a.requested_at,
+            )
+            for a in state.approvals.values()
+            if a.state == "pending"
+        ]
+        if state.outcome is None
+        else [],
+        approvals=list(state.approvals.values()),
+        pauses=state.pauses,
+        contact_failures=state.failures,
+        lost_contact_since=state.lost_contact,
+        bankruptcy=state.bankruptcy,
+        with_legal_since=state.with_legal_since,
+        legal_outcome=state.legal_outcome,
     )
 
 
@@ -105,6 +159,23 @@ def describe(status: AccountStatus) -> str:
     lines.append(f"  outstanding  {money} (oldest unpaid due date {status.oldest_due_date or '-'})")
     if status.next_action:
         lines.append(f"  next action  {status.next_action.step} at {_when(status.next_action.at, status.timezone)}")
+    if status.held:
+        lines.append(f"  held         {status.held}")
+    if status.held_days:
+        lines.append(f"  deadlines    moved by {status.held_days} day(s)")
+    for approval in status.pending_approvals:
+        lines.append(f"  approval     {approval.step} waits for the {approval.approver} ({approval.waiting_days} days)")
+    for promise in status.promises:
+        what = f"{promise.amount} {promise.currency} by {promise.promised_date}"
+        lines.append(f"  promise      {promise.promise_id}: {what} ({promise.state}, taken by {promise.taken_by})")
+    if status.plan:
+        terms = ", ".join(f"{t.number}: {t.amount} on {t.due_date} {t.state}" for t in status.plan.installments)
+        lines.append(f"  plan         {status.plan.plan_id} {status.plan.state}: {terms}")
+    for dispute in status.disputes:
+        about = ", ".join(dispute.invoice_ids) or "whole balance"
+        lines.append(f"  dispute      {dispute.dispute_id} ({about}) {dispute.state}: {dispute.reason}")
+    if status.lost_contact_since:
+        lines.append(f"  contact      lost since {_when(status.lost_contact_since, status.timezone)}: letters only")
     lines.append("  invoices")
     for i in status.invoices:
         contract = i.contract_ref or "-"

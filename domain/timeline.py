@@ -1,7 +1,7 @@
 """Turning 'day N past due' into instants, in the debtor's timezone or in compressed test time."""
 
 from datetime import UTC, date, datetime, timedelta
-from math import floor
+from math import ceil, floor
 from zoneinfo import ZoneInfo
 
 from domain.policy import Policy
@@ -33,3 +33,15 @@ class Timeline:
         if self.policy.day_seconds is None:
             return datetime.combine(target, self.policy.send_at, tzinfo=self.zone).astimezone(UTC)
         return self.opened_at + timedelta(seconds=(target - self.opened_day).days * self.policy.day_seconds)
+
+    def span(self, days: int) -> timedelta:
+        """How long `days` ladder days last."""
+        if self.policy.day_seconds is None:
+            return timedelta(days=days)
+        return timedelta(seconds=days * self.policy.day_seconds)
+
+    def days_between(self, start: datetime, end: datetime) -> int:
+        """Whole ladder days from start to end, rounded up: a hold of a few hours still moves deadlines a day."""
+        if self.policy.day_seconds is None:
+            return (self.local_day(end) - self.local_day(start)).days
+        return ceil((end - start).total_seconds() / self.policy.day_seconds)

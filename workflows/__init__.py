@@ -10,6 +10,20 @@ INVOICE_OVERDUE = "invoice_overdue"
 PAYMENT_RECEIVED = "payment_received"
 STATUS = "status"
 EVENT_OUTCOME = "event_outcome"
+# Updates (validated, answered with the new status) and signals (facts) that re-route an account.
+PROMISE_TO_PAY = "promise_to_pay"
+AGREE_INSTALLMENT_PLAN = "agree_installment_plan"
+OPEN_DISPUTE = "open_dispute"
+RESOLVE_DISPUTE = "resolve_dispute"
+UPDATE_CONTACT = "update_contact"
+PAUSE = "pause"
+RESUME = "resume"
+WRITE_OFF = "write_off"
+APPROVE_ACTION = "approve_action"
+REJECT_ACTION = "reject_action"
+REPORT_BANKRUPTCY = "report_bankruptcy"
+CONTACT_OUTCOME = "contact_outcome"
+LEGAL_OUTCOME = "legal_outcome"
 
 # Custom search attributes: supervisors filter the book by these in Temporal visibility.
 STAGE = SearchAttributeKey.for_keyword("CollectionStage")

@@ -2,35 +2,41 @@
 
 No business rule lives here: every decision comes from domain.planner.plan(state, now)."""
 
+import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import rerouting as rules
     from domain.account import AccountState, EventOutcome
     from domain.actions import ActionResult
+    from domain.commands import (
+        AgreeInstallmentPlan,
+        ApprovalDecision,
+        Command,
+        ContactOutcome,
+        LegalOutcome,
+        OpenDispute,
+        Pause,
+        PromiseToPay,
+        ReportBankruptcy,
+        ResolveDispute,
+        Resume,
+        UpdateContact,
+        WriteOff,
+    )
     from domain.events import InvoiceOverdue, PaymentReceived
     from domain.planner import Act, Close, Skip, Wait, plan
     from domain.policy import Policy
     from domain.status import AccountStatus, account_status, stage_and_day
 
-import contextlib
-
-from workflows import (
-    ACCOUNT_ID,
-    DAYS_PAST_DUE,
-    EVENT_OUTCOME,
-    INVOICE_OVERDUE,
-    OUTSTANDING,
-    PAYMENT_RECEIVED,
-    SEGMENT,
-    STAGE,
-    STATUS,
-    WORKFLOW_TYPE,
-)
+import workflows as names
+from workflows import ACCOUNT_ID, DAYS_PAST_DUE, OUTSTANDING, SEGMENT, STAGE, WORKFLOW_TYPE
 
 # Channels fail transiently (SMTP down, disk full): retry without limit, backing off to every 5 minutes.
 # A message that can never be rendered or delivered fails at once and is recorded as a failed step.
@@ -63,6 +69,7 @@ class CollectionWorkflow:
     async def run(self, input: CollectionInput) -> AccountStatus:
         while True:
             now = workflow.now()
+            rules.settle(self.state, now)
             decision = plan(self.state, now)
             self._publish_search_attributes()
             match decision:
@@ -122,22 +129,128 @@ class CollectionWorkflow:
             ]
         )
 
-    @workflow.signal(name=INVOICE_OVERDUE)
+    # --- messages: each applies a domain rule and wakes the loop to plan again ---
+
+    def _apply(self, apply: Callable[..., None], message: object, *extra: object) -> AccountStatus:
+        apply(self.state, message, workflow.now(), *extra)
+        self.changed = True
+        return account_status(self.state, workflow.now())
+
+    def _check(self, check: Callable[..., None], command: Command) -> None:
+        """Validators reject before anything is written to history."""
+        try:
+            check(self.state, command, workflow.now())
+        except rules.CommandRejected as rejected:
+            raise ApplicationError(str(rejected), type="CommandRejected", non_retryable=True) from None
+
+    @workflow.signal(name=names.INVOICE_OVERDUE)
     def invoice_overdue(self, event: InvoiceOverdue) -> None:
         self.state.add_invoice(event, workflow.now())
         self.changed = True
 
-    @workflow.signal(name=PAYMENT_RECEIVED)
+    @workflow.signal(name=names.PAYMENT_RECEIVED)
     def payment_received(self, payment: PaymentReceived) -> None:
         self.changed = self.state.add_payment(payment, workflow.now()) or self.changed
 
-    @workflow.query(name=STATUS)
+    @workflow.signal(name=names.REPORT_BANKRUPTCY)
+    def report_bankruptcy(self, command: ReportBankruptcy) -> None:
+        self._apply(rules.apply_bankruptcy, command)
+
+    @workflow.signal(name=names.CONTACT_OUTCOME)
+    def contact_outcome(self, command: ContactOutcome) -> None:
+        self._apply(rules.apply_contact_outcome, command)
+
+    @workflow.signal(name=names.LEGAL_OUTCOME)
+    def legal_outcome(self, command: LegalOutcome) -> None:
+        self._apply(rules.apply_legal_outcome, command)
+
+    @workflow.update(name=names.PROMISE_TO_PAY)
+    def promise_to_pay(self, command: PromiseToPay) -> AccountStatus:
+        return self._apply(rules.apply_promise, command)
+
+    @promise_to_pay.validator
+    def _promise_to_pay(self, command: PromiseToPay) -> None:
+        self._check(rules.check_promise, command)
+
+    @workflow.update(name=names.AGREE_INSTALLMENT_PLAN)
+    def agree_installment_plan(self, command: AgreeInstallmentPlan) -> AccountStatus:
+        return self._apply(rules.apply_plan, command)
+
+    @agree_installment_plan.validator
+    def _agree_installment_plan(self, command: AgreeInstallmentPlan) -> None:
+        self._check(rules.check_plan, command)
+
+    @workflow.update(name=names.OPEN_DISPUTE)
+    def open_dispute(self, command: OpenDispute) -> AccountStatus:
+        return self._apply(rules.apply_dispute, command)
+
+    @open_dispute.validator
+    def _open_dispute(self, command: OpenDispute) -> None:
+        self._check(rules.check_dispute, command)
+
+    @workflow.update(name=names.RESOLVE_DISPUTE)
+    def resolve_dispute(self, command: ResolveDispute) -> AccountStatus:
+        return self._apply(rules.apply_resolution, command)
+
+    @resolve_dispute.validator
+    def _resolve_dispute(self, command: ResolveDispute) -> None:
+        self._check(rules.check_resolution, command)
+
+    @workflow.update(name=names.UPDATE_CONTACT)
+    def update_contact(self, command: UpdateContact) -> AccountStatus:
+        return self._apply(rules.apply_update_contact, command)
+
+    @update_contact.validator
+    def _update_contact(self, command: UpdateContact) -> None:
+        self._check(rules.check_update_contact, command)
+
+    @workflow.update(name=names.PAUSE)
+    def pause(self, command: Pause) -> AccountStatus:
+        return self._apply(rules.apply_pause, command)
+
+    @pause.validator
+    def _pause(self, command: Pause) -> None:
+        self._check(rules.check_pause, command)
+
+    @workflow.update(name=names.RESUME)
+    def resume(self, command: Resume) -> AccountStatus:
+        return self._apply(rules.apply_resume, command)
+
+    @resume.validator
+    def _resume(self, command: Resume) -> None:
+        self._check(rules.check_resume, command)
+
+    @workflow.update(name=names.WRITE_OFF)
+    def write_off(self, command: WriteOff) -> AccountStatus:
+        return self._apply(rules.apply_write_off, command)
+
+    @write_off.validator
+    def _write_off(self, command: WriteOff) -> None:
+        self._check(rules.check_write_off, command)
+
+    @workflow.update(name=names.APPROVE_ACTION)
+    def approve_action(self, command: ApprovalDecision) -> AccountStatus:
+        return self._apply(rules.apply_decision, command, True)
+
+    @approve_action.validator
+    def _approve_action(self, command: ApprovalDecision) -> None:
+        self._check(rules.check_decision, command)
+
+    @workflow.update(name=names.REJECT_ACTION)
+    def reject_action(self, command: ApprovalDecision) -> AccountStatus:
+        return self._apply(rules.apply_decision, command, False)
+
+    @reject_action.validator
+    def _reject_action(self, command: ApprovalDecision) -> None:
+        self._check(rules.check_decision, command)
+
+    @workflow.query(name=names.STATUS)
     def status(self, as_of: datetime | None = None) -> AccountStatus:
         """The account as of `as_of` (the caller's clock): workflow.now() in a query is the time of the last
         workflow task, which may be days ago while the account sleeps. Queries leave no history."""
         return account_status(self.state, as_of or workflow.now())
 
-    @workflow.query(name=EVENT_OUTCOME)
+    @workflow.query(name=names.EVENT_OUTCOME)
     def event_outcome(self, event_id: str) -> EventOutcome | None:
         """What became of an event: lets the starter report `joined` or `duplicate` after signal-with-start."""
         return self.state.events.get(event_id)

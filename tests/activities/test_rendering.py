@@ -1,7 +1,10 @@
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from activities.channels import FileChannel
+from activities.collection import CollectionActivities
 from activities.rendering import Renderer, TemplateError
 from domain.actions import ActionRequest
 from domain.policy import PolicyBook
@@ -9,13 +12,6 @@ from tests.domain.simulate import open_account, simulate
 
 BOOK = PolicyBook()
 START = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
-CHANNEL = {
-    "send_sms": "sms",
-    "send_email": "email",
-    "create_call_task": "tasks",
-    "escalate_to_manager": "tasks",
-    "open_litigation_task": "tasks",
-}
 
 
 def requests(locale: str, segment: str = "standard", **debtor: object) -> list[ActionRequest]:
@@ -26,21 +22,25 @@ def requests(locale: str, segment: str = "standard", **debtor: object) -> list[A
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 @pytest.mark.parametrize("segment", ["standard", "important", "high_risk"])
-def test_every_template_of_every_ladder_renders(locale: str, segment: str) -> None:
-    renderer = Renderer()
+def test_every_action_of_every_ladder_renders_and_is_delivered(locale: str, segment: str, tmp_path: Path) -> None:
+    """Through the real activities (named like the actions): every template, every channel."""
+    activities = CollectionActivities(FileChannel(tmp_path), Renderer())
     ladder = requests(locale, segment)
-    assert len(ladder) == len(BOOK.for_segment(segment).steps)
+    assert {r.step for r in ladder} >= {s.key for s in BOOK.for_segment(segment).steps}
     for request in ladder:
-        channel = CHANNEL.get(request.action.value, "letters")
-        if channel == "email":
-            parts = [renderer.render_block("email", request, block) for block in ("subject", "text", "html")]
-            assert "\n" not in parts[0] and "12" in parts[0] + parts[1]
-        elif channel == "tasks":
-            assert "ACC-1" in renderer.render("tasks", request, ".txt.j2", staff=True)
-        else:
-            suffix = ".txt.j2" if channel == "sms" else ".html.j2"
-            text = renderer.render(channel, request, suffix)
-            assert "12,000.00" in text, (request.step, text[:200])
+        result = getattr(activities, request.action.value)(request)
+        assert result.idempotency_key == request.idempotency_key
+    records = FileChannel(tmp_path).records()
+    assert [r["step"] for r in records] == [r.step for r in ladder]
+    for record in records:
+        if record["kind"] in ("sms", "email", "task"):
+            assert "12,000.00" in record["text"] or "12000.00" in record["text"], record["step"]
+        if record["kind"] == "email":
+            assert "\n" not in record["subject"] and "<table" in record["html"]
+        if record["kind"] == "letter":
+            assert "12,000.00" in (tmp_path / record["document"]).read_text()
+    approvals = [r for r in records if r["action"] == "request_approval"]
+    assert approvals and all(r["assignee_role"] == "supervisor" for r in approvals)
 
 
 def test_amounts_and_dates_follow_the_debtors_locale() -> None:

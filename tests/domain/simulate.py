@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 
 from domain.account import AccountState
 from domain.actions import ActionRequest
+from domain.commands import ApprovalDecision
 from domain.planner import Act, Close, Skip, Wait, plan
-from domain.policy import Policy
+from domain.policy import ActionKind, Policy
+from domain.rerouting import apply_decision, settle
 from tests.factories import overdue
 
 
@@ -15,6 +17,12 @@ from tests.factories import overdue
 class Run:
     state: AccountState
     acted: list[tuple[str, int, datetime]] = field(default_factory=list)  # step key, day, when
+
+    @property
+    def ladder(self) -> list[tuple[str, int]]:
+        """The ladder steps taken (side actions such as approval requests left out)."""
+        return [(key, day) for key, day, _ in self.acted if key.startswith("d")]
+
     skipped: list[tuple[str, str]] = field(default_factory=list)
     requests: list[ActionRequest] = field(default_factory=list)  # what each activity was asked to do
     outcome: str | None = None
@@ -31,11 +39,14 @@ def simulate(
     start: datetime,
     until: datetime,
     interrupts: dict[datetime, Callable[[AccountState, datetime], None]] | None = None,
+    approve: bool = True,
 ) -> Run:
-    """Run until closed, idle, or `until`. `interrupts` change the state at given times (signals)."""
+    """Run until closed, idle, or `until`, as the workflow does: settle, plan, act. `interrupts` change the
+    state at given times (signals, updates); with `approve`, every approval request is granted at once."""
     run, now = Run(state), start
-    pending = sorted((interrupts or {}).items())
+    pending = sorted((interrupts or {}).items(), key=lambda item: item[0])
     for _ in range(10_000):
+        settle(state, now)
         decision = plan(state, now)
         if isinstance(decision, Close):
             state.close(now, decision.outcome, decision.reason)
@@ -45,6 +56,10 @@ def simulate(
             state.record_step(now, decision.step.key, "done", "done", decision.day)
             run.acted.append((decision.step.key, decision.day, now))
             run.requests.append(decision.request)
+            if approve and decision.step.action == ActionKind.APPROVAL_REQUEST and "reminder" not in decision.step.key:
+                step = decision.request.details["step"]
+                decide = ApprovalDecision(command_id=f"ok-{step}", by="sim", step=step, reason="fine")
+                apply_decision(state, decide, now, approve=True)
         elif isinstance(decision, Skip):
             state.record_step(now, decision.step.key, "skipped", decision.reason, decision.day)
             run.skipped.append((decision.step.key, decision.reason))

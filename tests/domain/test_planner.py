@@ -27,6 +27,7 @@ STANDARD_LADDER = [
     ("d045-send_sms", 45),
     ("d061-escalate_to_manager", 61),
     ("d075-send_final_notice", 75),
+    ("d090-lock_new_orders", 90),
     ("d091-issue_lawyer_letter", 91),
     ("d105-open_litigation_task", 105),
 ]
@@ -34,11 +35,11 @@ STANDARD_LADDER = [
 
 def test_standard_ladder_exact_actions_days_and_local_times() -> None:
     run = simulate(open_account(STANDARD, START), START, START + days(200))
-    assert [(key, day) for key, day, _ in run.acted] == STANDARD_LADDER
+    assert run.ladder == STANDARD_LADDER
     for key, day, at in run.acted:
         local = at.astimezone(SHANGHAI)
         assert (local.date(), local.time()) == (DUE + timedelta(days=day), time(9, 0)), key
-    assert run.outcome == "handed_to_legal"
+    assert run.outcome is None and run.state.with_legal_since == run.acted[-1][2]  # open with legal
     assert run.skipped == []
 
 
@@ -52,8 +53,8 @@ def test_segments_pick_policies_with_different_ladders() -> None:
     for policy, litigation_day in ((gentle, 120), (accelerated, 70)):
         state = open_account(policy, START, segment=policy.segments[0])
         run = simulate(state, START, START + days(200))
-        assert run.outcome == "handed_to_legal"
-        assert run.acted[-1][:2] == (f"d{litigation_day:03d}-open_litigation_task", litigation_day)
+        assert run.state.with_legal_since is not None
+        assert run.ladder[-1] == (f"d{litigation_day:03d}-open_litigation_task", litigation_day)
         first_letter = next(day for key, day, _ in run.acted if "demand_letter" in key)
         assert first_letter == policy.stages[1].from_day
 
@@ -68,7 +69,7 @@ def test_partial_payment_lowers_balance_and_does_not_reset_the_ladder() -> None:
         state.add_payment(payment("PAY-1", "5000.00"), now)
 
     run = simulate(open_account(STANDARD, START), START, START + days(200), {START + days(40): pay_part})
-    assert [(key, day) for key, day, _ in run.acted] == STANDARD_LADDER
+    assert run.ladder == STANDARD_LADDER
     assert run.state.balances() == {"CNY": Decimal("7000.00")}
 
 
@@ -114,7 +115,7 @@ def test_account_opened_late_skips_stages_already_over_with_a_reason() -> None:
     run = simulate(state, opened, opened + days(1))
     assert [key for key, _ in run.skipped] == ["d001-send_sms", "d003-send_email", "d010-send_sms", "d020-send_email"]
     assert "friendly stage was already over (account at day 35, formal_demand)" in run.skipped[0][1]
-    assert [(key, day) for key, day, _ in run.acted] == [("d031-send_demand_letter", 35), ("d035-create_call_task", 35)]
+    assert run.ladder == [("d031-send_demand_letter", 35), ("d035-create_call_task", 35)]
 
 
 def test_missing_contact_detail_skips_that_channel_only() -> None:
@@ -130,7 +131,7 @@ def test_compressed_time_runs_the_same_ladder_in_seconds() -> None:
     opened = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     state = open_account(fast, opened)
     run = simulate(state, opened, opened + timedelta(minutes=5))
-    assert [(key, day) for key, day, _ in run.acted] == STANDARD_LADDER
+    assert run.ladder == STANDARD_LADDER
     litigation_at = run.acted[-1][2]
     assert litigation_at == opened + 104 * timedelta(milliseconds=500)  # day 105 is 104 short days after day 1
 
@@ -166,5 +167,5 @@ def test_planner_always_decides_never_repeats_and_stops_after_payment(
     if not state.balances():
         assert run.outcome == "paid"
     else:
-        assert run.outcome in ("handed_to_legal", None)
+        assert run.outcome is None
         assert isinstance(plan(state, opened + days(10_000)), Act | Close | Wait)

@@ -1,71 +1,17 @@
 """CollectionWorkflow under the time-skipping server, one workflow at a time (see STYLE.md pitfalls)."""
 
-import contextlib
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.channels import FileChannel
-from domain.policy import PolicyBook
-from domain.status import AccountStatus
-from starter import submit
+from domain.commands import LegalOutcome
 from tests.domain.test_planner import STANDARD_LADDER
-from tests.factories import overdue, payment
-from worker import build_worker
-from workflows import PAYMENT_RECEIVED, STATUS, workflow_id
+from tests.workflows.harness import Account
+from workflows import LEGAL_OUTCOME
 
-BOOK = PolicyBook()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class Account:
-    """One account in a fresh task queue, with the real worker writing to its own outbox."""
-
-    def __init__(self, env: WorkflowEnvironment, outbox: Path) -> None:
-        self.env, self.outbox = env, outbox
-        self.id = f"ACC-{uuid.uuid4().hex[:8]}"
-        self.queue = f"tq-{uuid.uuid4()}"
-        self.worker = build_worker(env.client, outbox, task_queue=self.queue)
-
-    async def __aenter__(self) -> "Account":
-        await self.worker.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        """A workflow left running would hold the time-skipping clock for the next test: end it."""
-        with contextlib.suppress(RPCError):
-            if (await self.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await self.handle.terminate("test over")
-        await self.worker.__aexit__(*exc)
-
-    @property
-    def handle(self) -> WorkflowHandle:
-        return self.env.client.get_workflow_handle(workflow_id(self.id), result_type=AccountStatus)
-
-    async def send(self, **event: object) -> str:
-        now = await self.env.get_current_time()
-        invoice = overdue(account_id=self.id, occurred_at=now, **event)
-        return await submit(self.env.client, invoice, BOOK, visibility=False, task_queue=self.queue)
-
-    async def result(self, skip: timedelta = timedelta(days=200)) -> AccountStatus:
-        """Skip time until the workflow is done. (Only handles from start_workflow skip time on result(),
-        and the starter's handle stays inside the starter.)"""
-        await self.env.sleep(skip)
-        return await self.handle.result()
-
-    async def pay(self, payment_id: str, amount: str) -> None:
-        await self.handle.signal(PAYMENT_RECEIVED, payment(payment_id, amount))
-
-    async def status(self) -> AccountStatus:
-        return await self.handle.query(STATUS, await self.env.get_current_time(), result_type=AccountStatus)
-
-    def delivered(self) -> list[dict]:
-        return FileChannel(self.outbox).records()
 
 
 async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days(
@@ -74,31 +20,28 @@ async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days
     account = Account(time_env, tmp_path)
     async with account:
         assert await account.send() == "started"
-        result = await account.result()
-    assert result.outcome == "handed_to_legal"
-    records = account.delivered()
+        status = await account.approve_until("with_legal")
+        await account.pay("PAY-LEGAL", "1000.00")  # payments are still recorded while legal has the case
+        await account.signal(LEGAL_OUTCOME, LegalOutcome, outcome="judgment", note="judgment for the full amount")
+        result = await account.result(timedelta(days=1))
+    assert status.with_legal_since is not None and status.outcome is None
+    assert result.outcome == "judgment"
+    assert [(b.currency, str(b.amount)) for b in result.balances] == [("CNY", "11000.00")]
+    records = [r for r in account.delivered() if r["step"].startswith("d")]
     assert [(r["step"], r["day"]) for r in records] == STANDARD_LADDER
     due = result.invoices[0].due_date
     for record in records:
         local_day = datetime.fromisoformat(record["planned_at"]).astimezone(SHANGHAI).date()
         assert (local_day - due).days == record["day"], record["step"]
-    assert [r["kind"] for r in records] == [
-        "sms",
-        "email",
-        "sms",
-        "email",
-        "letter",
-        "task",
-        "sms",
-        "task",
-        "letter",
-        "letter",
-        "task",
-    ]
+    kinds = ["sms", "email", "sms", "email", "letter", "task", "sms", "task", "letter", "task", "letter", "task"]
+    assert [r["kind"] for r in records] == kinds
     assert {r["idempotency_key"] for r in records} == {
         f"collection-{account.id}/evt-1/{step}" for step, _ in STANDARD_LADDER
     }
     assert records[-1]["assignee_role"] == "legal"
+    requests = [r["step"] for r in account.delivered() if r["action"] == "request_approval"]
+    assert requests == [f"approval-{step}-L0" for step in ("d090-lock_new_orders", "d091-issue_lawyer_letter",
+                                                            "d105-open_litigation_task")]  # fmt: skip
 
 
 async def test_payment_on_day_40_closes_the_account_and_nothing_is_sent_after(

@@ -1,0 +1,74 @@
+"""What an account carries besides invoices and payments: promises, plans, disputes, pauses, approvals."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class Promise(BaseModel):
+    promise_id: str
+    amount: Decimal
+    currency: str
+    promised_date: date
+    taken_by: str
+    made_at: datetime
+    paid_before: Decimal  # total paid when the promise was made: what is paid after counts towards it
+    state: Literal["open", "kept", "broken"] = "open"
+    judged_at: datetime | None = None
+
+
+class Installment(BaseModel):
+    number: int
+    amount: Decimal
+    due_date: date
+    state: Literal["pending", "paid", "missed"] = "pending"
+
+
+class InstallmentPlan(BaseModel):
+    plan_id: str
+    currency: str
+    agreed_by: str
+    agreed_at: datetime
+    paid_before: Decimal
+    installments: list[Installment]
+    state: Literal["active", "completed", "defaulted"] = "active"
+
+
+class Dispute(BaseModel):
+    dispute_id: str
+    reason: str
+    invoice_ids: list[str]  # empty: the whole balance
+    opened_by: str
+    opened_at: datetime
+    state: Literal["open", "upheld", "rejected"] = "open"
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    note: str | None = None
+
+
+class PauseRecord(BaseModel):
+    pause_id: str
+    reason: str
+    by: str
+    started_at: datetime
+    until: datetime
+    ended_at: datetime | None = None
+
+
+class Approval(BaseModel):
+    step: str
+    level: int  # index into the policy's approver levels
+    requested_at: datetime  # at this level
+    state: Literal["pending", "approved", "rejected"] = "pending"
+    decided_by: str | None = None
+    reason: str | None = None
+    decided_at: datetime | None = None
+
+
+class Bankruptcy(BaseModel):
+    reported_by: str
+    reported_at: datetime
+    case_reference: str = ""
+    note: str = ""

@@ -1,0 +1,435 @@
+"""Re-routing: what each command or fact does to an account, and what time alone decides.
+
+For every update there is a `check_*` (the validator: raises CommandRejected, changes nothing) and an
+`apply_*` (the effect, recorded in the history). Commands are idempotent by `command_id`: a repeat is a
+no-op that passes the check. `settle(state, now)` applies what time decides (a promise falls due, an
+installment is missed, a pause ends, an approval escalates) and keeps the ladder's held-days account."""
+
+import itertools
+from datetime import datetime, timedelta
+
+from domain.account import AccountState
+from domain.arrangements import Approval, Bankruptcy, Dispute, Installment, InstallmentPlan, PauseRecord, Promise
+from domain.commands import (
+    AgreeInstallmentPlan,
+    ApprovalDecision,
+    Command,
+    ContactOutcome,
+    LegalOutcome,
+    OpenDispute,
+    Pause,
+    PromiseToPay,
+    ReportBankruptcy,
+    ResolveDispute,
+    Resume,
+    UpdateContact,
+    WriteOff,
+    total,
+)
+from domain.planner import hold, ladder_day, step_awaiting_approval, timeline
+
+
+class CommandRejected(ValueError):
+    """The command cannot apply to this account now; the message says why."""
+
+
+def seen(state: AccountState, command: Command) -> bool:
+    """A repeated command id: accepted, changes nothing (the caller gets the current status)."""
+    return command.command_id in state.commands
+
+
+def _open(state: AccountState) -> None:
+    if state.outcome is not None:
+        raise CommandRejected(f"the account is closed ({state.outcome})")
+    if state.write_off:
+        raise CommandRejected("the account is being written off")
+
+
+def _record(state: AccountState, command: Command, now: datetime, kind: str, detail: str) -> None:
+    state.commands[command.command_id] = kind
+    state.log(now, "command", f"{kind} by {command.by}: {detail} [{command.command_id}]")
+
+
+# --- promise_to_pay ---
+
+
+def check_promise(state: AccountState, command: PromiseToPay, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    rules, clock = state.policy.promises, timeline(state)
+    today = clock.local_day(now)
+    balance = state.balances().get(command.currency)
+    if balance is None:
+        raise CommandRejected(f"no balance in {command.currency} on this account")
+    if command.amount > balance:
+        raise CommandRejected(f"amount {command.amount} is more than the balance {balance} {command.currency}")
+    if command.promised_date <= today:
+        raise CommandRejected(f"promised date {command.promised_date} is not in the future (today is {today})")
+    if (command.promised_date - today).days > rules.max_horizon_days:
+        raise CommandRejected(f"promised date is more than {rules.max_horizon_days} days ahead (policy)")
+    if sum(p.state == "open" for p in state.promises) >= rules.max_open:
+        raise CommandRejected(f"already {rules.max_open} open promise(s) (policy)")
+    broken = sum(p.state == "broken" for p in state.promises)
+    if broken >= rules.max_broken:
+        raise CommandRejected(f"{broken} promises broken: no more promises accepted (policy limit {rules.max_broken})")
+    if state.bankruptcy or state.with_legal_since:
+        raise CommandRejected("no promises once bankrupt or with the legal team")
+
+
+def apply_promise(state: AccountState, command: PromiseToPay, now: datetime) -> None:
+    if seen(state, command):
+        return
+    state.promises.append(
+        Promise(promise_id=command.command_id, amount=command.amount, currency=command.currency,
+                promised_date=command.promised_date, taken_by=command.by, made_at=now,
+                paid_before=state.total_paid())
+    )  # fmt: skip
+    _record(state, command, now, "promise_to_pay", f"{command.amount} {command.currency} by {command.promised_date}")
+
+
+# --- agree_installment_plan ---
+
+
+def check_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    rules, terms = state.policy.installments, command.installments
+    if not rules.min_count <= len(terms) <= rules.max_count:
+        raise CommandRejected(
+            f"a plan has {rules.min_count} to {rules.max_count} installments (policy), got {len(terms)}"
+        )
+    balance = state.balances().get(command.currency)
+    if balance is None or len(state.balances()) != 1:
+        raise CommandRejected(f"a plan covers the whole balance, which is not all in {command.currency}")
+    if total(terms) != balance:
+        raise CommandRejected(f"installments sum to {total(terms)}, the balance is {balance} {command.currency}")
+    dates = [t.due_date for t in terms]
+    if any(later <= earlier for earlier, later in itertools.pairwise(dates)):
+        raise CommandRejected("installment dates must be strictly increasing")
+    today = timeline(state).local_day(now)
+    if not today < dates[0] <= today + timedelta(days=rules.first_within_days):
+        raise CommandRejected(f"the first installment must fall within the next {rules.first_within_days} days")
+    if state.plan and state.plan.state == "active":
+        raise CommandRejected(f"plan {state.plan.plan_id} is already in force")
+    if state.bankruptcy or state.with_legal_since:
+        raise CommandRejected("no plans once bankrupt or with the legal team")
+
+
+def apply_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
+    if seen(state, command):
+        return
+    state.plan = InstallmentPlan(
+        plan_id=command.command_id,
+        currency=command.currency,
+        agreed_by=command.by,
+        agreed_at=now,
+        paid_before=state.total_paid(),
+        installments=[Installment(number=n, amount=t.amount, due_date=t.due_date)
+                      for n, t in enumerate(command.installments, start=1)],
+    )  # fmt: skip
+    terms = ", ".join(f"{t.amount} on {t.due_date}" for t in command.installments)
+    _record(state, command, now, "agree_installment_plan", f"{len(command.installments)} installments: {terms}")
+
+
+# --- disputes ---
+
+
+def check_dispute(state: AccountState, command: OpenDispute, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    known = {i.invoice_id for i in state.unpaid()}
+    unknown = [i for i in command.invoice_ids if i not in known]
+    if unknown:
+        raise CommandRejected(f"no unpaid invoice {', '.join(unknown)} on this account")
+
+
+def apply_dispute(state: AccountState, command: OpenDispute, now: datetime) -> None:
+    if seen(state, command):
+        return
+    state.disputes.append(
+        Dispute(dispute_id=command.command_id, reason=command.reason, invoice_ids=command.invoice_ids,
+                opened_by=command.by, opened_at=now)
+    )  # fmt: skip
+    about = ", ".join(command.invoice_ids) or "the whole balance"
+    _record(state, command, now, "open_dispute", f"{about}: {command.reason}")
+
+
+def check_resolution(state: AccountState, command: ResolveDispute, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    dispute = next((d for d in state.disputes if d.dispute_id == command.dispute_id), None)
+    if dispute is None:
+        raise CommandRejected(f"no dispute {command.dispute_id} on this account")
+    if dispute.state != "open":
+        raise CommandRejected(f"dispute {command.dispute_id} is already {dispute.state}")
+    if command.adjustment is not None:
+        if command.resolution != "upheld":
+            raise CommandRejected("an adjustment only goes with an upheld dispute")
+        disputed = sum(i.outstanding for i in _disputed(state, dispute))
+        if command.adjustment > disputed:
+            raise CommandRejected(f"adjustment {command.adjustment} is more than the disputed {disputed}")
+
+
+def apply_resolution(state: AccountState, command: ResolveDispute, now: datetime) -> None:
+    if seen(state, command):
+        return
+    dispute = next(d for d in state.disputes if d.dispute_id == command.dispute_id)
+    dispute.state, dispute.resolved_by, dispute.resolved_at, dispute.note = (
+        command.resolution, command.by, now, command.note
+    )  # fmt: skip
+    detail = f"dispute {dispute.dispute_id} {command.resolution}"
+    if command.resolution == "upheld":
+        left = command.adjustment  # None: cancel everything disputed
+        for invoice in sorted(_disputed(state, dispute), key=lambda i: (i.due_date, i.invoice_id)):
+            cut = invoice.outstanding if left is None else min(left, invoice.outstanding)
+            invoice.amount -= cut
+            state.cancelled += cut
+            if left is not None:
+                left -= cut
+        detail += f"; {'adjusted by ' + str(command.adjustment) if command.adjustment else 'disputed amount cancelled'}"
+    _record(state, command, now, "resolve_dispute", detail + (f" ({command.note})" if command.note else ""))
+
+
+def _disputed(state: AccountState, dispute: Dispute) -> list:
+    return [i for i in state.unpaid() if not dispute.invoice_ids or i.invoice_id in dispute.invoice_ids]
+
+
+# --- contact ---
+
+
+def apply_contact_outcome(state: AccountState, command: ContactOutcome, now: datetime) -> None:
+    if seen(state, command) or state.outcome:
+        return
+    channel = command.channel
+    state.failures[channel] = 0 if command.result == "reached" else state.failures.get(channel, 0) + 1
+    limit = state.policy.contact.max_consecutive_failures
+    _record(state, command, now, "contact_outcome", f"{channel}: {command.result}")
+    if not state.lost_contact and all(state.failures.get(c, 0) >= limit for c in ("phone", "email")):
+        state.lost_contact = now
+        state.skip_traces += 1
+        state.log(now, "deferred", f"lost contact: {limit} consecutive failures on phone and on email; letters only")
+
+
+def check_update_contact(state: AccountState, command: UpdateContact, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    if command.phone is None and command.email is None:
+        raise CommandRejected("give a new phone, a new email, or both")
+
+
+def apply_update_contact(state: AccountState, command: UpdateContact, now: datetime) -> None:
+    if seen(state, command):
+        return
+    assert state.debtor is not None
+    changes = {k: v for k, v in (("phone", command.phone), ("email", command.email)) if v is not None}
+    state.debtor = state.debtor.model_copy(update=changes)
+    for channel in changes:  # new details: their failure count starts again
+        state.failures[channel] = 0
+    if state.lost_contact:
+        state.lost_contact = None
+        state.log(now, "resumed", "contact details updated: phone and email contact resume")
+    _record(state, command, now, "update_contact", ", ".join(f"{k} {v}" for k, v in changes.items()))
+
+
+# --- pause, resume, write-off ---
+
+
+def check_pause(state: AccountState, command: Pause, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    if command.until <= now:
+        raise CommandRejected(f"pause until {command.until.isoformat()} is not in the future")
+    if state.active_pause():
+        raise CommandRejected("already paused: resume first, or wait for the pause to end")
+
+
+def apply_pause(state: AccountState, command: Pause, now: datetime) -> None:
+    if seen(state, command):
+        return
+    state.pauses.append(
+        PauseRecord(pause_id=command.command_id, reason=command.reason, by=command.by, started_at=now,
+                    until=command.until)
+    )  # fmt: skip
+    _record(state, command, now, "pause", f"until {command.until.isoformat()}: {command.reason}")
+
+
+def check_resume(state: AccountState, command: Resume, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    if state.active_pause() is None:
+        raise CommandRejected("the account is not paused")
+
+
+def apply_resume(state: AccountState, command: Resume, now: datetime) -> None:
+    if seen(state, command):
+        return
+    pause = state.active_pause()
+    assert pause is not None
+    pause.ended_at = now
+    _record(
+        state,
+        command,
+        now,
+        "resume",
+        f"pause {pause.pause_id} ended" + (f": {command.reason}" if command.reason else ""),
+    )
+
+
+def check_write_off(state: AccountState, command: WriteOff, now: datetime) -> None:
+    if not seen(state, command):
+        _open(state)
+
+
+def apply_write_off(state: AccountState, command: WriteOff, now: datetime) -> None:
+    if seen(state, command):
+        return
+    state.write_off = f"{command.reason} (by {command.by})"
+    _record(state, command, now, "write_off", command.reason)
+
+
+# --- approvals ---
+
+
+def check_decision(state: AccountState, command: ApprovalDecision, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    approval = state.approvals.get(command.step)
+    if approval is None:
+        pending = ", ".join(k for k, a in state.approvals.items() if a.state == "pending") or "none"
+        raise CommandRejected(f"no approval request for {command.step} (pending: {pending})")
+    if approval.state != "pending":
+        raise CommandRejected(f"{command.step} was already {approval.state} by {approval.decided_by}")
+
+
+def apply_decision(state: AccountState, command: ApprovalDecision, now: datetime, approve: bool) -> None:
+    if seen(state, command):
+        return
+    approval = state.approvals[command.step]
+    approval.state = "approved" if approve else "rejected"
+    approval.decided_by, approval.reason, approval.decided_at = command.by, command.reason, now
+    if not approve:
+        policy = state.policy
+        step = next(s for s in policy.steps if s.key == command.step)
+        before = policy.stage_at(step.day - 1)
+        if before != policy.stage_at(step.day):  # the step would open a stage: stay below it
+            state.stage_cap = before
+    verb = "approve_action" if approve else "reject_action"
+    _record(state, command, now, verb, f"{command.step}: {command.reason}")
+
+
+# --- facts (signals) ---
+
+
+def apply_bankruptcy(state: AccountState, command: ReportBankruptcy, now: datetime) -> None:
+    if seen(state, command) or state.outcome or state.bankruptcy:
+        return
+    state.bankruptcy = Bankruptcy(reported_by=command.by, reported_at=now, case_reference=command.case_reference,
+                                  note=command.note)  # fmt: skip
+    _record(state, command, now, "report_bankruptcy", command.case_reference or "no case reference")
+
+
+def apply_legal_outcome(state: AccountState, command: LegalOutcome, now: datetime) -> None:
+    if seen(state, command) or state.outcome:
+        return
+    if not state.with_legal_since:
+        state.log(now, "command", f"legal_outcome {command.outcome} ignored: the account is not with legal")
+        state.commands[command.command_id] = "legal_outcome"
+        return
+    state.legal_outcome = command.outcome
+    _record(state, command, now, "legal_outcome", command.outcome + (f": {command.note}" if command.note else ""))
+
+
+# --- time ---
+
+
+def settle(state: AccountState, now: datetime) -> None:
+    """Apply what the passing of time decides, in the order a collector would."""
+    if state.outcome or not state.invoices or state.debtor is None:
+        return
+    clock, policy = timeline(state), state.policy
+    jump_to: int | None = None
+
+    pause = state.active_pause()
+    if pause and pause.until <= now:
+        pause.ended_at = pause.until
+        state.log(now, "resumed", f"pause {pause.pause_id} ended as planned")
+
+    promise = state.open_promise()
+    if promise and now >= clock.moment(promise.promised_date, policy.promises.grace_days):
+        paid = state.total_paid() - promise.paid_before
+        promise.judged_at = now
+        if paid >= promise.amount:
+            promise.state = "kept"
+            state.log(now, "resumed", f"promise {promise.promise_id} kept ({paid} paid): the ladder resumes")
+        else:
+            promise.state = "broken"
+            broken = sum(p.state == "broken" for p in state.promises)
+            state.log(now, "resumed", f"promise {promise.promise_id} broken ({paid} of {promise.amount} paid); "
+                      f"{broken} broken so far")  # fmt: skip
+            if policy.promises.on_broken == "next_stage":
+                jump_to = policy.next_stage_day(ladder_day(state, now) or 0)
+
+    plan = state.plan
+    if plan and plan.state == "active":
+        paid = state.total_paid() - plan.paid_before
+        covered = 0
+        for term in plan.installments:
+            covered += term.amount
+            if term.state == "pending" and paid >= covered:
+                term.state = "paid"
+                state.log(now, "payment", f"installment {term.number} of plan {plan.plan_id} paid")
+            elif term.state == "pending" and now >= clock.moment(term.due_date, policy.installments.grace_days):
+                term.state, plan.state = "missed", "defaulted"
+                state.log(now, "resumed", f"installment {term.number} of plan {plan.plan_id} missed: plan defaulted")
+                jump_to = policy.stage_start(policy.installments.on_default_stage)
+                break
+        if plan.state == "active" and all(t.state == "paid" for t in plan.installments):
+            plan.state = "completed"
+
+    for approval in state.approvals.values():
+        deadline = approval.requested_at + clock.span(policy.approvals.escalate_after_days)
+        if approval.state == "pending" and approval.level + 1 < len(policy.approvals.levels) and now >= deadline:
+            approval.level += 1
+            approval.requested_at = now
+            state.log(
+                now, "deferred", f"approval of {approval.step} escalated to {policy.approvals.levels[approval.level]}"
+            )
+
+    _account_held_days(state, now)
+    if jump_to is not None:
+        _jump(state, now, jump_to)
+
+    step = step_awaiting_approval(state, now)
+    if step is not None:
+        state.approvals[step.key] = Approval(step=step.key, level=0, requested_at=now)
+        state.log(now, "deferred", f"{step.key} needs approval: asked the {policy.approvals.levels[0]}")
+
+
+def _account_held_days(state: AccountState, now: datetime) -> None:
+    """While held, the ladder's clock stops: when the hold ends its days are added to every deadline."""
+    reason = hold(state)
+    if reason and state.held_since is None:
+        state.held_since = now
+        state.log(now, "deferred", f"ladder paused: {reason}")
+    elif not reason and state.held_since is not None:
+        days = timeline(state).days_between(state.held_since, now)
+        state.shift_days += days
+        state.held_since = None
+        state.log(now, "resumed", f"ladder resumed after {days} day(s) held; its deadlines move by as much")
+
+
+def _jump(state: AccountState, now: datetime, target_day: int | None) -> None:
+    """Move the ladder forward to `target_day` now (never backward)."""
+    day = ladder_day(state, now)
+    if target_day is None or day is None or day >= target_day:
+        return
+    state.shift_days -= target_day - day
+    state.log(now, "resumed", f"ladder moved from day {day} to day {target_day} ({state.policy.stage_at(target_day)})")

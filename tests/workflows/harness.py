@@ -1,0 +1,95 @@
+"""One account under the time-skipping server, driven like an operator would: events, commands, time."""
+
+import contextlib
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.channels import FileChannel
+from domain.commands import ApprovalDecision, Command
+from domain.policy import PolicyBook
+from domain.status import AccountStatus
+from starter import submit
+from tests.factories import overdue, payment
+from worker import build_worker
+from workflows import APPROVE_ACTION, PAYMENT_RECEIVED, STATUS, workflow_id
+
+BOOK = PolicyBook()
+
+
+class Account:
+    """One account in a fresh task queue, with the real worker writing to its own outbox."""
+
+    def __init__(self, env: WorkflowEnvironment, outbox: Path) -> None:
+        self.env, self.outbox = env, outbox
+        self.id = f"ACC-{uuid.uuid4().hex[:8]}"
+        self.queue = f"tq-{uuid.uuid4()}"
+        self.worker = build_worker(env.client, outbox, task_queue=self.queue)
+        self.commands = 0
+
+    async def __aenter__(self) -> "Account":
+        await self.worker.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """A workflow left running would hold the time-skipping clock for the next test: end it."""
+        with contextlib.suppress(RPCError):
+            if (await self.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                await self.handle.terminate("test over")
+        await self.worker.__aexit__(*exc)
+
+    @property
+    def handle(self) -> WorkflowHandle:
+        return self.env.client.get_workflow_handle(workflow_id(self.id), result_type=AccountStatus)
+
+    async def send(self, **event: object) -> str:
+        now = await self.env.get_current_time()
+        invoice = overdue(account_id=self.id, occurred_at=now, **event)
+        return await submit(self.env.client, invoice, BOOK, visibility=False, task_queue=self.queue)
+
+    async def pay(self, payment_id: str, amount: str) -> None:
+        at = await self.env.get_current_time()
+        await self.handle.signal(PAYMENT_RECEIVED, payment(payment_id, amount, at=at))
+
+    async def update(self, name: str, command_type: type[Command], **fields: object) -> AccountStatus:
+        self.commands += 1
+        command = command_type(command_id=f"cmd-{self.commands}", by="tester", **fields)
+        return await self.handle.execute_update(name, command, result_type=AccountStatus)
+
+    async def signal(self, name: str, command_type: type[Command], **fields: object) -> None:
+        self.commands += 1
+        await self.handle.signal(name, command_type(command_id=f"cmd-{self.commands}", by="tester", **fields))
+
+    async def days(self, n: float) -> None:
+        await self.env.sleep(timedelta(days=n))
+
+    async def result(self, skip: timedelta = timedelta(days=200)) -> AccountStatus:
+        """Skip time until the workflow is done. (Only handles from start_workflow skip time on result(),
+        and the starter's handle stays inside the starter.)"""
+        await self.env.sleep(skip)
+        return await self.handle.result()
+
+    async def status(self) -> AccountStatus:
+        return await self.handle.query(STATUS, await self.env.get_current_time(), result_type=AccountStatus)
+
+    async def approve_until(self, stage: str, max_days: int = 200) -> AccountStatus:
+        """Let days pass, approving every request on the day it comes, until the account reaches `stage`."""
+        for _ in range(max_days):
+            status = await self.status()
+            if status.stage == stage or status.outcome:
+                return status
+            for pending in status.pending_approvals:
+                decision = ApprovalDecision(command_id=f"ok-{pending.step}", by="boss", step=pending.step, reason="ok")
+                await self.handle.execute_update(APPROVE_ACTION, decision, result_type=AccountStatus)
+            await self.days(1)
+        raise AssertionError(f"never reached {stage}")
+
+    def delivered(self) -> list[dict]:
+        return FileChannel(self.outbox).records()
+
+    def steps(self) -> list[str]:
+        return [r["step"] for r in self.delivered()]
