@@ -197,28 +197,32 @@ def _ladder(state: AccountState, now: datetime) -> Decision:
     for step in policy.steps:
         if step.key in state.handled:
             continue
+        approval = state.approvals.get(step.key)
+        past_due = _day(state, now)  # what the debtor sees: real days past due, not the ladder's day
+        if approval and approval.state == "rejected":
+            return Skip(step, past_due, f"rejected by {approval.decided_by}: {approval.reason}")
         step_stage = policy.stage_at(step.day)
         if state.stage_cap and policy.stage_rank(step_stage) > policy.stage_rank(state.stage_cap):
             return Wait(None, reason=f"held in the {state.stage_cap} stage")
         at = clock.moment(oldest, step.day + state.shift_days)
         if at > now:
             return Wait(at, step)
-        if policy.stage_rank(step_stage) < policy.stage_rank(current_stage):
-            return Skip(step, day, f"the {step_stage} stage was already over (account at day {day}, {current_stage})")
+        if approval is None and policy.stage_rank(step_stage) < policy.stage_rank(current_stage):
+            # An account that arrives (or jumps) past a stage does not get that stage's steps. A step with an
+            # approval request was reached in time: its approval decides, however long it takes.
+            reason = f"the {step_stage} stage was already over (ladder at day {day}, {current_stage})"
+            return Skip(step, past_due, reason)
         need = CONTACT_NEEDS.get(step.action)
         if need and not getattr(state.debtor, need):
-            return Skip(step, day, f"no {need} on file")
+            return Skip(step, past_due, f"no {need} on file")
         if state.lost_contact and step.action in REMOTE_CONTACT:
-            return Skip(step, day, "lost contact: phone and email unreachable, letters only")
+            return Skip(step, past_due, "lost contact: phone and email unreachable, letters only")
         details: dict[str, str] = {}
         if step.needs_approval:
-            approval = state.approvals.get(step.key)
             if approval is None or approval.state == "pending":
                 return Wait(None, step, reason=f"{step.key} awaits approval")
-            if approval.state == "rejected":
-                return Skip(step, day, f"rejected by {approval.decided_by}: {approval.reason}")
             details["approved_by"] = approval.decided_by or ""
-        return _act(state, step, now, day, details)
+        return _act(state, step, now, details=details)
     return Wait(None)
 
 

@@ -114,7 +114,7 @@ def test_account_opened_late_skips_stages_already_over_with_a_reason() -> None:
     state = open_account(STANDARD, opened, due_date=DUE)
     run = simulate(state, opened, opened + days(1))
     assert [key for key, _ in run.skipped] == ["d001-send_sms", "d003-send_email", "d010-send_sms", "d020-send_email"]
-    assert "friendly stage was already over (account at day 35, formal_demand)" in run.skipped[0][1]
+    assert "friendly stage was already over (ladder at day 35, formal_demand)" in run.skipped[0][1]
     assert run.ladder == [("d031-send_demand_letter", 35), ("d035-create_call_task", 35)]
 
 

@@ -2,8 +2,9 @@
 
 import contextlib
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
@@ -19,6 +20,7 @@ from worker import build_worker
 from workflows import APPROVE_ACTION, PAYMENT_RECEIVED, STATUS, workflow_id
 
 BOOK = PolicyBook()
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Account:
@@ -45,6 +47,16 @@ class Account:
     @property
     def handle(self) -> WorkflowHandle:
         return self.env.client.get_workflow_handle(workflow_id(self.id), result_type=AccountStatus)
+
+    async def open(self) -> None:
+        """Start at 10:00 Shanghai time, one day past due: day N is then just after N's 09:00 actions."""
+        local = (await self.env.get_current_time()).astimezone(SHANGHAI)
+        ten = local.replace(hour=10, minute=0, second=0, microsecond=0)
+        await self.env.sleep((ten if ten > local else ten + timedelta(days=1)) - local)
+        assert await self.send() == "started"
+
+    async def today(self) -> date:
+        return (await self.env.get_current_time()).astimezone(SHANGHAI).date()
 
     async def send(self, **event: object) -> str:
         now = await self.env.get_current_time()
@@ -93,3 +105,6 @@ class Account:
 
     def steps(self) -> list[str]:
         return [r["step"] for r in self.delivered()]
+
+    def sent(self, step: str) -> dict:
+        return next(r for r in self.delivered() if r["step"] == step)
