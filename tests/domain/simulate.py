@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from domain.account import AccountState
 from domain.actions import ActionRequest
 from domain.commands import ApprovalDecision
-from domain.planner import Act, Close, Skip, Wait, plan
+from domain.planner import Act, Close, Decision, Skip, Wait, plan
 from domain.policy import ActionKind, Policy
 from domain.rerouting import apply_decision, settle
 from tests.factories import overdue
@@ -40,6 +40,7 @@ def simulate(
     until: datetime,
     interrupts: dict[datetime, Callable[[AccountState, datetime], None]] | None = None,
     approve: bool = True,
+    watch: Callable[[AccountState, Decision, datetime], None] | None = None,
 ) -> Run:
     """Run until closed, idle, or `until`, as the workflow does: settle, plan, act. `interrupts` change the
     state at given times (signals, updates); with `approve`, every approval request is granted at once."""
@@ -48,6 +49,8 @@ def simulate(
     for _ in range(10_000):
         settle(state, now)
         decision = plan(state, now)
+        if watch:
+            watch(state, decision, now)
         if isinstance(decision, Close):
             state.close(now, decision.outcome, decision.reason)
             run.outcome = decision.outcome

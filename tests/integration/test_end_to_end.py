@@ -12,15 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import FileChannel
+from domain.commands import ApprovalDecision, LegalOutcome
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from settings import ROOT
 from tests.domain.test_planner import STANDARD_LADDER
 from tests.factories import overdue_line
-from workflows import SEGMENT, STAGE, workflow_id
+from workflows import APPROVE_ACTION, LEGAL_OUTCOME, SEGMENT, STAGE, STATUS, workflow_id
 
 pytestmark = pytest.mark.integration
 DAY_SECONDS = 0.2
@@ -106,33 +108,34 @@ async def test_ingest_runs_whole_ladders_through_the_real_worker(
     assert pay.returncode == 0, pay.stderr
 
     client = dev_env.client
+    await approve_until_with_legal(client, [standard, gentle])
+    for account in (standard, gentle):
+        legal = LegalOutcome(command_id=f"legal-{account}", by="legal team", outcome="settled")
+        await client.get_workflow_handle(workflow_id(account)).signal(LEGAL_OUTCOME, legal)
     finished = {
         account: await asyncio.wait_for(
             client.get_workflow_handle(workflow_id(account), result_type=AccountStatus).result(), timeout=120
         )
         for account in (standard, gentle, paying)
     }
-    assert {a: s.outcome for a, s in finished.items()} == {
-        standard: "handed_to_legal",
-        gentle: "handed_to_legal",
-        paying: "paid",
-    }
+    assert {a: s.outcome for a, s in finished.items()} == {standard: "settled", gentle: "settled", paying: "paid"}
 
     delivered = FileChannel(Path(stack_env["COLLECTIONS_OUTBOX_DIR"])).records()
     by_account = {a: [r for r in delivered if r["account_id"] == a] for a in finished}
-    assert [r["step"] for r in by_account[standard]] == [step for step, _ in STANDARD_LADDER]
-    assert all(r["day"] >= int(r["step"][1:4]) for r in by_account[standard])
-    assert "12,500.00" in by_account[standard][-1]["text"]  # both invoices in the legal handoff
+    ladder = [r for r in by_account[standard] if r["step"].startswith("d")]
+    assert [r["step"] for r in ladder] == [step for step, _ in STANDARD_LADDER]
+    assert all(r["day"] >= int(r["step"][1:4]) for r in ladder)
+    assert "12,500.00" in ladder[-1]["text"]  # both invoices in the legal handoff
     gentle_steps = [s.key for s in PolicyBook(Path(stack_env["COLLECTIONS_POLICY_DIR"])).for_segment("vip").steps]
-    assert [r["step"] for r in by_account[gentle]] == gentle_steps
+    assert [r["step"] for r in by_account[gentle] if r["step"].startswith("d")] == gentle_steps
     assert "$4,250.00" in by_account[gentle][0]["text"]
     assert 1 <= len(by_account[paying]) < len(STANDARD_LADDER)
     assert len({r["idempotency_key"] for r in delivered}) == len(delivered)
 
     status = run_starter(stack_env, "status", standard, "--json")
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["outcome"] == "handed_to_legal"
-    assert "outcome      handed_to_legal" in run_starter(stack_env, "status", standard).stdout
+    assert json.loads(status.stdout)["outcome"] == "settled"
+    assert "outcome      settled" in run_starter(stack_env, "status", standard).stdout
 
     described = await client.get_workflow_handle(workflow_id(gentle)).describe()
     assert described.typed_search_attributes.get(STAGE) == "closed"
@@ -144,6 +147,24 @@ async def test_ingest_runs_whole_ladders_through_the_real_worker(
         await asyncio.sleep(0.1)
     else:
         pytest.fail("search attributes not visible in list_workflows")
+
+
+async def approve_until_with_legal(client: Client, accounts: list[str]) -> None:
+    """A supervisor who approves every request as soon as it appears, until the accounts are with legal."""
+    waiting = set(accounts)
+    for _ in range(600):
+        for account in sorted(waiting):
+            handle = client.get_workflow_handle(workflow_id(account))
+            status = await handle.query(STATUS, datetime.now(UTC), result_type=AccountStatus)
+            if status.with_legal_since:
+                waiting.discard(account)
+            for pending in status.pending_approvals:
+                decision = ApprovalDecision(command_id=f"ok-{pending.step}", by="boss", step=pending.step, reason="ok")
+                await handle.execute_update(APPROVE_ACTION, decision, result_type=AccountStatus)
+        if not waiting:
+            return
+        await asyncio.sleep(DAY_SECONDS / 2)
+    pytest.fail(f"never handed to legal: {waiting}")
 
 
 async def test_status_of_an_unknown_account_is_a_clear_error(stack_env: dict[str, str]) -> None:
