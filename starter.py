@@ -3,21 +3,62 @@
 python starter.py ingest FILE|-  [--rejects PATH]   start or join one workflow per account, per event
 python starter.py status ACCOUNT [--json]           where an account stands and why
 python starter.py pay ACCOUNT --payment-id ID --amount 100.00 --currency CNY [--received-at ISO]
+
+Operator commands: every one takes --by NAME (who gives it) and --id COMMAND_ID (default: a fresh cli-<hex>,
+printed). Sending a command again with the same --id applies it once. Updates answer with the account's status
+(--json: as JSON); signals are facts, recorded when the workflow next runs.
+
+  promise ACCOUNT --amount 5000.00 --currency CNY --date 2026-12-05           update promise_to_pay
+  plan ACCOUNT --currency CNY --installment 4000.00:2026-12-01 ...            update agree_installment_plan
+  dispute ACCOUNT --reason TEXT [--invoice INV-1 ...]                        update open_dispute
+  resolve-dispute ACCOUNT DISPUTE_ID --upheld|--rejected [--adjustment 100.00] [--note TEXT]
+                                                                             update resolve_dispute
+  update-contact ACCOUNT [--phone +8613800000000] [--email a@b.example]       update update_contact
+  pause ACCOUNT --reason TEXT --until 2026-12-01T00:00:00+08:00               update pause
+  resume ACCOUNT [--reason TEXT]                                             update resume
+  write-off ACCOUNT --reason TEXT                                            update write_off
+  approve ACCOUNT STEP --reason TEXT                                         update approve_action
+  reject ACCOUNT STEP --reason TEXT                                          update reject_action
+  bankruptcy ACCOUNT [--case-reference REF] [--note TEXT]                    signal report_bankruptcy
+  contact-outcome ACCOUNT --channel phone|email --result reached|no_answer|wrong_number|refused [--at ISO]
+                                                                             signal contact_outcome
+  legal-outcome ACCOUNT --outcome settled|judgment|withdrawn|uncollectable [--note TEXT]
+                                                                             signal legal_outcome
 """
 
 import argparse
 import asyncio
 import json
 import sys
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+import workflows as names
+from domain.commands import (
+    AgreeInstallmentPlan,
+    ApprovalDecision,
+    Command,
+    ContactOutcome,
+    ContactResult,
+    LegalOutcome,
+    OpenDispute,
+    Pause,
+    PromiseToPay,
+    ReportBankruptcy,
+    ResolveDispute,
+    Resume,
+    UpdateContact,
+    WriteOff,
+)
 from domain.events import EventRejected, InvoiceOverdue, PaymentReceived, describe, parse_overdue_event
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
@@ -27,6 +68,7 @@ from workflows.collection import CollectionInput, CollectionWorkflow
 
 EXIT_FAILED, EXIT_REJECTED = 1, 2
 QUERY_TIMEOUT = timedelta(seconds=10)
+UPDATE_TIMEOUT = timedelta(seconds=30)  # an update needs a worker to validate and apply it
 
 
 @dataclass
@@ -213,6 +255,214 @@ async def cmd_pay(client: Client, args: argparse.Namespace, _: Settings) -> int:
     return 0
 
 
+class Arg(NamedTuple):
+    """One add_argument call."""
+
+    flags: tuple[str, ...]
+    options: dict[str, Any]
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return Arg(flags, options)
+
+
+class OneOf(NamedTuple):
+    """Arguments of which exactly one must be given."""
+
+    args: tuple[Arg, ...]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An operator command: the workflow message it becomes, its arguments, and how they make the payload.
+    `fields` builds the model's fields (None: the model's default) besides `command_id` and `by`; it may raise
+    ValueError for an argument it cannot read."""
+
+    message: str
+    kind: Literal["update", "signal"]
+    model: type[Command]
+    fields: Callable[[argparse.Namespace], dict[str, Any]]
+    help: str
+    arguments: tuple[Arg | OneOf, ...] = ()
+
+
+def choices(model: type[Command], name: str) -> tuple[str, ...]:
+    """The values of a Literal field, so that --help lists them and argparse checks them."""
+    return get_args(model.model_fields[name].annotation)
+
+
+def installment(text: str) -> dict[str, str]:
+    amount, colon, due_date = text.partition(":")
+    if not (colon and amount and due_date):
+        raise ValueError(f"installment {text[:40]!r}: expected AMOUNT:DATE such as 4000.00:2026-12-01")
+    return {"amount": amount, "due_date": due_date}
+
+
+AMOUNT_HELP = 'a decimal string such as "5000.00"'
+REASON = arg("--reason", required=True, help="why (recorded in the account's history)")
+NOTE = arg("--note", help="free text for the history")
+STEP = arg("step", help="the policy step awaiting approval, as in `status` (for example d091-issue_lawyer_letter)")
+
+OPERATIONS: dict[str, Operation] = {
+    "promise": Operation(
+        names.PROMISE_TO_PAY, "update", PromiseToPay,
+        lambda a: {"amount": a.amount, "currency": a.currency, "promised_date": a.date},
+        "the debtor promises an amount by a date",
+        (arg("--amount", required=True, help=AMOUNT_HELP), arg("--currency", required=True),
+         arg("--date", required=True, help="the promised date, YYYY-MM-DD (the debtor's calendar)")),
+    ),
+    "plan": Operation(
+        names.AGREE_INSTALLMENT_PLAN, "update", AgreeInstallmentPlan,
+        lambda a: {"currency": a.currency, "installments": [installment(t) for t in a.installment]},
+        "the balance paid in installments",
+        (arg("--currency", required=True),
+         arg("--installment", required=True, action="append", metavar="AMOUNT:DATE",
+             help="one installment, such as 4000.00:2026-12-01; repeat for each, in date order")),
+    ),
+    "dispute": Operation(
+        names.OPEN_DISPUTE, "update", OpenDispute,
+        lambda a: {"reason": a.reason, "invoice_ids": a.invoice},
+        "the debtor contests invoices (none named: the whole balance); the dispute's id is the command id",
+        (REASON, arg("--invoice", action="append", metavar="INVOICE_ID", help="a disputed invoice; repeatable")),
+    ),
+    "resolve-dispute": Operation(
+        names.RESOLVE_DISPUTE, "update", ResolveDispute,
+        lambda a: {"dispute_id": a.dispute_id, "resolution": a.resolution, "adjustment": a.adjustment,
+                   "note": a.note},
+        "upheld: cancel the disputed amount (or reduce it by --adjustment); rejected: collection resumes",
+        (arg("dispute_id", metavar="DISPUTE_ID", help="the id the `dispute` command was accepted with"),
+         OneOf((arg("--upheld", dest="resolution", action="store_const", const="upheld"),
+                arg("--rejected", dest="resolution", action="store_const", const="rejected"))),
+         arg("--adjustment", help="upheld: reduce by this much instead of cancelling, " + AMOUNT_HELP), NOTE),
+    ),
+    "update-contact": Operation(
+        names.UPDATE_CONTACT, "update", UpdateContact,
+        lambda a: {"phone": a.phone, "email": a.email},
+        "new contact details (ends lost contact)",
+        (arg("--phone", help="E.164, such as +8613800000000"), arg("--email")),
+    ),
+    "pause": Operation(
+        names.PAUSE, "update", Pause,
+        lambda a: {"reason": a.reason, "until": a.until},
+        "stop all contact until a time",
+        (REASON, arg("--until", required=True, help="ISO 8601 with timezone, such as 2026-12-01T00:00:00+08:00")),
+    ),
+    "resume": Operation(
+        names.RESUME, "update", Resume,
+        lambda a: {"reason": a.reason},
+        "end a pause now",
+        (arg("--reason", help="why (recorded in the account's history)"),),
+    ),
+    "write-off": Operation(
+        names.WRITE_OFF, "update", WriteOff,
+        lambda a: {"reason": a.reason},
+        "close the account as written off",
+        (REASON,),
+    ),
+    "approve": Operation(
+        names.APPROVE_ACTION, "update", ApprovalDecision,
+        lambda a: {"step": a.step, "reason": a.reason},
+        "approve a step that waits for approval",
+        (STEP, REASON),
+    ),
+    "reject": Operation(
+        names.REJECT_ACTION, "update", ApprovalDecision,
+        lambda a: {"step": a.step, "reason": a.reason},
+        "reject a step that waits for approval (the ladder stays below its stage)",
+        (STEP, REASON),
+    ),
+    "bankruptcy": Operation(
+        names.REPORT_BANKRUPTCY, "signal", ReportBankruptcy,
+        lambda a: {"case_reference": a.case_reference, "note": a.note},
+        "the debtor is bankrupt: contact stops, the claim goes to legal, the account closes",
+        (arg("--case-reference", help="the court's case reference"), NOTE),
+    ),
+    "contact-outcome": Operation(
+        names.CONTACT_OUTCOME, "signal", ContactOutcome,
+        lambda a: {"channel": a.channel, "result": a.result, "at": a.at or datetime.now(UTC)},
+        "what happened when we tried to reach the debtor",
+        (arg("--channel", required=True, choices=choices(ContactOutcome, "channel")),
+         arg("--result", required=True, choices=get_args(ContactResult)),
+         arg("--at", help="when, ISO 8601 with timezone (default: now)")),
+    ),
+    "legal-outcome": Operation(
+        names.LEGAL_OUTCOME, "signal", LegalOutcome,
+        lambda a: {"outcome": a.outcome, "note": a.note},
+        "how the case handed to legal ended",
+        (arg("--outcome", required=True, choices=choices(LegalOutcome, "outcome")), NOTE),
+    ),
+}  # fmt: skip
+
+
+def new_command_id() -> str:
+    return f"cli-{uuid.uuid4().hex[:12]}"
+
+
+def rejected(reason: str) -> int:
+    print(f"rejected: {reason}", file=sys.stderr)
+    return EXIT_REJECTED
+
+
+def build_command(args: argparse.Namespace) -> Command:
+    """The operator command's payload, validated. Raises ValueError (a ValidationError among them)."""
+    operation: Operation = args.operation
+    fields = {name: value for name, value in operation.fields(args).items() if value is not None}
+    return operation.model.model_validate({"command_id": args.id or new_command_id(), "by": args.by, **fields})
+
+
+async def cmd_operation(client: Client, args: argparse.Namespace, _: Settings) -> int:
+    """Any operator command, validated by `main` before it connects: its update (answered with the status) or
+    its signal."""
+    operation: Operation = args.operation
+    command: Command = args.payload
+    handle = client.get_workflow_handle(workflow_id(args.account))
+    if operation.kind == "signal":
+        await handle.signal(operation.message, command)
+        print(f"{args.command} sent (id {command.command_id})")
+        return 0
+    try:
+        async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
+            status = await handle.execute_update(operation.message, command, result_type=AccountStatus)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        return rejected(cause.message if isinstance(cause, ApplicationError) else str(cause))
+    except (TimeoutError, RPCTimeoutOrCancelledError):
+        print(
+            f"no worker answered {args.command} (id {command.command_id}) within {UPDATE_TIMEOUT.seconds}s: is the "
+            f"worker running? It may still apply when one does; check `status`, or repeat with --id "
+            f"{command.command_id} (it applies once)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    accepted = f"{args.command} accepted (id {command.command_id})"
+    if args.json:  # standard output stays one JSON document
+        print(accepted, file=sys.stderr)
+        print(status.model_dump_json(indent=2))
+    else:
+        print(accepted)
+        print(status.describe())
+    return 0
+
+
+def add_operation(commands: Any, name: str, operation: Operation) -> None:
+    sub = commands.add_parser(name, help=f"{operation.help} ({operation.kind} {operation.message})")
+    sub.add_argument("account")
+    for spec in operation.arguments:
+        if isinstance(spec, OneOf):
+            group = sub.add_mutually_exclusive_group(required=True)
+            for one in spec.args:
+                group.add_argument(*one.flags, **one.options)
+        else:
+            sub.add_argument(*spec.flags, **spec.options)
+    sub.add_argument("--by", required=True, help="who gives the command: a collector, a supervisor, a system")
+    sub.add_argument(
+        "--id", metavar="COMMAND_ID", help="the command's id (default: a fresh cli-<hex>); the same id applies once"
+    )
+    if operation.kind == "update":
+        sub.add_argument("--json", action="store_true", help="the resulting status as JSON")
+    sub.set_defaults(run=cmd_operation, operation=operation)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = root.add_subparsers(dest="command", required=True)
@@ -231,11 +481,20 @@ def parser() -> argparse.ArgumentParser:
     pay_cmd.add_argument("--currency", required=True)
     pay_cmd.add_argument("--received-at", help="ISO 8601 with timezone (default: now)")
     pay_cmd.set_defaults(run=cmd_pay)
+    for name, operation in OPERATIONS.items():
+        add_operation(commands, name, operation)
     return root
 
 
 async def main(argv: list[str] | None = None, client: Client | None = None) -> int:
     args = parser().parse_args(argv)
+    if "operation" in args:  # an operator command: reject a malformed one before connecting
+        try:
+            args.payload = build_command(args)
+        except ValidationError as error:
+            return rejected(describe(error))
+        except ValueError as error:
+            return rejected(str(error))
     settings = Settings.from_env()
     if client is None:
         try:
@@ -250,6 +509,9 @@ async def main(argv: list[str] | None = None, client: Client | None = None) -> i
     try:
         return await args.run(client, args, settings)
     except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND and "already completed" in error.message:
+            # Too late for a command or a payment: the validators say the same while the account closes.
+            return rejected(f"account {args.account} is closed: its collection workflow has completed (see status)")
         if error.status == RPCStatusCode.NOT_FOUND:
             print(f"no collection workflow for account {args.account}", file=sys.stderr)
         else:

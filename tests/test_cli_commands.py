@@ -1,0 +1,274 @@
+"""The operator commands of `starter.py` (promise, plan, pause, ..., bankruptcy) on a real dev server and worker."""
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from domain.policy import PolicyBook
+from tests.factories import overdue
+from worker import build_worker
+from workflows import workflow_id
+
+pytestmark = pytest.mark.integration
+
+DEBTOR_ZONE = ZoneInfo("Asia/Shanghai")  # the factories' debtor: the account's calendar is this one's
+
+
+@pytest.fixture
+def queue(monkeypatch: pytest.MonkeyPatch) -> str:
+    name = f"tq-cli-{uuid.uuid4()}"
+    monkeypatch.setenv("COLLECTIONS_TASK_QUEUE", name)
+    return name
+
+
+@pytest_asyncio.fixture
+async def worker(dev_env: WorkflowEnvironment, queue: str, tmp_path: Path) -> AsyncIterator[None]:
+    async with build_worker(dev_env.client, tmp_path / "outbox", task_queue=queue):
+        yield
+
+
+async def start_account(client: Client, queue: str) -> str:
+    """A fresh account owing 12000.00 CNY, one day past due."""
+    account = f"CLI-{uuid.uuid4().hex[:8]}"
+    event = overdue(account_id=account, occurred_at=datetime.now(UTC))
+    assert await starter.submit(client, event, PolicyBook(), task_queue=queue) == "started"
+    return account
+
+
+async def terminate(client: Client, account: str) -> None:
+    handle = client.get_workflow_handle(workflow_id(account))
+    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        await handle.terminate("test over")
+
+
+@pytest_asyncio.fixture
+async def account(dev_env: WorkflowEnvironment, queue: str, worker: None) -> AsyncIterator[str]:
+    account = await start_account(dev_env.client, queue)
+    yield account
+    await terminate(dev_env.client, account)
+
+
+def today() -> date:
+    return datetime.now(DEBTOR_ZONE).date()
+
+
+async def run(client: Client, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()  # only this command's output
+    code = await starter.main(list(argv), client=client)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def status(client: Client, capsys: pytest.CaptureFixture[str], account: str) -> dict:
+    code, out, err = await run(client, capsys, "status", account, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+async def closed_status(client: Client, capsys: pytest.CaptureFixture[str], account: str) -> dict:
+    """The status once the workflow has closed: polled, for the closing step runs after the command."""
+    deadline = time.monotonic() + 10
+    while True:
+        current = await status(client, capsys, account)
+        if current["outcome"] or time.monotonic() > deadline:
+            return current
+        await asyncio.sleep(0.25)
+
+
+async def test_a_promise_is_accepted_and_a_repeat_with_its_id_applies_once(
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    promised = (today() + timedelta(days=5)).isoformat()
+    command = ["promise", account, "--amount", "5000.00", "--currency", "CNY", "--date", promised, "--by", "li.na"]
+
+    code, out, err = await run(dev_env.client, capsys, *command)
+
+    assert code == 0, err
+    accepted = re.match(r"promise accepted \(id (cli-[0-9a-f]{12})\)\n", out)
+    assert accepted, out
+    assert f"promise      {accepted[1]}: 5000.00 CNY by {promised} (open, taken by li.na)" in out
+    assert "promise_to_pay by li.na" in out  # the history line
+
+    code, out, err = await run(dev_env.client, capsys, *command, "--id", accepted[1])
+
+    assert code == 0, err
+    assert out.startswith(f"promise accepted (id {accepted[1]})\n")
+    promises = (await status(dev_env.client, capsys, account))["promises"]
+    assert len(promises) == 1 and promises[0]["promise_id"] == accepted[1]
+
+
+async def test_a_promise_for_a_past_date_is_rejected_by_the_workflow(
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yesterday = (today() - timedelta(days=1)).isoformat()
+    code, out, err = await run(
+        dev_env.client, capsys,
+        "promise", account, "--amount", "5000.00", "--currency", "CNY", "--date", yesterday, "--by", "li.na",
+    )  # fmt: skip
+    assert code == starter.EXIT_REJECTED
+    assert err.startswith("rejected: ") and "not in the future" in err
+    assert out == ""
+    assert (await status(dev_env.client, capsys, account))["promises"] == []
+
+
+async def test_a_plan_that_does_not_cover_the_balance_is_rejected(
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = today() + timedelta(days=5), today() + timedelta(days=35)
+    code, _, err = await run(
+        dev_env.client, capsys,
+        "plan", account, "--currency", "CNY", "--installment", f"4000.00:{first}", "--installment", f"4000.00:{second}",
+        "--by", "li.na",
+    )  # fmt: skip
+    assert code == starter.EXIT_REJECTED
+    assert err == "rejected: installments sum to 8000.00, the balance is 12000.00 CNY\n"
+
+
+async def test_pause_resume_and_write_off_close_the_account(
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    until = (datetime.now(DEBTOR_ZONE) + timedelta(days=3)).replace(microsecond=0).isoformat()
+    code, out, err = await run(dev_env.client, capsys, "pause", account, "--reason", "hospital", "--until", until,
+                               "--by", "wang.fang")  # fmt: skip
+    assert code == 0, err
+    pause_id = re.match(r"pause accepted \(id (cli-[0-9a-f]{12})\)\n", out)
+    assert pause_id, out
+    assert f"pause by wang.fang: until {until}: hospital [{pause_id[1]}]" in out
+
+    code, out, err = await run(dev_env.client, capsys, "resume", account, "--by", "wang.fang", "--json")
+    assert code == 0, err
+    assert err.startswith("resume accepted (id cli-")  # --json: standard output is the status alone
+    pauses = json.loads(out)["pauses"]
+    assert len(pauses) == 1 and pauses[0]["ended_at"] is not None
+
+    code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "uneconomic",
+                               "--by", "wang.fang", "--id", "wo-1")  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("write-off accepted (id wo-1)\n")
+
+    final = await closed_status(dev_env.client, capsys, account)
+    assert final["outcome"] == "written_off"
+    assert final["stage"] == "closed"
+
+
+async def test_contact_outcome_and_bankruptcy_are_signals(
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = await run(dev_env.client, capsys, "contact-outcome", account, "--channel", "phone",
+                               "--result", "no_answer", "--by", "dialer", "--id", "call-1")  # fmt: skip
+    assert (code, out) == (0, "contact-outcome sent (id call-1)\n"), err
+
+    code, out, err = await run(dev_env.client, capsys, "bankruptcy", account, "--case-reference", "(2026)沪03破1号",
+                               "--by", "legal.desk")  # fmt: skip
+    assert code == 0, err
+    assert re.fullmatch(r"bankruptcy sent \(id cli-[0-9a-f]{12}\)\n", out)
+
+    final = await closed_status(dev_env.client, capsys, account)
+    assert final["outcome"] == "bankrupt"
+    assert final["contact_failures"] == {"phone": 1}
+    assert final["bankruptcy"]["case_reference"] == "(2026)沪03破1号"
+
+
+async def test_a_malformed_amount_is_rejected_before_any_call(capsys: pytest.CaptureFixture[str]) -> None:
+    class NoCalls:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"the client was used: {name}")
+
+    code = await starter.main(
+        ["promise", "ANY", "--amount", "abc", "--currency", "CNY", "--date", "2026-12-05", "--by", "li.na"],
+        client=NoCalls(),  # type: ignore[arg-type]
+    )
+    out, err = capsys.readouterr()
+    assert code == starter.EXIT_REJECTED and out == ""
+    assert err == "rejected: amount: malformed amount 'abc': expected digits with an optional decimal point\n"
+
+    code = await starter.main(
+        ["plan", "ANY", "--currency", "CNY", "--installment", "4000.00", "--by", "li.na"], client=NoCalls()
+    )  # type: ignore[arg-type]
+    assert code == starter.EXIT_REJECTED
+    assert "installment '4000.00': expected AMOUNT:DATE" in capsys.readouterr().err
+
+
+async def test_disputes_contacts_approvals_and_legal_outcomes_reach_their_handlers(
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = dev_env.client
+    code, out, err = await run(client, capsys, "dispute", account, "--reason", "goods damaged", "--invoice", "INV-1",
+                               "--by", "li.na", "--id", "d-1")  # fmt: skip
+    assert code == 0, err
+    assert "dispute      d-1 (INV-1) open: goods damaged" in out
+
+    code, out, err = await run(client, capsys, "resolve-dispute", account, "d-1", "--upheld", "--adjustment", "100.00",
+                               "--note", "two boxes", "--by", "zhao.lei")  # fmt: skip
+    assert code == 0, err
+    assert "dispute      d-1 (INV-1) upheld" in out and "outstanding  11900.00 CNY" in out
+
+    code, _, err = await run(client, capsys, "resolve-dispute", account, "d-1", "--rejected", "--by", "zhao.lei")
+    assert (code, err) == (starter.EXIT_REJECTED, "rejected: dispute d-1 is already upheld\n")
+
+    code, _, err = await run(client, capsys, "update-contact", account, "--by", "li.na")
+    assert (code, err) == (starter.EXIT_REJECTED, "rejected: give a new phone, a new email, or both\n")
+    code, out, err = await run(client, capsys, "update-contact", account, "--phone", "+8613900000000",
+                               "--email", "ap@mingda.example.com", "--by", "li.na")  # fmt: skip
+    assert code == 0, err
+    assert "update_contact by li.na: phone +8613900000000, email ap@mingda.example.com" in out
+
+    for verb in ("approve", "reject"):
+        code, _, err = await run(client, capsys, verb, account, "d091-issue_lawyer_letter", "--reason", "ok",
+                                 "--by", "boss")  # fmt: skip
+        assert code == starter.EXIT_REJECTED
+        assert err.startswith("rejected: no approval request for d091-issue_lawyer_letter")
+
+    code, out, err = await run(client, capsys, "legal-outcome", account, "--outcome", "settled", "--by", "legal.desk")
+    assert code == 0 and out.startswith("legal-outcome sent (id cli-"), err
+
+
+async def test_an_unknown_account_is_the_usual_not_found_error(
+    dev_env: WorkflowEnvironment, queue: str, worker: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = f"NOPE-{uuid.uuid4().hex[:8]}"
+    for command in (["write-off", missing, "--reason", "x"], ["bankruptcy", missing]):
+        code, out, err = await run(dev_env.client, capsys, *command, "--by", "li.na")
+        assert (code, out) == (starter.EXIT_FAILED, "")
+        assert err == f"no collection workflow for account {missing}\n"
+
+
+async def test_a_command_to_a_closed_account_is_rejected_as_such(
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--by", "li.na"))[0] == 0
+    assert (await closed_status(dev_env.client, capsys, account))["outcome"] == "written_off"
+    for command in (
+        ["resume", account, "--by", "li.na"],
+        ["bankruptcy", account, "--by", "li.na"],
+        ["pay", account, "--payment-id", "P-1", "--amount", "1.00", "--currency", "CNY"],
+    ):
+        code, out, err = await run(dev_env.client, capsys, *command)
+        assert (code, out) == (starter.EXIT_REJECTED, "")
+        assert err == f"rejected: account {account} is closed: its collection workflow has completed (see status)\n"
+
+
+async def test_an_update_with_no_worker_running_says_so_instead_of_hanging(
+    dev_env: WorkflowEnvironment, queue: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(starter, "UPDATE_TIMEOUT", timedelta(seconds=1))
+    account = await start_account(dev_env.client, queue)
+    try:
+        code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--by", "li.na",
+                                   "--id", "wo-9")  # fmt: skip
+        assert (code, out) == (starter.EXIT_FAILED, "")
+        assert err.startswith("no worker answered write-off (id wo-9) within 1s")
+    finally:
+        await terminate(dev_env.client, account)
