@@ -127,13 +127,14 @@ def test_missing_contact_detail_skips_that_channel_only() -> None:
 
 
 def test_compressed_time_runs_the_same_ladder_in_seconds() -> None:
-    fast = STANDARD.model_copy(update={"day_seconds": 0.5})
+    short_day = timedelta(milliseconds=500)
+    fast = STANDARD.model_copy(update={"day_seconds": short_day.total_seconds()})
     opened = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     state = open_account(fast, opened)
     run = simulate(state, opened, opened + timedelta(minutes=5))
     assert run.ladder == STANDARD_LADDER
     litigation_at = run.acted[-1][2]
-    assert litigation_at == opened + 104 * timedelta(milliseconds=500)  # day 105 is 104 short days after day 1
+    assert litigation_at == opened + 104 * short_day  # day 105 is 104 short days after day 1
 
 
 # --- properties ---
