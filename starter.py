@@ -62,7 +62,7 @@ from domain.commands import (
 from domain.events import EventRejected, InvoiceOverdue, PaymentReceived, describe, parse_overdue_event
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
-from settings import Settings
+from settings import Settings, exit_now
 from workflows import EVENT_OUTCOME, INVOICE_OVERDUE, PAYMENT_RECEIVED, STATUS, TASK_QUEUE, workflow_id
 from workflows.collection import CollectionInput, CollectionWorkflow
 
@@ -523,4 +523,4 @@ async def main(argv: list[str] | None = None, client: Client | None = None) -> i
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    exit_now(asyncio.run(main()))

@@ -18,8 +18,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
+from activities.legal_case import LegalDesk
 from activities.rendering import Renderer
+from activities.routing import Channels
+from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
 from settings import Settings
+from store.db import make_engine, migrate
+from store.repository import Store
 from workflows import SEARCH_ATTRIBUTES, TASK_QUEUE
 from workflows.collection import CollectionWorkflow
 
@@ -35,9 +40,25 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
-def build_worker(client: Client, outbox_dir: Path, task_queue: str = TASK_QUEUE) -> Worker:
-    """The worker with its real dependencies: the file channel and the templates."""
-    activities = CollectionActivities(FileChannel(outbox_dir), Renderer())
+def build_worker(
+    client: Client,
+    outbox_dir: Path,
+    task_queue: str = TASK_QUEUE,
+    *,
+    database_url: str | None = None,
+    legal_dir: Path | None = None,
+    smtp: SmtpSettings | None = None,
+    sms: SmsHttpSettings | None = None,
+) -> Worker:
+    """The worker with its real dependencies: the store (migrated to head), the channels, the templates.
+    Without a database URL the store is a SQLite file in the outbox folder (what tests want)."""
+    outbox_dir.mkdir(parents=True, exist_ok=True)
+    url = database_url or f"sqlite:///{outbox_dir / 'collections.db'}"
+    migrate(url)
+    store = Store(make_engine(url))
+    channels = Channels(FileChannel(outbox_dir), EmailSender(smtp) if smtp else None, SmsSender(sms) if sms else None)
+    legal = LegalDesk(store, legal_dir or outbox_dir / "legal")
+    activities = CollectionActivities(store, channels, Renderer(), legal)
     return Worker(
         client,
         task_queue=task_queue,
@@ -69,7 +90,11 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) ->
             )
         )
     outbox = settings.outbox_dir / "outbox.jsonl"
-    async with build_worker(client, settings.outbox_dir, settings.task_queue):
+    worker = build_worker(
+        client, settings.outbox_dir, settings.task_queue, database_url=settings.database_url,
+        legal_dir=settings.legal_dir, smtp=settings.smtp, sms=settings.sms,
+    )  # fmt: skip
+    async with worker:
         print(f"worker polling task queue '{settings.task_queue}'; messages and tasks go to {outbox}", flush=True)
         await stop.wait()
     print("worker stopped", flush=True)

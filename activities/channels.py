@@ -32,6 +32,7 @@ class Outbound(BaseModel):
     html: str | None = None
     assignee_role: str | None = None
     due: str | None = None
+    pdf: bytes | None = Field(default=None, exclude=True, description="a letter's PDF, next to its HTML")
 
 
 class Delivery(BaseModel):
@@ -70,7 +71,9 @@ class FileChannel:
             record["reference"] = reference = f"file-{uuid.uuid4().hex[:12]}"
             record["written_at"] = datetime.now(UTC).isoformat()
             if message.kind == "letter" and message.html is not None:
-                record["document"], record["sha256"] = self._store_document(message)
+                record["document"], record["sha256"] = self._store_document(message, message.html.encode(), ".html")
+                if message.pdf is not None:
+                    record["pdf"], record["pdf_sha256"] = self._store_document(message, message.pdf, ".pdf")
                 record["html"] = None
             outbox.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
             outbox.flush()
@@ -97,11 +100,10 @@ class FileChannel:
                 self._known[record["idempotency_key"]] = record["reference"]
         self._read_upto += len(data)
 
-    def _store_document(self, message: Outbound) -> tuple[str, str]:
-        content = (message.html or "").encode("utf-8")
+    def _store_document(self, message: Outbound, content: bytes, suffix: str) -> tuple[str, str]:
         digest = hashlib.sha256(content).hexdigest()
         safe = message.idempotency_key.replace("/", "__")
-        path = self.documents / f"{safe}.html"
+        path = self.documents / f"{safe}{suffix}"
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(content)
         temporary.replace(path)

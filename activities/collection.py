@@ -1,40 +1,66 @@
-"""The collection activities: render a ladder step and hand it to a channel, exactly once per key."""
+"""The collection activities: render a step, record it in the store's outbox, send it exactly once.
+
+Exactly once: the outbox row is written (pending) under the idempotency key before sending, and marked sent
+with the provider's reference after. A retry finds the row: sent, it returns the recorded result without
+sending; pending (a crash between send and mark), it sends again with the same key, which the provider
+(SMS idempotency header, SMTP Message-ID, the file channel's key index) recognises."""
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import Channel, Outbound, OutboundKind
+from activities.channels import Outbound, OutboundKind
+from activities.documents import html_to_pdf
+from activities.legal_case import LegalDesk
 from activities.rendering import Renderer
-from domain.actions import ActionRequest, ActionResult
+from activities.routing import Channels
+from activities.senders import PermanentSendError
+from domain.actions import ActionRequest, ActionResult, DecisionRecord
 from domain.policy import ActionKind
+from store.models import Account, ContactLog, Document, Invoice, Message, Payment, Task
+from store.repository import Store
 
-# Who works each staff task.
+# Who works each staff task (side actions name their own assignee in the request).
 ASSIGNEES = {
     ActionKind.CALL_TASK: "collector",
     ActionKind.ESCALATION: "collections_manager",
     ActionKind.LITIGATION: "legal",
     ActionKind.LOCK_ORDERS: "sales_operations",
 }
+TASK_KINDS = {
+    ActionKind.CALL_TASK: "collector_call",
+    ActionKind.ESCALATION: "manager_escalation",
+    ActionKind.LITIGATION: "litigation",
+    ActionKind.LOCK_ORDERS: "order_lock",
+    ActionKind.APPROVAL_REQUEST: "approval_request",
+    ActionKind.DISPUTE_REVIEW: "dispute_review",
+    ActionKind.SUPERVISOR_REMINDER: "supervisor_reminder",
+    ActionKind.CLAIM_FILING: "claim_filing",
+    ActionKind.SKIP_TRACE: "skip_trace",
+}
 
 
 class CollectionActivities:
-    """Activities as methods of one object holding their dependencies (renderer, channel)."""
+    """Activities as methods of one object holding their dependencies: store, channels, renderer, legal desk."""
 
-    def __init__(self, channel: Channel, renderer: Renderer) -> None:
-        self.channel = channel
-        self.renderer = renderer
+    def __init__(self, store: Store, channels: Channels, renderer: Renderer, legal: LegalDesk) -> None:
+        self.store, self.channels, self.renderer, self.legal = store, channels, renderer, legal
 
     @activity.defn(name=ActionKind.SMS.value)
     def send_sms(self, request: ActionRequest) -> ActionResult:
-        return self._deliver(request, "sms", request.debtor.phone, text=self.renderer.render("sms", request, ".txt.j2"))
+        return self._sms(request)
+
+    @activity.defn(name=ActionKind.INSTALLMENT_SMS.value)
+    def send_installment_sms(self, request: ActionRequest) -> ActionResult:
+        return self._sms(request)
 
     @activity.defn(name=ActionKind.EMAIL.value)
     def send_email(self, request: ActionRequest) -> ActionResult:
         return self._email(request)
-
-    @activity.defn(name=ActionKind.INSTALLMENT_SMS.value)
-    def send_installment_sms(self, request: ActionRequest) -> ActionResult:
-        return self.send_sms(request)
 
     @activity.defn(name=ActionKind.INSTALLMENT_EMAIL.value)
     def send_installment_email(self, request: ActionRequest) -> ActionResult:
@@ -62,7 +88,11 @@ class CollectionActivities:
 
     @activity.defn(name=ActionKind.LITIGATION.value)
     def open_litigation_task(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
+        """The handoff: a litigation task and a legal case with its evidence package."""
+        result = self._task(request)
+        case = self.legal.open_case(request)
+        self._log(request, "handoff", f"legal case {case.case_id} opened: {request.handoff_reason}")
+        return result
 
     @activity.defn(name=ActionKind.LOCK_ORDERS.value)
     def lock_new_orders(self, request: ActionRequest) -> ActionResult:
@@ -88,68 +118,164 @@ class CollectionActivities:
     def create_skip_trace_task(self, request: ActionRequest) -> ActionResult:
         return self._task(request)
 
+    @activity.defn(name="record_decision")
+    def record_decision(self, decision: DecisionRecord) -> None:
+        """A step skipped or the account closed: one contact-log row (once, whatever the retries)."""
+        if any(row.idempotency_key == decision.idempotency_key for row in self.store.contact_log(decision.account_id)):
+            return
+        self.store.log(
+            ContactLog(
+                account_id=decision.account_id, at_utc=decision.at, at_local=_local(decision.at, decision.timezone),
+                channel="decision", action=decision.action, step=decision.step,
+                idempotency_key=decision.idempotency_key, result=decision.result, detail=decision.detail,
+            )
+        )  # fmt: skip
+
     def all(self) -> list:
         return [
-            self.send_sms,
-            self.send_email,
-            self.send_demand_letter,
-            self.send_final_notice,
-            self.issue_lawyer_letter,
-            self.create_call_task,
-            self.escalate_to_manager,
-            self.open_litigation_task,
-            self.send_installment_sms,
-            self.send_installment_email,
-            self.lock_new_orders,
-            self.request_approval,
-            self.create_dispute_review_task,
-            self.remind_supervisor,
-            self.open_claim_filing_task,
-            self.create_skip_trace_task,
-        ]
+            self.send_sms, self.send_installment_sms, self.send_email, self.send_installment_email,
+            self.send_demand_letter, self.send_final_notice, self.issue_lawyer_letter,
+            self.create_call_task, self.escalate_to_manager, self.open_litigation_task, self.lock_new_orders,
+            self.request_approval, self.create_dispute_review_task, self.remind_supervisor,
+            self.open_claim_filing_task, self.create_skip_trace_task, self.record_decision,
+        ]  # fmt: skip
+
+    # --- rendering ---
+
+    def _sms(self, request: ActionRequest) -> ActionResult:
+        text = self.renderer.render("sms", request, ".txt.j2")
+        return self._deliver(request, "sms", request.debtor.phone, "sms", ".txt.j2", text=text)
 
     def _email(self, request: ActionRequest) -> ActionResult:
         blocks = {block: self.renderer.render_block("email", request, block) for block in ("subject", "text", "html")}
-        return self._deliver(request, "email", request.debtor.email, **blocks)
+        return self._deliver(request, "email", request.debtor.email, "email", ".j2", **blocks)
 
     def _letter(self, request: ActionRequest) -> ActionResult:
         html = self.renderer.render("letters", request, ".html.j2")
-        title = html.split("<title>", 1)[-1].split("</title>", 1)[0].strip() if "<title>" in html else None
-        return self._deliver(request, "letter", request.debtor.name, subject=title, text=title or "", html=html)
+        title = html.split("<title>", 1)[-1].split("</title>", 1)[0].strip() if "<title>" in html else request.template
+        pdf = html_to_pdf(html)
+        document = self.store.save_document(
+            Document(account_id=request.account_id, idempotency_key=request.idempotency_key, kind="letter",
+                     filename=f"{request.step}.pdf", content_type="application/pdf",
+                     sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), content=pdf,
+                     created_at=datetime.now(UTC))
+        )  # fmt: skip
+        return self._deliver(
+            request, "letter", request.debtor.name, "letters", ".html.j2",
+            subject=title, text=title, html=html, pdf=pdf, document_id=document.id,
+        )  # fmt: skip
 
     def _task(self, request: ActionRequest) -> ActionResult:
         text = self.renderer.render("tasks", request, ".txt.j2", staff=True)
         role = request.assignee_role or ASSIGNEES[request.action]
         due = request.deadline.isoformat() if request.deadline else None
         return self._deliver(
-            request, "task", role, subject=text.splitlines()[0], text=text, assignee_role=role, due=due
-        )
+            request, "task", role, "tasks", ".txt.j2",
+            subject=text.splitlines()[0], text=text, assignee_role=role, due=due,
+        )  # fmt: skip
+
+    # --- the exactly-once pipeline ---
 
     def _deliver(
-        self, request: ActionRequest, kind: OutboundKind, recipient: str | None, **content: str | None
-    ) -> ActionResult:
+        self, request: ActionRequest, kind: OutboundKind, recipient: str | None, folder: str, suffix: str,
+        pdf: bytes | None = None, document_id: int | None = None, **content: str | None,
+    ) -> ActionResult:  # fmt: skip
         if not recipient:
             raise ApplicationError(f"no recipient for {kind}", type="InvalidRecipient", non_retryable=True)
-        message = Outbound(
-            idempotency_key=request.idempotency_key,
-            kind=kind,
-            action=request.action.value,
-            account_id=request.account_id,
-            step=request.step,
-            day=request.days_past_due,
-            planned_at=request.planned_at,
-            recipient=recipient,
-            **content,
-        )
-        delivery = self.channel.deliver(message)
-        if delivery.already_sent:
-            activity.logger.info(
-                "already delivered %s (%s): not sending again", message.idempotency_key, delivery.reference
-            )
+        key = request.idempotency_key
+        self._record_account(request)
+        outbound = Outbound(
+            idempotency_key=key, kind=kind, action=request.action.value, account_id=request.account_id,
+            step=request.step, day=request.days_past_due, planned_at=request.planned_at, recipient=recipient,
+            pdf=pdf, **content,
+        )  # fmt: skip
+        row = self.store.reserve(
+            Message(idempotency_key=key, account_id=request.account_id, kind=kind, action=request.action.value,
+                    step=request.step, channel="", recipient=recipient, subject=outbound.subject,
+                    body_text=outbound.text, body_html=outbound.html, document_id=document_id, status="pending",
+                    attempts=0, created_at=datetime.now(UTC))
+        )  # fmt: skip
+        if row.status == "sent":
+            activity.logger.info("%s already sent as %s: not again", key, row.provider_reference)
+            return self._result(request, row.channel, recipient, row.provider_reference or "", already_sent=True)
+        if row.status == "failed":
+            raise ApplicationError(row.error or "failed before", "", type="PermanentSendError", non_retryable=True)
+        template = self._template(request, folder, suffix)
+        digest = hashlib.sha256(f"{outbound.subject}\n{outbound.text}\n{outbound.html}".encode()).hexdigest()
+        self.store.bump_attempt(key)
+        self._log(request, "attempt", f"{kind} to {recipient}", template, digest, document_id)
+        try:  # any other error is retryable: Temporal tries again and finds the row still pending
+            channel, reference = self.channels.send(outbound, self._create_task(request))
+        except PermanentSendError as error:
+            self.store.mark_failed(key, str(error))
+            self._log(request, "failed", f"{kind} to {recipient}: {error}", template, digest, document_id)
+            raise ApplicationError(
+                str(error), error.outcome or "", type="PermanentSendError", non_retryable=True
+            ) from None
+        self.store.mark_sent(key, channel, reference)
+        self._log(request, "sent", f"{kind} to {recipient} via {channel} ({reference})", template, digest, document_id)
+        return self._result(request, channel, recipient, reference)
+
+    def _create_task(self, request: ActionRequest) -> Callable[[Outbound], str]:
+        """The router calls this for tasks: the store's task list is where staff tasks are delivered."""
+        def create(message: Outbound) -> str:
+            task = self.store.create_task(
+                Task(idempotency_key=message.idempotency_key, account_id=message.account_id,
+                     kind=TASK_KINDS.get(request.action, request.action.value), assignee_role=message.recipient,
+                     summary=message.subject or "", body=message.text,
+                     due_at=_due(request), state="open", created_at=datetime.now(UTC))
+            )  # fmt: skip
+            return f"task-{task.id}"
+
+        return create
+
+    def _record_account(self, request: ActionRequest) -> None:
+        debtor = request.debtor
+        self.store.upsert_account(
+            Account(account_id=request.account_id, workflow_id=request.workflow_id, debtor_name=debtor.name,
+                    phone=debtor.phone, email=debtor.email, timezone=debtor.timezone, locale=debtor.locale,
+                    segment=debtor.segment, policy=request.policy, updated_at=datetime.now(UTC)),
+            [Invoice(account_id=request.account_id, invoice_id=i.invoice_id, amount=i.amount, currency=i.currency,
+                     due_date=i.due_date, contract_ref=i.contract_ref) for i in request.invoices],
+            [Payment(account_id=request.account_id, payment_id=p.payment_id, amount=p.amount, currency=p.currency,
+                     received_at=p.received_at) for p in request.payments],
+        )  # fmt: skip
+
+    def _template(self, request: ActionRequest, folder: str, suffix: str) -> tuple[str, str]:
+        locale = "en" if folder == "tasks" else request.debtor.locale
+        name = f"{folder}/{locale}/{request.template}{suffix}"
+        return name, self.renderer.version(name)
+
+    def _log(
+        self, request: ActionRequest, result: str, detail: str, template: tuple[str, str] = ("", ""),
+        digest: str = "", document_id: int | None = None,
+    ) -> None:  # fmt: skip
+        now = datetime.now(UTC)
+        self.store.log(
+            ContactLog(account_id=request.account_id, at_utc=now, at_local=_local(now, request.debtor.timezone),
+                       channel=request.action.value, action=request.action.value, step=request.step,
+                       template=template[0], template_version=template[1], content_sha256=digest,
+                       idempotency_key=request.idempotency_key, result=result, detail=detail, document_id=document_id)
+        )  # fmt: skip
+
+    @staticmethod
+    def _result(
+        request: ActionRequest, channel: str, recipient: str, reference: str, already_sent: bool = False
+    ) -> ActionResult:
         return ActionResult(
             idempotency_key=request.idempotency_key,
-            channel=delivery.channel,
+            channel=channel,
             recipient=recipient,
-            reference=delivery.reference,
-            already_sent=delivery.already_sent,
+            reference=reference,
+            already_sent=already_sent,
         )
+
+
+def _local(at: datetime, timezone: str) -> str:
+    return at.astimezone(ZoneInfo(timezone)).isoformat()
+
+
+def _due(request: ActionRequest) -> datetime | None:
+    if request.deadline is None:
+        return None
+    return datetime.combine(request.deadline, datetime.min.time(), tzinfo=ZoneInfo(request.debtor.timezone))

@@ -1,5 +1,6 @@
 """Jinja2 rendering of messages, letters and tasks: StrictUndefined, HTML autoescaped, money via Babel."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -51,6 +52,11 @@ class Renderer:
         )
         self.env.filters["money"] = _money
         self.env.filters["longdate"] = _longdate
+
+    def version(self, name: str) -> str:
+        """A template's version for the contact log: the hash of its source, so a court sees which text was used."""
+        source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        return hashlib.sha256(source.encode()).hexdigest()[:12]
 
     def render(self, channel: str, request: ActionRequest, suffix: str, staff: bool = False) -> str:
         """Render templates/<channel>/<locale>/<template><suffix> (staff templates are in English)."""

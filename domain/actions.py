@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from domain.arrangements import Promise
 from domain.events import Debtor
 from domain.policy import ActionKind
 
@@ -16,6 +17,13 @@ class InvoiceLine(BaseModel):
     outstanding: Decimal
     currency: str
     due_date: date
+
+
+class PaymentLine(BaseModel):
+    payment_id: str
+    amount: Decimal
+    currency: str
+    received_at: datetime
 
 
 class Balance(BaseModel):
@@ -42,6 +50,12 @@ class ActionRequest(BaseModel):
     planned_at: datetime
     assignee_role: str | None = None
     details: dict[str, str] = {}
+    # What the store records with every action, and what a legal case file needs.
+    workflow_id: str = ""
+    policy: str = ""
+    payments: list[PaymentLine] = []
+    promises: list[Promise] = []
+    handoff_reason: str | None = None
 
 
 class ActionResult(BaseModel):
@@ -50,3 +64,16 @@ class ActionResult(BaseModel):
     recipient: str
     reference: str
     already_sent: bool = False
+
+
+class DecisionRecord(BaseModel):
+    """A decision for the contact log: a step skipped, or the account closed, and why."""
+
+    idempotency_key: str
+    account_id: str
+    timezone: str
+    step: str
+    action: str
+    result: str  # skipped | closed
+    detail: str
+    at: datetime

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.account import AccountState
-from domain.actions import ActionRequest
+from domain.actions import ActionRequest, PaymentLine
 from domain.policy import CONTACT_NEEDS, REMOTE_CONTACT, ActionKind, Step
 from domain.timeline import Timeline
 
@@ -351,4 +351,19 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         planned_at=now,
         assignee_role=details.pop("assignee_role", None),
         details=details,
+        workflow_id=state.workflow_id,
+        policy=f"{state.policy.name} v{state.policy.version}",
+        payments=[PaymentLine(payment_id=p.payment_id, amount=p.amount, currency=p.currency, received_at=p.received_at)
+                  for p in state.payments],
+        promises=state.promises,
+        handoff_reason=_handoff_reason(state, day) if step.hands_to_legal else None,
+    )  # fmt: skip
+
+
+def _handoff_reason(state: AccountState, day: int) -> str:
+    balance = ", ".join(f"{b.amount} {b.currency}" for b in state.balance_lines())
+    broken = sum(p.state == "broken" for p in state.promises)
+    return (
+        f"{balance} unpaid {day} days past due after the whole {state.policy.name} ladder "
+        f"(demand letter, final notice, lawyer's letter); {broken} broken promise(s)"
     )

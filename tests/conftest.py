@@ -34,3 +34,6 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+from tests.channels.gateway import gateway  # noqa: E402, F401 - a local SMS provider on loopback, for any test

@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import rerouting as rules
     from domain.account import AccountState, EventOutcome
-    from domain.actions import ActionResult
+    from domain.actions import ActionResult, DecisionRecord
     from domain.commands import (
         AgreeInstallmentPlan,
         ApprovalDecision,
@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.events import InvoiceOverdue, PaymentReceived
     from domain.planner import Act, Close, Skip, Wait, plan
-    from domain.policy import Policy
+    from domain.policy import ActionKind, Policy
     from domain.status import AccountStatus, account_status, stage_and_day
 
 import workflows as names
@@ -43,8 +43,10 @@ from workflows import ACCOUNT_ID, DAYS_PAST_DUE, OUTSTANDING, SEGMENT, STAGE, WO
 ACTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=5),
-    non_retryable_error_types=["TemplateError", "InvalidRecipient"],
+    non_retryable_error_types=["TemplateError", "InvalidRecipient", "PermanentSendError"],
 )
+CHANNEL_OF = {ActionKind.SMS: "phone", ActionKind.INSTALLMENT_SMS: "phone", ActionKind.EMAIL: "email",
+              ActionKind.INSTALLMENT_EMAIL: "email"}  # fmt: skip
 
 
 class CollectionInput(BaseModel):
@@ -77,10 +79,12 @@ class CollectionWorkflow:
                     await workflow.wait_condition(workflow.all_handlers_finished)
                     if not isinstance(plan(self.state, workflow.now()), Close):
                         continue  # a signal (a new invoice) arrived while closing: plan again
+                    await self._record_decision("closed", "closed", outcome, f"{outcome}: {reason}")
                     self.state.close(workflow.now(), outcome, reason)
                     self._publish_search_attributes()
                     return account_status(self.state, workflow.now())
                 case Skip(step, day, reason):
+                    await self._record_decision(step.key, step.action.value, "skipped", reason)
                     self.state.record_step(now, step.key, "skipped", f"{step.action.value}: {reason}", day)
                 case Act():
                     await self._act(decision)
@@ -100,9 +104,45 @@ class CollectionWorkflow:
         except ActivityError as error:
             detail = f"{act.step.action.value} failed: {error.cause or error}"
             self.state.record_step(workflow.now(), act.step.key, "failed", detail, act.day, key)
+            self._contact_outcome_of(error, act)
             return
         detail = f"{act.step.action.value} to {result.recipient} via {result.channel} (ref {result.reference})"
         self.state.record_step(workflow.now(), act.step.key, "done", detail, act.day, key)
+
+    def _contact_outcome_of(self, error: ActivityError, act: Act) -> None:
+        """A provider's permanent refusal that says something about the debtor (a wrong number) is a contact
+        outcome: it counts towards lost contact like one reported by a collector."""
+        cause = error.cause
+        if not isinstance(cause, ApplicationError) or cause.type != "PermanentSendError" or not cause.details:
+            return
+        result = cause.details[0]
+        channel = CHANNEL_OF.get(act.step.action)
+        if result in ("no_answer", "wrong_number", "refused") and channel:
+            outcome = ContactOutcome(
+                command_id=f"{act.request.idempotency_key}/outcome",
+                by="provider",
+                channel=channel,
+                result=result,
+                at=workflow.now(),
+            )
+            rules.apply_contact_outcome(self.state, outcome, workflow.now())
+
+    async def _record_decision(self, step: str, action: str, result: str, detail: str) -> None:
+        """Decisions go to the store's contact log too: the evidence shows what was not done, and why."""
+        assert self.state.debtor is not None
+        decision = DecisionRecord(
+            idempotency_key=f"{self.state.idempotency_key(step)}/{result}",
+            account_id=self.state.account_id,
+            timezone=self.state.debtor.timezone,
+            step=step,
+            action=action,
+            result=result,
+            detail=detail,
+            at=workflow.now(),
+        )
+        await workflow.execute_activity(
+            "record_decision", decision, start_to_close_timeout=timedelta(minutes=1), retry_policy=ACTION_RETRY
+        )
 
     async def _sleep(self, timeout: timedelta | None) -> None:
         """Sleep until the deadline, or less if a signal changes the state (then re-plan at once)."""

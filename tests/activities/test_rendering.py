@@ -22,15 +22,16 @@ def requests(locale: str, segment: str = "standard", **debtor: object) -> list[A
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 @pytest.mark.parametrize("segment", ["standard", "important", "high_risk"])
-def test_every_action_of_every_ladder_renders_and_is_delivered(locale: str, segment: str, tmp_path: Path) -> None:
-    """Through the real activities (named like the actions): every template, every channel."""
-    activities = CollectionActivities(FileChannel(tmp_path), Renderer())
+def test_every_action_of_every_ladder_renders_and_is_delivered(
+    locale: str, segment: str, tmp_path: Path, activities: CollectionActivities
+) -> None:
+    """Through the real activities (named like the actions): every template, every channel, the store."""
     ladder = requests(locale, segment)
     assert {r.step for r in ladder} >= {s.key for s in BOOK.for_segment(segment).steps}
     for request in ladder:
         result = getattr(activities, request.action.value)(request)
         assert result.idempotency_key == request.idempotency_key
-    records = FileChannel(tmp_path).records()
+    records = FileChannel(tmp_path / "outbox").records()
     assert [r["step"] for r in records] == [r.step for r in ladder]
     for record in records:
         if record["kind"] in ("sms", "email", "task"):
@@ -38,7 +39,8 @@ def test_every_action_of_every_ladder_renders_and_is_delivered(locale: str, segm
         if record["kind"] == "email":
             assert "\n" not in record["subject"] and "<table" in record["html"]
         if record["kind"] == "letter":
-            assert "12,000.00" in (tmp_path / record["document"]).read_text()
+            assert "12,000.00" in (tmp_path / "outbox" / record["document"]).read_text()
+            assert (tmp_path / "outbox" / record["pdf"]).read_bytes().startswith(b"%PDF")
     approvals = [r for r in records if r["action"] == "request_approval"]
     assert approvals and all(r["assignee_role"] == "supervisor" for r in approvals)
 

@@ -1,0 +1,107 @@
+"""The handoff to legal: a case with a self-contained evidence package, exported as a folder and a zip that a
+lawyer can open without this system (case.json, contact_log.csv, the letters as PDF, a README)."""
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from domain.actions import ActionRequest
+from store.models import ContactLog, LegalCase
+from store.repository import Store
+
+README = """Evidence package {case_id}
+
+case.json        the case: debtor, contracts, invoices, payments, amounts, promises, the reason for handoff
+contact_log.csv  every contact attempt, delivery, decision and handoff, in order, with content hashes
+documents/       the letters sent, as PDF; their SHA-256 are in case.json and in the contact log
+"""
+
+
+class LegalDesk:
+    def __init__(self, store: Store, folder: Path) -> None:
+        self.store, self.folder = store, folder
+
+    def open_case(self, request: ActionRequest) -> LegalCase:
+        """Idempotent: the case of an account's handoff is opened once, whatever the retries."""
+        episode = request.idempotency_key.split("/")[1]
+        case_id = f"CASE-{request.account_id}-{episode}"
+        existing = self.store.case(case_id)
+        if existing is not None:
+            return existing
+        now = datetime.now(UTC)
+        log = self.store.contact_log(request.account_id)
+        package = evidence(case_id, now, request, log, self._documents(log))
+        text = json.dumps(package, ensure_ascii=False, indent=2, default=str)
+        case = self.store.open_case(
+            LegalCase(case_id=case_id, account_id=request.account_id, workflow_id=request.workflow_id, opened_at=now,
+                      reason=request.handoff_reason or "", state="open", package=text,
+                      package_sha256=hashlib.sha256(text.encode()).hexdigest())
+        )  # fmt: skip
+        self.export(case)
+        return case
+
+    def export(self, case: LegalCase, folder: Path | None = None) -> Path:
+        """Write the package to `<folder>/<case_id>/` and `<folder>/<case_id>.zip`; returns the zip."""
+        root = (folder or self.folder) / case.case_id
+        (root / "documents").mkdir(parents=True, exist_ok=True)
+        (root / "case.json").write_text(case.package, encoding="utf-8")
+        package = json.loads(case.package)
+        (root / "contact_log.csv").write_text(_csv(package["contact_log"]), encoding="utf-8")
+        for document in package["documents"]:
+            (root / "documents" / document["filename"]).write_bytes(self.store.document(document["id"]).content)
+        (root / "README.txt").write_text(README.format(case_id=case.case_id), encoding="utf-8")
+        return Path(shutil.make_archive(str(root), "zip", root_dir=root.parent, base_dir=root.name))
+
+    def _documents(self, log: list[ContactLog]) -> list[dict]:
+        ids = sorted({row.document_id for row in log if row.document_id is not None})
+        documents = [self.store.document(i) for i in ids]
+        return [{"id": d.id, "filename": d.filename, "sha256": d.sha256, "size": d.size, "kind": d.kind,
+                 "created_at": d.created_at} for d in documents]  # fmt: skip
+
+
+def evidence(case_id: str, now: datetime, request: ActionRequest, log: list[ContactLog], documents: list[dict]) -> dict:
+    """Everything a lawyer needs, in one document."""
+    debtor = request.debtor
+    return {
+        "case_id": case_id,
+        "opened_at": now,
+        "reason": request.handoff_reason,
+        "account": {"account_id": request.account_id, "workflow_id": request.workflow_id, "policy": request.policy},
+        "debtor": debtor.model_dump(mode="json"),
+        "contracts": sorted({i.contract_ref for i in request.invoices if i.contract_ref}),
+        "invoices": [i.model_dump(mode="json") for i in request.invoices],
+        "payments": [p.model_dump(mode="json") for p in request.payments],
+        "amounts": _amounts(request),
+        "promises": [p.model_dump(mode="json") for p in request.promises],
+        "broken_promises": sum(p.state == "broken" for p in request.promises),
+        "contact_log": [row.model_dump(mode="json", exclude={"id"}) for row in log],
+        "documents": documents,
+    }
+
+
+def _amounts(request: ActionRequest) -> dict[str, dict[str, str | None]]:
+    """Per currency: principal, what was paid, what is outstanding. Interest and fees are not computed yet."""
+    amounts: dict[str, dict[str, Decimal]] = {}
+    for invoice in request.invoices:
+        entry = amounts.setdefault(invoice.currency, {"principal": Decimal(0), "outstanding": Decimal(0)})
+        entry["principal"] += invoice.amount
+        entry["outstanding"] += invoice.outstanding
+    return {
+        currency: {"principal": str(a["principal"]), "paid": str(a["principal"] - a["outstanding"]),
+                   "outstanding": str(a["outstanding"]), "interest": None, "fees": None}
+        for currency, a in amounts.items()
+    }  # fmt: skip
+
+
+def _csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()

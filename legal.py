@@ -1,0 +1,126 @@
+"""The legal team's inbox: cases handed over by the collection workflows, with their evidence packages.
+
+  python legal.py list [--state open|accepted|closed]
+  python legal.py show CASE_ID [--json]           the case and its evidence package
+  python legal.py accept CASE_ID --by NAME
+  python legal.py outcome CASE_ID --outcome settled|judgment|withdrawn|uncollectable --by NAME [--note TEXT]
+  python legal.py export CASE_ID [--to DIR]       the package as a folder and a zip a lawyer can open anywhere
+
+Recording an outcome closes the case and signals the account's workflow (`legal_outcome`), once."""
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import get_args
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from activities.legal_case import LegalDesk
+from domain.commands import LegalOutcome
+from settings import Settings, exit_now
+from store.db import make_engine, migrate
+from store.repository import Store
+from workflows import LEGAL_OUTCOME
+
+OUTCOMES = get_args(LegalOutcome.model_fields["outcome"].annotation)
+
+
+def open_store(settings: Settings) -> Store:
+    migrate(settings.database_url)
+    return Store(make_engine(settings.database_url))
+
+
+def describe(case) -> str:
+    package = json.loads(case.package)
+    lines = [
+        f"{case.case_id}  {case.state}  account {case.account_id}  opened {case.opened_at:%Y-%m-%d %H:%M} UTC",
+        f"  reason     {case.reason}",
+        f"  debtor     {package['debtor']['name']} ({package['debtor'].get('phone') or '-'}, "
+        f"{package['debtor'].get('email') or '-'})",
+        f"  contracts  {', '.join(package['contracts']) or '-'}",
+    ]
+    for currency, amount in package["amounts"].items():
+        lines.append(f"  amounts    {currency}: principal {amount['principal']}, paid {amount['paid']}, "
+                     f"outstanding {amount['outstanding']}")  # fmt: skip
+    lines.append(f"  promises   {len(package['promises'])} ({package['broken_promises']} broken)")
+    lines.append(f"  evidence   {len(package['contact_log'])} contact-log rows, {len(package['documents'])} documents")
+    for document in package["documents"]:
+        lines.append(f"             {document['filename']}  sha256 {document['sha256'][:16]}…")
+    if case.accepted_by:
+        lines.append(f"  accepted   by {case.accepted_by} at {case.accepted_at:%Y-%m-%d %H:%M} UTC")
+    if case.outcome:
+        lines.append(f"  outcome    {case.outcome} by {case.outcome_by}: {case.outcome_note or ''}")
+    return "\n".join(lines)
+
+
+async def record_outcome(store: Store, client: Client, case_id: str, outcome: str, by: str, note: str) -> str:
+    """Close the case, then tell the workflow. Both steps are idempotent, so a retry after a failure is safe."""
+    case = store.close_case(case_id, outcome, note, by, datetime.now(UTC))
+    signal = LegalOutcome(command_id=f"legal-{case_id}", by=by, outcome=outcome, note=note)
+    await client.get_workflow_handle(case.workflow_id).signal(LEGAL_OUTCOME, signal)
+    return case.workflow_id
+
+
+async def main(argv: list[str] | None = None, client: Client | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    store = open_store(settings)
+    if args.command == "list":
+        for case in store.cases(args.state):
+            print(f"{case.case_id}  {case.state:<8}  {case.account_id}  {case.opened_at:%Y-%m-%d}  {case.reason}")
+        return 0
+    case = store.case(args.case_id)
+    if case is None:
+        print(f"no legal case {args.case_id}", file=sys.stderr)
+        return 1
+    try:
+        if args.command == "show":
+            print(json.dumps(json.loads(case.package), ensure_ascii=False, indent=2) if args.json else describe(case))
+        elif args.command == "accept":
+            case = store.accept_case(case.case_id, args.by, datetime.now(UTC))
+            print(f"{case.case_id} accepted by {case.accepted_by}")
+        elif args.command == "export":
+            desk = LegalDesk(store, settings.legal_dir)
+            print(desk.export(case, args.to))
+        elif args.command == "outcome":
+            client = client or await settings.connect()
+            workflow = await record_outcome(store, client, case.case_id, args.outcome, args.by, args.note or "")
+            print(f"{case.case_id} closed as {args.outcome}; workflow {workflow} told")
+    except ValueError as error:
+        print(f"rejected: {error}", file=sys.stderr)
+        return 2
+    except RPCError as error:
+        print(f"the case is closed but the workflow could not be told ({error.message}): run the same command "
+              "again", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = root.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="cases, newest last")
+    listing.add_argument("--state", choices=["open", "accepted", "closed"])
+    show = commands.add_parser("show", help="one case and its evidence")
+    show.add_argument("case_id")
+    show.add_argument("--json", action="store_true", help="the whole evidence package")
+    accept = commands.add_parser("accept", help="take the case")
+    accept.add_argument("case_id")
+    accept.add_argument("--by", required=True)
+    outcome = commands.add_parser("outcome", help="record how the case ended; closes the account")
+    outcome.add_argument("case_id")
+    outcome.add_argument("--outcome", required=True, choices=OUTCOMES)
+    outcome.add_argument("--by", required=True)
+    outcome.add_argument("--note")
+    export = commands.add_parser("export", help="write the package as a folder and a zip")
+    export.add_argument("case_id")
+    export.add_argument("--to", type=Path, help="folder (default: var/legal)")
+    return root
+
+
+if __name__ == "__main__":
+    exit_now(asyncio.run(main()))

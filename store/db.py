@@ -1,0 +1,97 @@
+"""Where the database is and how to open it: SQLite under var/ by default, PostgreSQL via DATABASE_URL."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+VAR_DIR = Path(__file__).resolve().parent.parent / "var"
+DEFAULT_URL = f"sqlite:///{VAR_DIR / 'collections.db'}"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_MS = 30_000
+
+
+def database_url() -> str:
+    """`DATABASE_URL`, or the SQLite file under var/; the folder of a SQLite file is created here."""
+    url = normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    _ensure_sqlite_folder(make_url(url))
+    return url
+
+
+def normalize_url(url: str) -> str:
+    """Plain `postgres://` / `postgresql://` URLs mean psycopg 3, the only PostgreSQL driver we install."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (default: `database_url()`). SQLite gets what lets several workers write at once."""
+    parsed = make_url(normalize_url(url or database_url()))
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    _ensure_sqlite_folder(parsed)
+    engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the database to the newest revision (Alembic `upgrade head`), from any working directory.
+
+    Safe to call from every worker at start-up: concurrent callers are serialised (an advisory lock on
+    PostgreSQL, the write lock on SQLite), and the later ones find the database already at head.
+    """
+    engine = make_engine(url)
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's configuration built in code, so no alembic.ini or working directory is needed.
+
+    Put an open connection in `config.attributes["connection"]` to have the migrations run on it.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))  # ini interpolation
+    return config
+
+
+def _ensure_sqlite_folder(url: URL) -> None:
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside a writer; the busy timeout makes writers queue instead of failing.
+
+    The driver's own transaction handling is switched off so that `_sqlite_begin` decides how a transaction
+    starts, and foreign keys are enforced as on PostgreSQL.
+    """
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", f"busy_timeout={SQLITE_BUSY_MS}", "foreign_keys=ON", "synchronous=NORMAL"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Take the write lock when the transaction starts, not half-way through it.
+
+    A deferred transaction that reads and then writes can fail at once with SQLITE_BUSY when another
+    writer got in between (the busy timeout does not help there); IMMEDIATE waits its turn instead, which
+    also makes read-then-update methods (accept a case, mark a message) atomic.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,196 @@
+"""The system of record: the tables the workers write and the legal team and supervisors read.
+
+Money is `Money` (NUMERIC(18, 4), Decimal in and out) and every instant is `UTCDateTime` (aware, UTC), so rows
+read the same on SQLite and PostgreSQL. Constraint names come from one naming convention, so migrations can
+refer to them on both databases.
+"""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CheckConstraint, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import Money, UTCDateTime
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MESSAGE_KINDS = ("sms", "email", "letter", "task")
+MESSAGE_STATUSES = ("pending", "sent", "failed")
+TASK_STATES = ("open", "done", "cancelled")
+CASE_STATES = ("open", "accepted", "closed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def one_of(name: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """A CHECK that keeps a status column to its known values, whatever client writes the row."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
+
+
+def money(**kwargs: Any) -> Any:
+    return Field(sa_type=Money, **kwargs)
+
+
+def instant(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def long_text(**kwargs: Any) -> Any:
+    return Field(sa_type=Text, **kwargs)
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "account"
+
+    account_id: str = Field(primary_key=True)
+    workflow_id: str
+    debtor_name: str
+    phone: str | None = None
+    email: str | None = None
+    timezone: str
+    locale: str
+    segment: str
+    policy: str
+    updated_at: datetime = instant(default_factory=utcnow)
+
+
+class Invoice(SQLModel, table=True):
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("account_id", "invoice_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="account.account_id", index=True)
+    invoice_id: str
+    amount: Decimal = money()
+    currency: str
+    due_date: date
+    contract_ref: str | None = None
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("account_id", "payment_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="account.account_id", index=True)
+    payment_id: str
+    amount: Decimal = money()
+    currency: str
+    received_at: datetime = instant()
+
+
+class Document(SQLModel, table=True):
+    """A rendered letter, bytes included, so an evidence package can be rebuilt from the database alone."""
+
+    __tablename__ = "document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True)
+    idempotency_key: str = Field(unique=True)
+    kind: str = "letter"
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = instant(default_factory=utcnow)
+
+
+class Message(SQLModel, table=True):
+    """The outbox: one row per idempotency key, reserved before sending, so a retry never sends twice."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        one_of("kind", "kind", MESSAGE_KINDS),
+        one_of("status", "status", MESSAGE_STATUSES),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    account_id: str = Field(index=True)
+    kind: str
+    action: str
+    step: str
+    channel: str
+    recipient: str
+    subject: str | None = None
+    body_text: str | None = long_text(default=None)
+    body_html: str | None = long_text(default=None)
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    status: str = "pending"
+    provider_reference: str | None = None
+    attempts: int = 0
+    error: str | None = long_text(default=None)
+    created_at: datetime = instant(default_factory=utcnow)
+    sent_at: datetime | None = instant(default=None)
+
+
+class ContactLog(SQLModel, table=True):
+    """Every contact attempt and decision, as evidence. Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "contact_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True)
+    at_utc: datetime = instant()
+    at_local: str  # ISO 8601 with the debtor's offset: what the debtor's clock showed
+    channel: str
+    action: str
+    step: str | None = None
+    template: str | None = None
+    template_version: str | None = None
+    content_sha256: str | None = None
+    idempotency_key: str | None = Field(default=None, index=True)
+    result: str  # attempt, sent, failed, skipped, decision, handoff
+    detail: str | None = long_text(default=None)
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+    __table_args__ = (one_of("state", "state", TASK_STATES),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    account_id: str = Field(index=True)
+    kind: str  # collector_call, manager_escalation, approval_request, litigation, ...
+    assignee_role: str
+    summary: str
+    body: str | None = long_text(default=None)
+    due_at: datetime | None = instant(default=None)
+    state: str = "open"
+    created_at: datetime = instant(default_factory=utcnow)
+
+
+class LegalCase(SQLModel, table=True):
+    """A case handed to the legal team: open, accepted by a lawyer, closed with one outcome."""
+
+    __tablename__ = "legal_case"
+    __table_args__ = (one_of("state", "state", CASE_STATES),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(unique=True)
+    account_id: str = Field(index=True)
+    workflow_id: str
+    opened_at: datetime = instant()
+    reason: str = long_text()
+    state: str = "open"
+    accepted_by: str | None = None
+    accepted_at: datetime | None = instant(default=None)
+    outcome: str | None = None
+    outcome_note: str | None = long_text(default=None)
+    outcome_by: str | None = None
+    outcome_at: datetime | None = instant(default=None)
+    package: str | None = long_text(default=None)  # the evidence package, as JSON text
+    package_sha256: str | None = None

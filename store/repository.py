@@ -1,0 +1,250 @@
+"""The store's verbs. Each method is one short transaction and returns detached rows the caller may keep.
+
+Writes that a retried activity may repeat are idempotent by a natural key (the idempotency key, the case id,
+an invoice id on its account): the first write wins, and a repeat gets the row already there. Races between
+workers end the same way: the loser's INSERT hits the unique constraint and it reads the winner's row.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from store.db import make_engine, migrate
+from store.models import Account, ContactLog, Document, Invoice, LegalCase, Message, Payment, Task, utcnow
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+class NotFound(LookupError):
+    """No row has the key asked for."""
+
+
+class Conflict(ValueError):
+    """The request contradicts what is already recorded (accepting a closed case, a second legal outcome)."""
+
+
+class Store:
+    """The system of record, over any engine from `store.db.make_engine` (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None) -> "Store":
+        """Migrate the database at `url` (default: `database_url()`) to head and open a store on it."""
+        migrate(url)
+        return cls(make_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- accounts ---
+
+    def upsert_account(
+        self, account: Account, invoices: Iterable[Invoice] = (), payments: Iterable[Payment] = ()
+    ) -> Account:
+        """Insert or update the account; add the invoices and payments it does not have yet (by their ids)."""
+        invoices, payments = list(invoices), list(payments)
+        try:
+            return self._upsert_account(account, invoices, payments)
+        except IntegrityError:
+            # Another worker inserted the same account or rows first: this time they are found and skipped.
+            return self._upsert_account(account, invoices, payments)
+
+    def account(self, account_id: str) -> Account | None:
+        return self._first(select(Account).where(Account.account_id == account_id))
+
+    def invoices(self, account_id: str) -> list[Invoice]:
+        return self._all(select(Invoice).where(Invoice.account_id == account_id).order_by(Invoice.id))
+
+    def payments(self, account_id: str) -> list[Payment]:
+        return self._all(select(Payment).where(Payment.account_id == account_id).order_by(Payment.id))
+
+    # --- the outbox ---
+
+    def reserve(self, message: Message) -> Message:
+        """Claim the message's idempotency key as `pending`, or return the row that already holds it."""
+        return self._insert_once(message, Message.idempotency_key, status="pending")
+
+    def mark_sent(self, key: str, channel: str, reference: str) -> Message:
+        """Record delivery. Sent is final: a second call keeps the first channel, reference and time."""
+
+        def sent(message: Message) -> None:
+            if message.status != "sent":
+                message.status, message.channel, message.provider_reference = "sent", channel, reference
+                message.sent_at = utcnow()
+
+        return self._change(Message.idempotency_key, key, sent)
+
+    def mark_failed(self, key: str, error: str) -> Message:
+        """Record a failed delivery; a message already sent stays sent (a late failure report changes nothing)."""
+
+        def failed(message: Message) -> None:
+            if message.status != "sent":
+                message.status, message.error = "failed", error
+
+        return self._change(Message.idempotency_key, key, failed)
+
+    def bump_attempt(self, key: str) -> Message:
+        """Count one more delivery attempt, under the row lock so concurrent retries are all counted."""
+
+        def bump(message: Message) -> None:
+            message.attempts += 1
+
+        return self._change(Message.idempotency_key, key, bump)
+
+    def message(self, key: str) -> Message | None:
+        return self._first(select(Message).where(Message.idempotency_key == key))
+
+    def messages(self, account_id: str) -> list[Message]:
+        return self._all(select(Message).where(Message.account_id == account_id).order_by(Message.id))
+
+    # --- documents ---
+
+    def save_document(self, document: Document) -> Document:
+        """Store a rendered document once per idempotency key; a repeat returns the stored one."""
+        return self._insert_once(document, Document.idempotency_key)
+
+    def document(self, document_id: int) -> Document:
+        found = self._first(select(Document).where(Document.id == document_id))
+        if found is None:
+            raise NotFound(f"no document {document_id}")
+        return found
+
+    # --- the contact log ---
+
+    def log(self, row: ContactLog) -> ContactLog:
+        """Append one entry. There is no way to change or remove it afterwards, by design."""
+        return self._insert(_copy(row))
+
+    def contact_log(self, account_id: str) -> list[ContactLog]:
+        """The account's entries in the order they were written."""
+        return self._all(select(ContactLog).where(ContactLog.account_id == account_id).order_by(ContactLog.id))
+
+    # --- tasks ---
+
+    def create_task(self, task: Task) -> Task:
+        return self._insert_once(task, Task.idempotency_key)
+
+    def tasks(self, account_id: str | None = None, state: str | None = None) -> list[Task]:
+        statement = select(Task).order_by(Task.id)
+        if account_id is not None:
+            statement = statement.where(Task.account_id == account_id)
+        if state is not None:
+            statement = statement.where(Task.state == state)
+        return self._all(statement)
+
+    # --- legal cases ---
+
+    def open_case(self, case: LegalCase) -> LegalCase:
+        """Hand a case to legal once; opening it again returns the case as it stands now."""
+        return self._insert_once(case, LegalCase.case_id)
+
+    def cases(self, state: str | None = None) -> list[LegalCase]:
+        statement = select(LegalCase).order_by(LegalCase.opened_at, LegalCase.id)
+        if state is not None:
+            statement = statement.where(LegalCase.state == state)
+        return self._all(statement)
+
+    def case(self, case_id: str) -> LegalCase | None:
+        return self._first(select(LegalCase).where(LegalCase.case_id == case_id))
+
+    def accept_case(self, case_id: str, by: str, at: datetime) -> LegalCase:
+        """A lawyer takes the case. Accepting again keeps the first acceptance; a closed case refuses."""
+
+        def accept(case: LegalCase) -> None:
+            if case.state == "closed":
+                raise Conflict(f"case {case_id} is already closed ({case.outcome}): it cannot be accepted")
+            if case.state == "open":
+                case.state, case.accepted_by, case.accepted_at = "accepted", by, at
+
+        return self._change(LegalCase.case_id, case_id, accept)
+
+    def close_case(self, case_id: str, outcome: str, note: str | None, by: str, at: datetime) -> LegalCase:
+        """Record the legal outcome once. The same outcome again is a no-op; a different one is refused."""
+
+        def close(case: LegalCase) -> None:
+            if case.state == "closed":
+                if case.outcome != outcome:
+                    raise Conflict(f"case {case_id} already closed as {case.outcome}, not {outcome}")
+                return
+            case.state, case.outcome, case.outcome_note = "closed", outcome, note
+            case.outcome_by, case.outcome_at = by, at
+
+        return self._change(LegalCase.case_id, case_id, close)
+
+    # --- plumbing ---
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """One transaction, committed on success; rows stay readable after it (expire_on_commit=False)."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def _first(self, statement: SelectOfScalar[Row]) -> Row | None:
+        with self._session() as session:
+            return session.exec(statement).first()
+
+    def _all(self, statement: SelectOfScalar[Row]) -> list[Row]:
+        with self._session() as session:
+            return list(session.exec(statement).all())
+
+    def _insert(self, row: Row) -> Row:
+        with self._session() as session:
+            session.add(row)
+        return row
+
+    def _insert_once(self, row: Row, key: InstrumentedAttribute[str], **overrides: Any) -> Row:
+        """Insert a copy of `row` unless a row with the same `key` exists; either way return the stored row."""
+        model, value = type(row), getattr(row, key.key)
+        statement = select(model).where(key == value)
+        found = self._first(statement)
+        if found is not None:
+            return found
+        try:
+            return self._insert(_copy(row, **overrides))
+        except IntegrityError:
+            found = self._first(statement)  # lost a race to another writer of the same key
+            if found is None:
+                raise  # some other constraint failed: the caller must see it
+            return found
+
+    def _change(self, key: InstrumentedAttribute[str], value: str, change: Callable[[Any], None]) -> Any:
+        """Lock the row with `key == value`, apply `change` and commit; `change` raising leaves it untouched."""
+        model = key.class_
+        with self._session() as session:
+            row = session.exec(select(model).where(key == value).with_for_update()).first()
+            if row is None:
+                raise NotFound(f"no {model.__tablename__} with {key.key} {value!r}")
+            change(row)
+        return row
+
+    def _upsert_account(self, account: Account, invoices: Sequence[Invoice], payments: Sequence[Payment]) -> Account:
+        with self._session() as session:
+            stored = session.merge(_copy(account))
+            _add_missing(session, Invoice.invoice_id, account.account_id, invoices)
+            _add_missing(session, Payment.payment_id, account.account_id, payments)
+        return stored
+
+
+def _add_missing(session: Session, key: InstrumentedAttribute[str], account_id: str, rows: Sequence[Any]) -> None:
+    """Add copies of the rows whose `key` the account does not have yet (the account's id is imposed)."""
+    model = key.class_
+    known = set(session.exec(select(key).where(model.account_id == account_id)).all())
+    for row in rows:
+        value = getattr(row, key.key)
+        if value not in known:
+            known.add(value)
+            session.add(_copy(row, account_id=account_id))
+
+
+def _copy(row: Row, **overrides: Any) -> Row:
+    """A fresh, unsaved copy: the caller's object is never attached to a session or given an id."""
+    return type(row)(**(row.model_dump(exclude={"id"}) | overrides))

@@ -1,0 +1,56 @@
+"""The real formal demand letters as PDF: valid, text extractable, Chinese set in an embedded CJK font."""
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from activities.documents import html_to_pdf, sha256
+from activities.rendering import Renderer
+from domain.policy import PolicyBook
+from tests.domain.simulate import open_account, simulate
+
+START = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
+DEBTOR = "上海明达贸易有限公司"  # the default debtor of tests.factories, in both locales
+
+
+def formal_demand(locale: str, **debtor: object) -> str:
+    """The letter exactly as the demand-letter activity renders it, for the planner's real request."""
+    state = open_account(PolicyBook().for_segment("standard"), START, locale=locale, **debtor)
+    requests = simulate(state, START, START + timedelta(days=400)).requests
+    return Renderer().render("letters", next(r for r in requests if r.template == "formal_demand"), ".html.j2")
+
+
+def fonts(reader: PdfReader) -> set[str]:
+    """Base names of the embedded fonts, subset prefix dropped: "Noto-Serif-CJK-SC"."""
+    return {
+        str(font.get_object()["/BaseFont"]).split("+")[-1]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+
+
+@pytest.mark.parametrize(
+    ("locale", "phrases"),
+    [
+        ("en", ["FORMAL DEMAND FOR PAYMENT", "12,000.00", DEBTOR]),
+        ("zh-CN", ["催款函", "逾期未付", "12,000.00", DEBTOR]),
+    ],
+)
+def test_formal_demand_renders_to_pdf_with_its_chinese_in_a_simplified_chinese_font(
+    locale: str, phrases: list[str]
+) -> None:
+    pdf = html_to_pdf(formal_demand(locale))
+    assert pdf.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "".join(page.extract_text() for page in reader.pages).replace(" ", "")  # h1 is letter-spaced
+    for phrase in phrases:
+        assert phrase.replace(" ", "") in text
+    cjk = {name for name in fonts(reader) if "CJK" in name}
+    # Not fontconfig's own pick (Noto Sans CJK JP: Japanese glyph forms) even in the English letter.
+    assert cjk and all(name.startswith("Noto-Serif-CJK-SC") for name in cjk), fonts(reader)
+
+
+def test_sha256_is_the_hex_digest() -> None:
+    assert sha256(b"abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -1,0 +1,40 @@
+"""Where the database is and how SQLite is opened for several writers."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from store import DEFAULT_URL, database_url, make_engine
+from store.db import VAR_DIR, normalize_url
+
+
+def test_default_url_is_the_sqlite_file_under_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert database_url() == DEFAULT_URL == f"sqlite:///{VAR_DIR / 'collections.db'}"
+    assert VAR_DIR.is_dir()
+
+
+def test_database_url_from_environment_creates_the_sqlite_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'deep' / 'x.db'}")
+    assert database_url().endswith("deep/x.db")
+    assert (tmp_path / "deep").is_dir()
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
+def test_postgres_urls_use_psycopg_3(scheme: str) -> None:
+    assert normalize_url(f"{scheme}://u:p%40ss@db:5432/c") == "postgresql+psycopg://u:p%40ss@db:5432/c"
+
+
+def test_sqlite_engine_is_set_up_for_concurrent_writers(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with engine.connect() as connection:
+            pragmas = {p: connection.execute(text(f"PRAGMA {p}")).scalar() for p in ("journal_mode", "foreign_keys")}
+            timeout = connection.execute(text("PRAGMA busy_timeout")).scalar()
+    finally:
+        engine.dispose()
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1}
+    assert timeout is not None and timeout >= 10_000
