@@ -37,3 +37,4 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 from tests.channels.gateway import gateway  # noqa: E402, F401 - a local SMS provider on loopback, for any test
+from tests.channels.smtp import smtp_server  # noqa: E402, F401 - a local SMTP server on loopback, for any test

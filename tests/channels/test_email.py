@@ -1,18 +1,14 @@
 """EmailSender against a real SMTP server (aiosmtpd) on loopback: what arrives, STARTTLS with AUTH, failures."""
 
 import datetime
-import email
-import email.policy
 import ipaddress
 import socket
 import ssl
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,54 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from activities.senders import EmailSender, PermanentSendError, RetryableSendError, SmtpSettings, message_id
+from tests.channels.smtp import Mailbox, free_port, loopback
 
 KEY = "collection-ACC-1/evt-1/d007-send_email"
-
-
-@dataclass
-class Received:
-    envelope: Envelope
-    tls: bool
-    authenticated: bool
-
-    @property
-    def message(self) -> EmailMessage:
-        return email.message_from_bytes(self.envelope.original_content or b"", policy=email.policy.default)
-
-
-@dataclass
-class Mailbox:
-    """The aiosmtpd handler: keeps every message it accepts; answers RCPT TO with `rcpt_reply` if set."""
-
-    received: list[Received] = field(default_factory=list)
-    rcpt_reply: str | None = None
-
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.received.append(Received(envelope, tls=session.ssl is not None, authenticated=session.authenticated))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def loopback(port: int) -> SmtpSettings:
-    return SmtpSettings(
-        host="127.0.0.1",
-        port=port,
-        sender_address="receivables@example.com",
-        sender_name="Example Trading 应收账款",
-        starttls=False,
-        timeout_seconds=5,
-    )
 
 
 def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object) -> AuthResult:
@@ -100,23 +51,6 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return folder / "cert.pem", folder / "key.pem"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[Callable[..., tuple[Mailbox, SmtpSettings]]]:
-    """Starts SMTP servers on free loopback ports (aiosmtpd options as keywords); stops them afterwards."""
-    controllers: list[Controller] = []
-
-    def start(**options: object) -> tuple[Mailbox, SmtpSettings]:
-        mailbox, port = Mailbox(), free_port()
-        controller = Controller(mailbox, hostname="127.0.0.1", port=port, **options)
-        controller.start()
-        controllers.append(controller)
-        return mailbox, loopback(port)
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 @pytest.fixture

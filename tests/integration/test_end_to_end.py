@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +15,15 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.channels import FileChannel
+from activities.senders import SmtpSettings
 from domain.commands import ApprovalDecision, LegalOutcome
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from settings import ROOT
+from store.db import make_engine
+from store.repository import Store
+from tests.channels.gateway import Gateway
+from tests.channels.smtp import Mailbox
 from tests.domain.test_planner import STANDARD_LADDER
 from tests.factories import overdue_line
 from workflows import APPROVE_ACTION, LEGAL_OUTCOME, SEGMENT, STAGE, STATUS, workflow_id
@@ -38,12 +42,26 @@ def compressed_policies(folder: Path) -> Path:
 
 
 @pytest.fixture
-def stack_env(dev_env: WorkflowEnvironment, tmp_path: Path) -> dict[str, str]:
+def mailbox(smtp_server: Callable) -> tuple[Mailbox, SmtpSettings]:
+    return smtp_server()
+
+
+@pytest.fixture
+def stack_env(
+    dev_env: WorkflowEnvironment, tmp_path: Path, mailbox: tuple[Mailbox, SmtpSettings], gateway: Gateway
+) -> dict[str, str]:
+    """The worker's environment: real SMTP and SMS servers on loopback, a SQLite store, compressed policies."""
     return os.environ | {
         "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
         "COLLECTIONS_TASK_QUEUE": f"tq-{uuid.uuid4()}",
         "COLLECTIONS_OUTBOX_DIR": str(tmp_path / "outbox"),
         "COLLECTIONS_POLICY_DIR": str(compressed_policies(tmp_path / "policies")),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'collections.db'}",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(mailbox[1].port),
+        "SMTP_STARTTLS": "false",
+        "SMS_URL": gateway.url,
+        "SMS_AUTH_VALUE": "Bearer test",
     }
 
 
@@ -70,7 +88,12 @@ def run_starter(env: dict[str, str], *args: str, stdin: str | None = None) -> su
 
 
 async def test_ingest_runs_whole_ladders_through_the_real_worker(
-    dev_env: WorkflowEnvironment, stack_env: dict[str, str], worker_process: subprocess.Popen, tmp_path: Path
+    dev_env: WorkflowEnvironment,
+    stack_env: dict[str, str],
+    worker_process: subprocess.Popen,
+    tmp_path: Path,
+    mailbox: tuple[Mailbox, SmtpSettings],
+    gateway: Gateway,
 ) -> None:
     run = uuid.uuid4().hex[:6]
     standard, gentle, paying = f"STD-{run}", f"VIP-{run}", f"PAY-{run}"
@@ -120,17 +143,25 @@ async def test_ingest_runs_whole_ladders_through_the_real_worker(
     }
     assert {a: s.outcome for a, s in finished.items()} == {standard: "settled", gentle: "settled", paying: "paid"}
 
-    delivered = FileChannel(Path(stack_env["COLLECTIONS_OUTBOX_DIR"])).records()
-    by_account = {a: [r for r in delivered if r["account_id"] == a] for a in finished}
-    ladder = [r for r in by_account[standard] if r["step"].startswith("d")]
-    assert [r["step"] for r in ladder] == [step for step, _ in STANDARD_LADDER]
-    assert all(r["day"] >= int(r["step"][1:4]) for r in ladder)
-    assert "12,500.00" in ladder[-1]["text"]  # both invoices in the legal handoff
+    store = Store(make_engine(stack_env["DATABASE_URL"]))
+    sent = {a: [m for m in store.messages(a) if m.status == "sent"] for a in finished}
+    ladder = [m for m in sent[standard] if m.step.startswith("d")]
+    assert [m.step for m in ladder] == [step for step, _ in STANDARD_LADDER]
+    assert "12,500.00" in ladder[-1].body_text  # both invoices in the legal handoff
     gentle_steps = [s.key for s in PolicyBook(Path(stack_env["COLLECTIONS_POLICY_DIR"])).for_segment("vip").steps]
-    assert [r["step"] for r in by_account[gentle] if r["step"].startswith("d")] == gentle_steps
-    assert "$4,250.00" in by_account[gentle][0]["text"]
-    assert 1 <= len(by_account[paying]) < len(STANDARD_LADDER)
-    assert len({r["idempotency_key"] for r in delivered}) == len(delivered)
+    assert [m.step for m in sent[gentle] if m.step.startswith("d")] == gentle_steps
+    assert 1 <= len(sent[paying]) < len(STANDARD_LADDER)
+    # The real channels got exactly what the outbox says was sent by them, once each.
+    all_sent = [m for messages in sent.values() for m in messages]
+    by_channel = {c: sorted(m.idempotency_key for m in all_sent if m.channel == c) for c in ("smtp", "sms-http")}
+    received = sorted(r.message["X-Idempotency-Key"] for r in mailbox[0].received)
+    assert received == by_channel["smtp"] and len(received) >= 6
+    assert sorted(gateway.accepted) == by_channel["sms-http"] and len(gateway.requests) == len(gateway.accepted)
+    mails = [r.message for r in mailbox[0].received]
+    email = next(m for m in mails if m["X-Idempotency-Key"].startswith(f"collection-{gentle}"))
+    assert "$4,250.00" in email["Subject"] and email.get_body(("html",)) is not None
+    cases = store.cases()
+    assert {c.account_id for c in cases} >= {standard, gentle}
 
     status = run_starter(stack_env, "status", standard, "--json")
     assert status.returncode == 0, status.stderr

@@ -31,6 +31,7 @@ class Account:
         self.id = f"ACC-{uuid.uuid4().hex[:8]}"
         self.queue = f"tq-{uuid.uuid4()}"
         self.worker = build_worker(env.client, outbox, task_queue=self.queue)
+        self.database_url = f"sqlite:///{outbox / 'collections.db'}"  # where build_worker puts the store
         self.commands = 0
 
     async def __aenter__(self) -> "Account":

@@ -1,5 +1,6 @@
 """CollectionWorkflow under the time-skipping server, one workflow at a time (see STYLE.md pitfalls)."""
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -7,6 +8,8 @@ from zoneinfo import ZoneInfo
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import LegalOutcome
+from store.db import make_engine
+from store.repository import Store
 from tests.domain.test_planner import STANDARD_LADDER
 from tests.workflows.harness import Account
 from workflows import LEGAL_OUTCOME
@@ -24,6 +27,20 @@ async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days
         await account.pay("PAY-LEGAL", "1000.00")  # payments are still recorded while legal has the case
         await account.signal(LEGAL_OUTCOME, LegalOutcome, outcome="judgment", note="judgment for the full amount")
         result = await account.result(timedelta(days=1))
+    store = Store(make_engine(account.database_url))
+    [case] = store.cases()
+    package = json.loads(case.package)
+    sent = {m.idempotency_key for m in store.messages(account.id) if m.status == "sent"}
+    logged = {row["idempotency_key"] for row in package["contact_log"] if row["result"] == "sent"}
+    assert sent == logged and len(sent) == len(account.delivered()), "every contact made is in the package"
+    assert [d["filename"] for d in package["documents"]] == [
+        "d031-send_demand_letter.pdf", "d075-send_final_notice.pdf", "d091-issue_lawyer_letter.pdf"
+    ]  # fmt: skip
+    assert package["contracts"] == ["C-2026-001"] and package["debtor"]["name"] == "上海明达贸易有限公司"
+    assert package["amounts"]["CNY"]["outstanding"] == "12000.00" and "105 days past due" in package["reason"]
+    exported = tmp_path / "legal" / case.case_id
+    assert (exported / "documents" / "d031-send_demand_letter.pdf").read_bytes().startswith(b"%PDF")
+    assert (exported.parent / f"{case.case_id}.zip").exists()
     assert status.with_legal_since is not None and status.outcome is None
     assert result.outcome == "judgment"
     assert [(b.currency, str(b.amount)) for b in result.balances] == [("CNY", "11000.00")]

@@ -1,0 +1,42 @@
+"""The legal inbox round trip: a case handed over by the workflow, accepted and closed with legal.py, and the
+outcome back in the workflow, once, however often it is recorded."""
+
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+import legal
+from tests.workflows.harness import Account
+
+
+async def test_accept_and_record_an_outcome_closes_the_account(
+    time_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Account(time_env, tmp_path) as account:
+        await account.open()
+        await account.approve_until("with_legal")
+        monkeypatch.setenv("DATABASE_URL", account.database_url)
+        monkeypatch.setenv("COLLECTIONS_LEGAL_DIR", str(tmp_path / "exports"))
+
+        assert await legal.main(["list", "--state", "open"]) == 0
+        case_id = capsys.readouterr().out.split()[0]
+        assert case_id == f"CASE-{account.id}-evt-1"
+        assert await legal.main(["show", case_id]) == 0
+        shown = capsys.readouterr().out
+        assert "3 documents" in shown and "d091-issue_lawyer_letter.pdf" in shown
+        assert await legal.main(["accept", case_id, "--by", "Lawyer Zhao"]) == 0
+        outcome = ["outcome", case_id, "--outcome", "judgment", "--by", "Lawyer Zhao", "--note", "won"]
+        assert await legal.main(outcome, client=time_env.client) == 0
+        assert await legal.main(outcome, client=time_env.client) == 0  # recorded twice, applied once
+        different = ["outcome", case_id, "--outcome", "withdrawn", "--by", "Lawyer Zhao"]
+        assert await legal.main(different, client=time_env.client) == 2
+        result = await account.result()
+        assert await legal.main(["export", case_id]) == 0
+
+    assert result.outcome == "judgment"
+    assert [h.detail for h in result.history if "legal_outcome" in h.detail] == [
+        f"legal_outcome by Lawyer Zhao: judgment: won [legal-{case_id}]"
+    ]
+    assert (tmp_path / "exports" / f"{case_id}.zip").exists()
+    assert (tmp_path / "exports" / case_id / "contact_log.csv").read_text().count("\n") > 20
