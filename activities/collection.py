@@ -27,12 +27,14 @@ from store.repository import Store
 # Who works each staff task (side actions name their own assignee in the request).
 ASSIGNEES = {
     ActionKind.CALL_TASK: "collector",
+    ActionKind.VISIT_TASK: "field_collector",
     ActionKind.ESCALATION: "collections_manager",
     ActionKind.LITIGATION: "legal",
     ActionKind.LOCK_ORDERS: "sales_operations",
 }
 TASK_KINDS = {
     ActionKind.CALL_TASK: "collector_call",
+    ActionKind.VISIT_TASK: "visit",
     ActionKind.ESCALATION: "manager_escalation",
     ActionKind.LITIGATION: "litigation",
     ActionKind.LOCK_ORDERS: "order_lock",
@@ -80,6 +82,10 @@ class CollectionActivities:
 
     @activity.defn(name=ActionKind.CALL_TASK.value)
     def create_call_task(self, request: ActionRequest) -> ActionResult:
+        return self._task(request)
+
+    @activity.defn(name=ActionKind.VISIT_TASK.value)
+    def create_visit_task(self, request: ActionRequest) -> ActionResult:
         return self._task(request)
 
     @activity.defn(name=ActionKind.ESCALATION.value)
@@ -135,7 +141,8 @@ class CollectionActivities:
         return [
             self.send_sms, self.send_installment_sms, self.send_email, self.send_installment_email,
             self.send_demand_letter, self.send_final_notice, self.issue_lawyer_letter,
-            self.create_call_task, self.escalate_to_manager, self.open_litigation_task, self.lock_new_orders,
+            self.create_call_task, self.create_visit_task, self.escalate_to_manager, self.open_litigation_task,
+            self.lock_new_orders,
             self.request_approval, self.create_dispute_review_task, self.remind_supervisor,
             self.open_claim_filing_task, self.create_skip_trace_task, self.record_decision,
         ]  # fmt: skip
@@ -218,6 +225,7 @@ class CollectionActivities:
 
     def _create_task(self, request: ActionRequest) -> Callable[[Outbound], str]:
         """The router calls this for tasks: the store's task list is where staff tasks are delivered."""
+
         def create(message: Outbound) -> str:
             task = self.store.create_task(
                 Task(idempotency_key=message.idempotency_key, account_id=message.account_id,

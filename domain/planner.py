@@ -17,6 +17,7 @@ DEBTOR_CONTACT = {
     ActionKind.EMAIL,
     ActionKind.DEMAND_LETTER,
     ActionKind.CALL_TASK,
+    ActionKind.VISIT_TASK,
     ActionKind.FINAL_NOTICE,
     ActionKind.LAWYER_LETTER,
     ActionKind.INSTALLMENT_SMS,

@@ -18,6 +18,7 @@ class ActionKind(StrEnum):
     EMAIL = "send_email"
     DEMAND_LETTER = "send_demand_letter"
     CALL_TASK = "create_call_task"
+    VISIT_TASK = "create_visit_task"
     ESCALATION = "escalate_to_manager"
     FINAL_NOTICE = "send_final_notice"
     LAWYER_LETTER = "issue_lawyer_letter"

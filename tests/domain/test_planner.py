@@ -26,6 +26,7 @@ STANDARD_LADDER = [
     ("d035-create_call_task", 35),
     ("d045-send_sms", 45),
     ("d061-escalate_to_manager", 61),
+    ("d068-create_visit_task", 68),
     ("d075-send_final_notice", 75),
     ("d090-lock_new_orders", 90),
     ("d091-issue_lawyer_letter", 91),

@@ -50,7 +50,21 @@ async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days
     for record in records:
         local_day = datetime.fromisoformat(record["planned_at"]).astimezone(SHANGHAI).date()
         assert (local_day - due).days == record["day"], record["step"]
-    kinds = ["sms", "email", "sms", "email", "letter", "task", "sms", "task", "letter", "task", "letter", "task"]
+    kinds = [
+        "sms",
+        "email",
+        "sms",
+        "email",
+        "letter",
+        "task",
+        "sms",
+        "task",
+        "task",
+        "letter",
+        "task",
+        "letter",
+        "task",
+    ]
     assert [r["kind"] for r in records] == kinds
     assert {r["idempotency_key"] for r in records} == {
         f"collection-{account.id}/evt-1/{step}" for step, _ in STANDARD_LADDER
