@@ -158,6 +158,9 @@ class CollectionActivities:
         return self._deliver(request, "email", request.debtor.email, "email", ".j2", **blocks)
 
     def _letter(self, request: ActionRequest) -> ActionResult:
+        sent = self.store.message(request.idempotency_key)
+        if sent is not None and sent.status == "sent":  # a retry after success: no second PDF rendering
+            return self._result(request, sent.channel, sent.recipient, sent.provider_reference or "", already_sent=True)
         html = self.renderer.render("letters", request, ".html.j2")
         title = html.split("<title>", 1)[-1].split("</title>", 1)[0].strip() if "<title>" in html else request.template
         pdf = html_to_pdf(html)

@@ -1,7 +1,7 @@
 """The outbox's promise, through the real activity and a real HTTP provider on loopback: a crash after the
 provider accepted and before the row was marked sent is retried, and the provider has exactly one message."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,3 +88,16 @@ def test_a_wrong_number_is_a_permanent_failure_with_its_outcome(
     )  # fmt: skip
     assert store.message(request.idempotency_key).status == "failed"
     assert [r.result for r in store.contact_log(request.account_id)] == ["attempt", "failed"]
+
+
+def test_a_letter_retried_after_success_is_not_rendered_or_sent_again(
+    activities: CollectionActivities, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = datetime(2026, 10, 2, 2, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), opened)
+    letter = next(r for r in simulate(state, opened, opened + timedelta(days=40)).requests if r.step.startswith("d031"))
+    first = activities.send_demand_letter(letter)
+    monkeypatch.setattr("activities.collection.html_to_pdf", lambda html: pytest.fail("rendered again"))
+    again = activities.send_demand_letter(letter)
+    assert (again.already_sent, again.reference) == (True, first.reference)
+    assert [m.step for m in store.messages(letter.account_id)] == ["d031-send_demand_letter"]
