@@ -32,6 +32,8 @@ SEARCH_ATTRIBUTE_TYPES = {
     IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD: "Keyword",
     IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE: "Double",
     IndexedValueType.INDEXED_VALUE_TYPE_INT: "Int",
+    IndexedValueType.INDEXED_VALUE_TYPE_DATETIME: "Datetime",
+    IndexedValueType.INDEXED_VALUE_TYPE_BOOL: "Bool",
 }
 
 # Imported lazily by pydantic when an email address is validated inside the sandbox: share, don't re-import.

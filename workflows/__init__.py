@@ -31,7 +31,12 @@ OUTSTANDING = SearchAttributeKey.for_float("CollectionOutstanding")
 DAYS_PAST_DUE = SearchAttributeKey.for_int("CollectionDaysPastDue")
 SEGMENT = SearchAttributeKey.for_keyword("CollectionSegment")
 ACCOUNT_ID = SearchAttributeKey.for_keyword("CollectionAccountId")
-SEARCH_ATTRIBUTES = (STAGE, OUTSTANDING, DAYS_PAST_DUE, SEGMENT, ACCOUNT_ID)
+# Days past due at the last plan goes stale while an account sleeps: lists and aging compute it at query time
+# from the oldest unpaid due date instead.
+OLDEST_DUE = SearchAttributeKey.for_datetime("CollectionOldestDue")
+CURRENCY = SearchAttributeKey.for_keyword("CollectionCurrency")
+PENDING_APPROVAL = SearchAttributeKey.for_bool("CollectionPendingApproval")
+SEARCH_ATTRIBUTES = (STAGE, OUTSTANDING, DAYS_PAST_DUE, SEGMENT, ACCOUNT_ID, OLDEST_DUE, CURRENCY, PENDING_APPROVAL)
 
 
 def workflow_id(account_id: str) -> str:

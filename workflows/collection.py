@@ -4,7 +4,7 @@ No business rule lives here: every decision comes from domain.planner.plan(state
 
 import contextlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -36,7 +36,17 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import AccountStatus, account_status, stage_and_day
 
 import workflows as names
-from workflows import ACCOUNT_ID, DAYS_PAST_DUE, OUTSTANDING, SEGMENT, STAGE, WORKFLOW_TYPE
+from workflows import (
+    ACCOUNT_ID,
+    CURRENCY,
+    DAYS_PAST_DUE,
+    OLDEST_DUE,
+    OUTSTANDING,
+    PENDING_APPROVAL,
+    SEGMENT,
+    STAGE,
+    WORKFLOW_TYPE,
+)
 
 # Channels fail transiently (SMTP down, disk full): retry without limit, backing off to every 5 minutes.
 # A message that can never be rendered or delivered fails at once and is recorded as a failed step.
@@ -154,20 +164,26 @@ class CollectionWorkflow:
         if not self.publish or self.state.debtor is None:
             return
         stage, day = stage_and_day(self.state, workflow.now())
-        outstanding = float(sum(self.state.balances().values()))
-        values = (stage, outstanding, day or 0, self.state.debtor.segment)
+        balances = self.state.balances()
+        oldest = self.state.oldest_due_date()
+        pending = any(a.state == "pending" for a in self.state.approvals.values()) and self.state.outcome is None
+        values = (stage, float(sum(balances.values())), day or 0, self.state.debtor.segment, oldest,
+                  ",".join(sorted(balances)) or self.state.invoices[0].currency, pending)  # fmt: skip
         if values == self.published:
             return
         self.published = values
-        workflow.upsert_search_attributes(
-            [
-                STAGE.value_set(values[0]),
-                OUTSTANDING.value_set(values[1]),
-                DAYS_PAST_DUE.value_set(values[2]),
-                SEGMENT.value_set(values[3]),
-                ACCOUNT_ID.value_set(self.state.account_id),
-            ]
-        )
+        due = datetime.combine(oldest, time(), tzinfo=UTC) if oldest else None
+        updates = [
+            STAGE.value_set(stage),
+            OUTSTANDING.value_set(values[1]),
+            DAYS_PAST_DUE.value_set(values[2]),
+            SEGMENT.value_set(values[3]),
+            ACCOUNT_ID.value_set(self.state.account_id),
+            CURRENCY.value_set(values[5]),
+            PENDING_APPROVAL.value_set(pending),
+            OLDEST_DUE.value_set(due) if due else OLDEST_DUE.value_unset(),
+        ]
+        workflow.upsert_search_attributes(updates)
 
     # --- messages: each applies a domain rule and wakes the loop to plan again ---
 
