@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from tqdm import tqdm
 
 import workflows as names
 from domain.commands import (
@@ -214,8 +215,8 @@ def default_rejects_path(source: str) -> Path:
     return path.with_name(path.name.removesuffix(".jsonl") + ".rejects.jsonl")
 
 
-def print_result(line: Line) -> None:
-    print(f"line {line.number:>5}  {line.label()}  {line.result}", flush=True)
+def result_line(line: Line) -> str:
+    return f"line {line.number:>5}  {line.label()}  {line.result}"
 
 
 async def cmd_ingest(client: Client, args: argparse.Namespace, settings: Settings) -> int:
@@ -225,7 +226,16 @@ async def cmd_ingest(client: Client, args: argparse.Namespace, settings: Setting
     else:
         with open(args.source, encoding="utf-8") as source:
             lines = read_lines(source)
-    report = await ingest(client, lines, book, on_result=print_result, task_queue=settings.task_queue)
+    # A progress bar on a terminal (or with --progress), written to stderr: the per-event lines stay on stdout.
+    with tqdm(
+        total=len(lines), unit="event", file=sys.stderr, disable=not (args.progress or sys.stderr.isatty())
+    ) as bar:
+
+        def on_result(line: Line) -> None:
+            bar.write(result_line(line), file=sys.stdout)
+            bar.update(1)
+
+        report = await ingest(client, lines, book, on_result=on_result, task_queue=settings.task_queue)
     rejects = Path(args.rejects) if args.rejects else default_rejects_path(args.source)
     rejected = write_rejects(report, rejects)
     print(report.summary() + (f"; rejected lines written to {rejects}" if rejected else ""))
@@ -469,6 +479,7 @@ def parser() -> argparse.ArgumentParser:
     ingest_cmd = commands.add_parser("ingest", help="start or join account workflows from invoice.overdue events")
     ingest_cmd.add_argument("source", help="a .jsonl file, or - for standard input")
     ingest_cmd.add_argument("--rejects", help="where rejected lines go (default: <input>.rejects.jsonl)")
+    ingest_cmd.add_argument("--progress", action="store_true", help="show the progress bar even when not a terminal")
     ingest_cmd.set_defaults(run=cmd_ingest)
     status_cmd = commands.add_parser("status", help="an account's stage, balance, next action and history")
     status_cmd.add_argument("account")

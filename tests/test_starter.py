@@ -112,3 +112,18 @@ async def test_a_join_with_no_worker_running_is_reported_accepted_not_lost(
     history = [e async for e in dev_env.client.get_workflow_handle(workflow_id(account)).fetch_history_events()]
     assert sum(e.HasField("workflow_execution_signaled_event_attributes") for e in history) == 2
     await terminate(dev_env, [account])
+
+
+async def test_bulk_ingest_shows_a_progress_bar_and_a_summary(
+    dev_env: WorkflowEnvironment, queue: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    accounts = [f"B-{run}-{i}" for i in range(25)]
+    events = tmp_path / "bulk.jsonl"
+    events.write_text("".join(overdue_line(account_id=a, event_id=f"{a}-e") + "\n" for a in accounts))
+    assert await starter.main(["ingest", str(events), "--progress"], client=dev_env.client) == 0
+    out, err = capsys.readouterr()
+    assert "25/25" in err and "event" in err, "the bar counts events on stderr"
+    assert len([line for line in out.splitlines() if line.endswith("started")]) == 25
+    assert out.splitlines()[-1] == "25 events: 25 started"
+    await terminate(dev_env, accounts)
