@@ -124,6 +124,6 @@ async def test_bulk_ingest_shows_a_progress_bar_and_a_summary(
     assert await starter.main(["ingest", str(events), "--progress"], client=dev_env.client) == 0
     out, err = capsys.readouterr()
     assert "25/25" in err and "event" in err, "the bar counts events on stderr"
-    assert len([line for line in out.splitlines() if line.endswith("started")]) == 25
+    assert len([line for line in out.splitlines() if line.startswith("line ") and line.endswith("started")]) == 25
     assert out.splitlines()[-1] == "25 events: 25 started"
     await terminate(dev_env, accounts)
