@@ -3,6 +3,8 @@
 python starter.py ingest FILE|-  [--rejects PATH]   start or join one workflow per account, per event
 python starter.py status ACCOUNT [--json]           where an account stands and why
 python starter.py pay ACCOUNT --payment-id ID --amount 100.00 --currency CNY [--received-at ISO]
+python starter.py list [--stage S] [--segment S] [--min-dpd N] [--pending-approval] ... [--json]   the book
+python starter.py aging [--json]                   counts and amounts per days-past-due bucket and stage
 
 Operator commands: every one takes --by NAME (who gives it) and --id COMMAND_ID (default: a fresh cli-<hex>,
 printed). Sending a command again with the same --id applies it once. Updates answer with the account's status
@@ -32,8 +34,9 @@ import json
 import sys
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, get_args
 
@@ -43,6 +46,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from tqdm import tqdm
 
+import book
 import workflows as names
 from domain.commands import (
     AgreeInstallmentPlan,
@@ -473,6 +477,61 @@ def add_operation(commands: Any, name: str, operation: Operation) -> None:
     sub.set_defaults(run=cmd_operation, operation=operation)
 
 
+async def cmd_list(client: Client, args: argparse.Namespace, settings: Settings) -> int:
+    """The book, filtered, one page at a time (from Temporal visibility: see book.py)."""
+    filters = book.Filters(
+        stage=args.stage, segment=args.segment, min_outstanding=args.min_outstanding,
+        max_outstanding=args.max_outstanding, min_days_past_due=args.min_dpd, max_days_past_due=args.max_dpd,
+        pending_approval=args.pending_approval, include_closed=args.closed, task_queue=settings.task_queue,
+    )  # fmt: skip
+    rows, cursor = await book.list_accounts(client, filters, page_size=args.page_size, cursor=args.cursor)
+    if args.json:
+        print(json.dumps({"accounts": [asdict(r) for r in rows], "next_cursor": cursor}, default=str, indent=2))
+        return 0
+    header = ("account", "stage", "segment", "outstanding", "days", "oldest due", "approval")
+    table = [
+        (r.account_id, r.stage, r.segment or "-", f"{r.outstanding} {r.currency}", str(r.days_past_due or "-"),
+         str(r.oldest_due or "-"), "pending" if r.pending_approval else "")
+        for r in rows
+    ]  # fmt: skip
+    print(render_table(header, table))
+    print(f"{len(rows)} account(s)" + (f"; next page: --cursor {cursor}" if cursor else ""))
+    return 0
+
+
+async def cmd_aging(client: Client, args: argparse.Namespace, settings: Settings) -> int:
+    """Counts and amounts per days-past-due bucket and per stage, per currency, over the open book."""
+    report = await book.aging(client, filters=book.Filters(task_queue=settings.task_queue))
+    if args.json:
+        print(report.model_dump_json(indent=2))
+        return 0
+    for currency in report.buckets:
+        rows = [(name, str(t.count), str(t.amount)) for name, t in report.buckets[currency].items()]
+        total = report.total(currency)
+        rows.append(("total", str(total.count), str(total.amount)))
+        print(f"{currency} by days past due (as of {report.as_of})")
+        print(render_table(("bucket", "accounts", "amount"), rows))
+        stages = [(stage, str(t.count), str(t.amount)) for stage, t in report.stages[currency].items()]
+        print(f"{currency} by stage")
+        print(render_table(("stage", "accounts", "amount"), stages) + "\n")
+    if not report.buckets:
+        print("no open accounts")
+    return 0
+
+
+def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell; numbers right-aligned."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.rjust(w) if c[:1].isdigit() or (c[:1] == "-" and c[1:2].isdigit()) else c.ljust(w)
+            for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = root.add_subparsers(dest="command", required=True)
@@ -485,6 +544,22 @@ def parser() -> argparse.ArgumentParser:
     status_cmd.add_argument("account")
     status_cmd.add_argument("--json", action="store_true", help="machine-readable output")
     status_cmd.set_defaults(run=cmd_status)
+    list_cmd = commands.add_parser("list", help="accounts in the book, filtered (Temporal visibility)")
+    list_cmd.add_argument("--stage")
+    list_cmd.add_argument("--segment")
+    list_cmd.add_argument("--min-outstanding", type=Decimal)
+    list_cmd.add_argument("--max-outstanding", type=Decimal)
+    list_cmd.add_argument("--min-dpd", type=int, help="at least this many days past due")
+    list_cmd.add_argument("--max-dpd", type=int, help="at most this many days past due")
+    list_cmd.add_argument("--pending-approval", action="store_true", default=None, help="only those awaiting one")
+    list_cmd.add_argument("--closed", action="store_true", help="include closed accounts")
+    list_cmd.add_argument("--page-size", type=int, default=50)
+    list_cmd.add_argument("--cursor", help="the next page, as printed by the previous one")
+    list_cmd.add_argument("--json", action="store_true")
+    list_cmd.set_defaults(run=cmd_list)
+    aging_cmd = commands.add_parser("aging", help="the aging report: buckets and stages per currency")
+    aging_cmd.add_argument("--json", action="store_true")
+    aging_cmd.set_defaults(run=cmd_aging)
     pay_cmd = commands.add_parser("pay", help="record a payment received (signal payment_received)")
     pay_cmd.add_argument("account")
     pay_cmd.add_argument("--payment-id", required=True)
