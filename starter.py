@@ -495,7 +495,7 @@ async def cmd_list(client: Client, args: argparse.Namespace, settings: Settings)
         for r in rows
     ]  # fmt: skip
     print(render_table(header, table))
-    print(f"{len(rows)} account(s)" + (f"; next page: --cursor {cursor}" if cursor else ""))
+    print(f"{len(rows)} account(s)" + (f"; next page: --cursor={cursor}" if cursor else ""))
     return 0
 
 

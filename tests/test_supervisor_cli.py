@@ -65,7 +65,7 @@ async def test_list_and_aging_on_a_known_book(
         await starter.main(["list", "--segment", "standard", "--page-size", "2", "--json"], client=dev_env.client)
         page = json.loads(capsys.readouterr().out)
         assert len(page["accounts"]) == 2 and page["next_cursor"]
-        await starter.main(["list", "--segment", "standard", "--page-size", "2", "--cursor", page["next_cursor"],
+        await starter.main(["list", "--segment", "standard", "--page-size", "2", f"--cursor={page['next_cursor']}",
                             "--json"], client=dev_env.client)  # fmt: skip
         rest = json.loads(capsys.readouterr().out)["accounts"]
         standard = {a for a, row in zip(accounts, book, strict=True) if row[4] == "standard"}
