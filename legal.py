@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import get_args
 
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.legal_case import LegalDesk
 from domain.commands import LegalOutcome
@@ -59,9 +59,14 @@ def describe(case) -> str:
 
 async def record_outcome(store: Store, client: Client, case_id: str, outcome: str, by: str, note: str) -> str:
     """Close the case, then tell the workflow. Both steps are idempotent, so a retry after a failure is safe."""
-    case = store.close_case(case_id, outcome, note, by, datetime.now(UTC))
+    case = await asyncio.to_thread(store.close_case, case_id, outcome, note, by, datetime.now(UTC))
     signal = LegalOutcome(command_id=f"legal-{case_id}", by=by, outcome=outcome, note=note)
-    await client.get_workflow_handle(case.workflow_id).signal(LEGAL_OUTCOME, signal)
+    try:
+        await client.get_workflow_handle(case.workflow_id).signal(LEGAL_OUTCOME, signal)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        # The account's workflow has completed: this outcome reached it before (or it closed otherwise).
     return case.workflow_id
 
 

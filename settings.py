@@ -22,6 +22,7 @@ class Settings:
     temporal_namespace: str
     task_queue: str
     ui_port: int
+    api_port: int
     database_url: str
     legal_dir: Path
     smtp: SmtpSettings | None  # None: email goes to the file channel
@@ -38,6 +39,7 @@ class Settings:
             temporal_namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"),
             task_queue=os.environ.get("COLLECTIONS_TASK_QUEUE", TASK_QUEUE),
             ui_port=int(os.environ.get("TEMPORAL_UI_PORT", "8233")),
+            api_port=int(os.environ.get("COLLECTIONS_API_PORT", "8000")),
             database_url=os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'collections.db'}"),
             legal_dir=Path(os.environ.get("COLLECTIONS_LEGAL_DIR", var_dir / "legal")),
             smtp=_smtp(os.environ),

@@ -46,8 +46,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from tqdm import tqdm
 
-import book
 import workflows as names
+from book import Filters, aging, list_accounts
 from domain.commands import (
     AgreeInstallmentPlan,
     ApprovalDecision,
@@ -479,12 +479,12 @@ def add_operation(commands: Any, name: str, operation: Operation) -> None:
 
 async def cmd_list(client: Client, args: argparse.Namespace, settings: Settings) -> int:
     """The book, filtered, one page at a time (from Temporal visibility: see book.py)."""
-    filters = book.Filters(
+    filters = Filters(
         stage=args.stage, segment=args.segment, min_outstanding=args.min_outstanding,
         max_outstanding=args.max_outstanding, min_days_past_due=args.min_dpd, max_days_past_due=args.max_dpd,
         pending_approval=args.pending_approval, include_closed=args.closed, task_queue=settings.task_queue,
     )  # fmt: skip
-    rows, cursor = await book.list_accounts(client, filters, page_size=args.page_size, cursor=args.cursor)
+    rows, cursor = await list_accounts(client, filters, page_size=args.page_size, cursor=args.cursor)
     if args.json:
         print(json.dumps({"accounts": [asdict(r) for r in rows], "next_cursor": cursor}, default=str, indent=2))
         return 0
@@ -501,7 +501,7 @@ async def cmd_list(client: Client, args: argparse.Namespace, settings: Settings)
 
 async def cmd_aging(client: Client, args: argparse.Namespace, settings: Settings) -> int:
     """Counts and amounts per days-past-due bucket and per stage, per currency, over the open book."""
-    report = await book.aging(client, filters=book.Filters(task_queue=settings.task_queue))
+    report = await aging(client, filters=Filters(task_queue=settings.task_queue))
     if args.json:
         print(report.model_dump_json(indent=2))
         return 0

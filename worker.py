@@ -3,13 +3,16 @@
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import uvicorn
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
@@ -22,6 +25,7 @@ from activities.legal_case import LegalDesk
 from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
+from api.app import create_app
 from settings import Settings
 from store.db import make_engine, migrate
 from store.repository import Store
@@ -107,7 +111,7 @@ async def run_with_dev_server(settings: Settings, stop: asyncio.Event) -> None:
     It runs in its own session so that Ctrl-C reaches only us: the worker stops first, then the server."""
     host, _, port = settings.temporal_address.rpartition(":")
     host = "127.0.0.1" if host in ("", "localhost") else host
-    for taken in (int(port), settings.ui_port):
+    for taken in (int(port), settings.ui_port, settings.api_port):
         with socket.socket() as probe:
             if probe.connect_ex((host, taken)) == 0:
                 sys.exit(f"port {taken} on {host} is in use: is another `make run` or Temporal server running?")
@@ -124,10 +128,11 @@ async def run_with_dev_server(settings: Settings, stop: asyncio.Event) -> None:
     )  # fmt: skip
     try:
         client = await connect_when_ready(settings, server)
-        print(
-            f"Temporal dev server on {settings.temporal_address} ({database}), Web UI http://localhost:{settings.ui_port}"
-        )
-        await run_worker(client, settings, stop)
+        print(f"Temporal dev server on {settings.temporal_address} ({database})")
+        print(f"  Temporal Web UI   http://localhost:{settings.ui_port}")
+        print(f"  API docs          http://localhost:{settings.api_port}/docs")
+        print(f"  dashboard         http://localhost:{settings.api_port}/dashboard  (development key: dev-supervisor)")
+        await asyncio.gather(run_worker(client, settings, stop), serve_api(client, settings, stop))
     finally:
         if server.returncode is None:
             server.terminate()
@@ -136,6 +141,25 @@ async def run_with_dev_server(settings: Settings, stop: asyncio.Event) -> None:
             except TimeoutError:
                 server.kill()
         print("Temporal dev server stopped", flush=True)
+
+
+class EmbeddedApiServer(uvicorn.Server):
+    """Uvicorn without its own signal handling: the worker's Ctrl-C handler stops it, worker first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_api(client: Client, settings: Settings, stop: asyncio.Event) -> None:
+    """The HTTP API and dashboard beside the worker (the embedded default; in production it is its own process)."""
+    app = create_app(settings, client=client)
+    server = EmbeddedApiServer(uvicorn.Config(app, host="127.0.0.1", port=settings.api_port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await serving
+    print("API stopped", flush=True)
 
 
 async def connect_when_ready(settings: Settings, server: asyncio.subprocess.Process) -> Client:

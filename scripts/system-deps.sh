@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the project needs beyond Python's: pango (WeasyPrint renders letters to PDF), a CJK font
-# (zh-CN letters), and PostgreSQL (the store's test suite starts its own throwaway server).
+# (zh-CN letters), PostgreSQL (the store's test suite starts its own throwaway server) and Chromium (the
+# dashboard's browser test drives it headless).
 # Installs what is missing when run as root; otherwise prints the command to run.
 set -euo pipefail
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk postgresql)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk postgresql chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from settings import ROOT
@@ -37,6 +38,7 @@ def test_run_command_serves_ingest_and_stops_everything_on_ctrl_c(tmp_path: Path
     env = os.environ | {
         "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
         "TEMPORAL_UI_PORT": str(free_port()),
+        "COLLECTIONS_API_PORT": str(api_port := free_port()),
         "COLLECTIONS_VAR_DIR": str(tmp_path / "var"),
     }
     log = tmp_path / "run.log"
@@ -60,11 +62,16 @@ def test_run_command_serves_ingest_and_stops_everything_on_ctrl_c(tmp_path: Path
         first = json.loads(outbox.read_text().splitlines()[0])
         assert first["account_id"] == "RUN-1"
         assert (tmp_path / "var" / "temporal.db").exists()
+        api = f"http://127.0.0.1:{api_port}"
+        assert httpx.get(f"{api}/healthz").status_code == 200
+        assert httpx.get(f"{api}/readyz").status_code == 200
+        assert httpx.get(f"{api}/dashboard/login").status_code == 200
+        assert f"http://localhost:{api_port}/docs" in log.read_text()
 
         os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         assert run.wait(timeout=30) == 0, log.read_text()
         text = log.read_text()
-        assert "worker stopped" in text and "Temporal dev server stopped" in text
+        assert "worker stopped" in text and "API stopped" in text and "Temporal dev server stopped" in text
         leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "var")], capture_output=True, text=True)
         assert leftovers.stdout == "", "the dev server outlived Ctrl-C"
     finally:

@@ -32,6 +32,7 @@ async def test_accept_and_record_an_outcome_closes_the_account(
         different = ["outcome", case_id, "--outcome", "withdrawn", "--by", "Lawyer Zhao"]
         assert await legal.main(different, client=time_env.client) == 2
         result = await account.result()
+        assert await legal.main(outcome, client=time_env.client) == 0  # after the account closed: still fine
         assert await legal.main(["export", case_id]) == 0
 
     assert result.outcome == "judgment"

@@ -1,0 +1,56 @@
+"""`GET /v1/accounts` (the book, filtered and paged, from visibility: see `book`) and `GET /v1/accounts/{id}` (one
+account's exact status, from its workflow's `status` query). Supervisors only."""
+
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel
+from temporalio.service import RPCError, RPCStatusCode
+
+import book
+import starter
+from api.auth import SUPERVISOR, require
+from api.errors import temporal_errors
+from api.state import TemporalClient
+from domain.status import AccountStatus
+from workflows import STATUS, workflow_id
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require(SUPERVISOR))])
+
+
+class AccountPage(BaseModel):
+    accounts: list[book.AccountRow]
+    next_cursor: str | None = None
+
+
+@router.get(
+    "",
+    response_model=AccountPage,
+    summary="The book, filtered and paged (eventually consistent: from Temporal visibility)",
+)
+async def list_accounts(
+    client: TemporalClient,
+    filters: Annotated[book.Filters, Depends()],
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page, same filters")] = None,
+) -> AccountPage:
+    try:
+        rows, next_cursor = await book.list_accounts(client, filters, page_size=page_size, cursor=cursor)
+    except ValueError as error:
+        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None
+    except RPCError as error:
+        if error.status == RPCStatusCode.INVALID_ARGUMENT:  # a cursor Temporal does not recognise
+            raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=f"invalid query: {error.message}") from None
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=f"Temporal error: {error.message}") from None
+    return AccountPage(accounts=rows, next_cursor=next_cursor)
+
+
+@router.get("/{account_id}", response_model=AccountStatus, summary="Where the account stands and why (exact)")
+async def account_status(account_id: str, client: TemporalClient) -> AccountStatus:
+    handle = client.get_workflow_handle(workflow_id(account_id))
+    with temporal_errors(account_id):
+        return await handle.query(
+            STATUS, datetime.now(UTC), result_type=AccountStatus, rpc_timeout=starter.QUERY_TIMEOUT
+        )

@@ -1,0 +1,124 @@
+"""`POST /v1/events`: invoice.overdue events from billing systems, exactly as `starter.py ingest` takes them.
+
+The body is one event (a JSON object), a batch (a JSON array of events), or JSON lines
+(`Content-Type: application/x-ndjson`, one event per line). Validation, the start-or-join and the per-event results
+are `starter.ingest`'s own, so the API and the command line cannot drift apart.
+
+Semantics are 207-style, in the body: the answer is HTTP 200 with one result per event, in input order, whatever
+the events' fates. A batch with invalid members applies the valid ones. `line` is the line number in JSON lines
+(blank lines are skipped but counted), the 1-based position in an array, and 1 for a single object. `result` is
+`started`, `joined`, `duplicate`, `accepted` (durably signalled; no worker said yet whether it joined), `rejected`
+(invalid: `reason` names every bad field) or `failed` (Temporal refused the call: `reason`; send it again, it is
+idempotent by event id). Only a body that cannot be split into events at all is refused as a whole (422).
+"""
+
+import json
+from http import HTTPStatus
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel
+
+import starter
+from api.auth import OPS, require
+from api.state import AppSettings, Policies, TemporalClient
+
+MAX_EVENTS = 10_000
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
+Result = Literal["started", "joined", "duplicate", "accepted", "rejected", "failed"]
+RESULTS: tuple[Result, ...] = ("started", "joined", "duplicate", "accepted", "rejected", "failed")
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+class EventResult(BaseModel):
+    line: int
+    event_id: str | None
+    account_id: str | None
+    result: Result
+    reason: str | None = None
+
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "description": "one invoice.overdue event, or an array of them (see the event contract)",
+                "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+            }
+        },
+        "application/x-ndjson": {"schema": {"type": "string", "description": "one JSON event per line"}},
+    },
+}
+
+
+@router.post(
+    "/events",
+    response_model=list[EventResult],
+    dependencies=[Depends(require(OPS))],
+    openapi_extra={"requestBody": REQUEST_BODY},
+    summary="Start or join account workflows from invoice.overdue events (per-event results)",
+)
+async def post_events(
+    request: Request, client: TemporalClient, settings: AppSettings, policies: Policies
+) -> list[EventResult]:
+    lines = split(request.headers.get("content-type", ""), await request.body())
+    report = await starter.ingest(client, lines, policies, task_queue=settings.task_queue)
+    return [result_of(line) for line in report.lines]
+
+
+def split(content_type: str, body: bytes) -> list[starter.Line]:
+    """The body as `starter.Line`s: JSON lines as they come, a JSON object or array one line per event."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _unsplittable("the body is not UTF-8") from None
+    if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
+        lines = starter.read_lines(text.splitlines())
+    else:
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise _unsplittable(f"malformed JSON ({error}); send JSON lines as application/x-ndjson") from None
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list):
+            raise _unsplittable("expected an event (a JSON object) or a batch (a JSON array)")
+        lines = starter.read_lines(json.dumps(member, ensure_ascii=False) for member in data)
+    if not lines:
+        raise _unsplittable("no event in the body")
+    if len(lines) > MAX_EVENTS:
+        raise HTTPException(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail=f"at most {MAX_EVENTS} events per request")
+    return lines
+
+
+def result_of(line: starter.Line) -> EventResult:
+    """`starter.Line.result` ("rejected: why", "accepted (why)", "started") as a result and its reason."""
+    kind = next(kind for kind in RESULTS if line.result.startswith(kind))
+    reason = line.result.removeprefix(kind).strip().removeprefix(":").strip()
+    if reason.startswith("(") and reason.endswith(")"):
+        reason = reason[1:-1]
+    ids = _ids(line)
+    return EventResult(line=line.number, event_id=ids[0], account_id=ids[1], result=kind, reason=reason or None)
+
+
+def _ids(line: starter.Line) -> tuple[str | None, str | None]:
+    """The event's ids, from the validated event, else from whatever the rejected line holds."""
+    if line.event:
+        return line.event.event_id, line.event.account_id
+    try:
+        data: Any = json.loads(line.raw)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    return _text(data.get("event_id")), _text(data.get("account_id"))
+
+
+def _text(value: object) -> str | None:
+    return str(value)[:128] if value is not None else None
+
+
+def _unsplittable(reason: str) -> HTTPException:
+    return HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=reason)

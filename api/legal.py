@@ -1,0 +1,154 @@
+"""The legal team's inbox over HTTP (role `legal`): what `legal.py` does on the command line, with its own code.
+
+Cases live in the store (the system of record), not in Temporal: the worker's litigation step opens them.
+Recording an outcome closes the case and signals the account's workflow (`legal.record_outcome`): idempotent, so
+the same outcome again changes nothing (200, also once the account has closed), and a different one is refused
+with 409.
+"""
+
+import asyncio
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+from temporalio.service import RPCError
+
+import legal
+from activities.legal_case import LegalDesk
+from api.auth import LEGAL, Caller, require
+from api.errors import account_closed
+from api.state import AppSettings, SystemOfRecord, TemporalClient
+from domain.commands import LegalOutcome
+from domain.events import Text
+from store.models import LegalCase
+from store.repository import Conflict, NotFound, Store
+
+CaseState = Literal["open", "accepted", "closed"]
+Outcome = LegalOutcome.model_fields["outcome"].annotation
+
+router = APIRouter(prefix="/v1/legal", tags=["legal"])
+Lawyer = Annotated[Caller, Depends(require(LEGAL))]
+
+
+class CaseSummary(BaseModel):
+    case_id: str
+    account_id: str
+    workflow_id: str
+    state: str
+    opened_at: datetime
+    reason: str
+    accepted_by: str | None = None
+    accepted_at: datetime | None = None
+    outcome: str | None = None
+    outcome_note: str | None = None
+    outcome_by: str | None = None
+    outcome_at: datetime | None = None
+    package_sha256: str | None = None
+
+
+class CaseDetail(CaseSummary):
+    package: dict[str, Any] = Field(description="the evidence package, as exported in case.json")
+
+
+class Acceptance(BaseModel):
+    by: Text | None = Field(None, description="the lawyer taking the case (default: the caller's role)")
+
+
+class OutcomeBody(BaseModel):
+    outcome: Outcome  # type: ignore[valid-type]
+    note: str = ""
+    by: Text | None = Field(None, description="who records it (default: the caller's role)")
+
+
+@router.get("/cases", response_model=list[CaseSummary], summary="The cases, oldest first")
+async def list_cases(
+    store: SystemOfRecord, _: Lawyer, state: Annotated[CaseState | None, Query()] = None
+) -> list[CaseSummary]:
+    cases = await asyncio.to_thread(store.cases, state)
+    return [summary(case) for case in cases]
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail, summary="One case and its evidence package")
+async def get_case(case_id: str, store: SystemOfRecord, _: Lawyer) -> CaseDetail:
+    case = await _case(store, case_id)
+    return CaseDetail(**summary(case).model_dump(), package=json.loads(case.package or "{}"))
+
+
+@router.get(
+    "/cases/{case_id}/package.zip",
+    response_class=FileResponse,
+    summary="The evidence package as a zip a lawyer can open without this system",
+)
+async def package_zip(case_id: str, store: SystemOfRecord, settings: AppSettings, _: Lawyer) -> FileResponse:
+    case = await _case(store, case_id)
+    folder = Path(tempfile.mkdtemp(prefix="legal-export-"))
+    try:
+        archive = await asyncio.to_thread(LegalDesk(store, settings.legal_dir).export, case, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        archive,
+        media_type="application/zip",
+        filename=f"{case.case_id}.zip",
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+@router.post("/cases/{case_id}/accept", response_model=CaseSummary, summary="Take the case (idempotent)")
+async def accept_case(case_id: str, store: SystemOfRecord, caller: Lawyer, body: Acceptance | None = None) -> Any:
+    by = (body.by if body else None) or caller.role
+    with store_errors():
+        return summary(await asyncio.to_thread(store.accept_case, case_id, by, datetime.now(UTC)))
+
+
+@router.post(
+    "/cases/{case_id}/outcome",
+    response_model=CaseSummary,
+    summary="Record how the case ended: closes it and the account (idempotent; another outcome is 409)",
+)
+async def record_outcome(
+    case_id: str, body: OutcomeBody, store: SystemOfRecord, client: TemporalClient, caller: Lawyer
+) -> CaseSummary:
+    with store_errors():
+        try:
+            await legal.record_outcome(store, client, case_id, body.outcome, body.by or caller.role, body.note)
+        except RPCError as error:
+            # A closed account (by this outcome told before, or otherwise) has nothing left to be told.
+            if not account_closed(error):
+                raise HTTPException(
+                    status.HTTP_502_BAD_GATEWAY,
+                    detail=f"the case is closed but its workflow could not be told ({error.message}): send it again",
+                ) from None
+        return summary(await _case(store, case_id))
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """The store's refusals as HTTP: NotFound is 404, Conflict (a closed case, another outcome) is 409."""
+    try:
+        yield
+    except NotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from None
+    except Conflict as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
+
+
+async def _case(store: Store, case_id: str) -> LegalCase:
+    case = await asyncio.to_thread(store.case, case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no legal case {case_id}")
+    return case
+
+
+def summary(case: LegalCase) -> CaseSummary:
+    return CaseSummary.model_validate(case.model_dump(exclude={"id", "package"}))

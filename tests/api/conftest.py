@@ -1,0 +1,144 @@
+"""The API against the real thing: the dev server (`dev_env`), a real worker in-process on a task queue of its own,
+the worker's SQLite store, and the app called in-process through httpx with its lifespan running."""
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from settings import Settings
+from store.db import make_engine
+from store.repository import Store
+from tests.factories import event_dict
+from worker import build_worker
+from workflows import workflow_id
+
+T = TypeVar("T")
+KEYS = {"ops": "dev-ops", "supervisor": "dev-supervisor", "legal": "dev-legal"}
+
+
+@pytest.fixture
+def queue(monkeypatch: pytest.MonkeyPatch) -> str:
+    name = f"tq-api-{uuid.uuid4()}"
+    monkeypatch.setenv("COLLECTIONS_TASK_QUEUE", name)
+    monkeypatch.delenv("COLLECTIONS_API_KEYS", raising=False)  # the development keys
+    return name
+
+
+@pytest_asyncio.fixture
+async def worker(dev_env: WorkflowEnvironment, queue: str, tmp_path: Path) -> AsyncIterator[Path]:
+    """The worker; yields its outbox folder, where its SQLite store lives."""
+    outbox = tmp_path / "outbox"
+    async with build_worker(dev_env.client, outbox, task_queue=queue):
+        yield outbox
+
+
+@pytest.fixture
+def store(worker: Path) -> Iterator[Store]:
+    store = Store(make_engine(f"sqlite:///{worker / 'collections.db'}"))
+    yield store
+    store.close()
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running (httpx's ASGI transport does not run it), called in-process."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        yield http
+
+
+@dataclass
+class Api:
+    """The app as a role calls it, plus the accounts a test opened (terminated at the end)."""
+
+    app: FastAPI
+    http: httpx.AsyncClient
+    client: Client
+    queue: str
+    opened: list[str] = field(default_factory=list)
+
+    async def call(self, method: str, path: str, role: str | None = "supervisor", **kwargs: Any) -> httpx.Response:
+        headers = kwargs.pop("headers", {}) | ({"X-API-Key": KEYS[role]} if role else {})
+        return await self.http.request(method, path, headers=headers, **kwargs)
+
+    async def get(self, path: str, role: str | None = "supervisor", **kwargs: Any) -> httpx.Response:
+        return await self.call("GET", path, role, **kwargs)
+
+    async def post(self, path: str, role: str | None = "supervisor", **kwargs: Any) -> httpx.Response:
+        return await self.call("POST", path, role, **kwargs)
+
+    def event(self, **overrides: Any) -> dict:
+        """A valid event for a fresh account (remembered for the clean-up), by default 1 day past due in UTC."""
+        overrides.setdefault("account_id", f"API-{uuid.uuid4().hex[:8]}")
+        overrides.setdefault("event_id", f"evt-{uuid.uuid4().hex[:8]}")
+        overrides.setdefault("occurred_at", datetime.now(UTC))
+        overrides.setdefault("timezone", "UTC")
+        if "days_past_due" in overrides:
+            overrides["due_date"] = utc_today() - timedelta(days=overrides.pop("days_past_due"))
+        self.opened.append(overrides["account_id"])
+        return event_dict(**overrides)
+
+    async def open_account(self, **overrides: Any) -> str:
+        """An account started through POST /v1/events."""
+        event = self.event(**overrides)
+        response = await self.post("/v1/events", "ops", json=event)
+        assert response.status_code == 200, response.text
+        assert [r["result"] for r in response.json()] == ["started"], response.text
+        return event["account_id"]
+
+    async def status(self, account: str) -> dict:
+        response = await self.get(f"/v1/accounts/{account}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def status_until(self, account: str, done: Callable[[dict], bool]) -> dict:
+        return await eventually(lambda: self.status(account), done)
+
+    async def terminate_opened(self) -> None:
+        for account in self.opened:
+            handle = self.client.get_workflow_handle(workflow_id(account))
+            with contextlib.suppress(RPCError):
+                if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                    await handle.terminate("test over")
+
+
+@pytest_asyncio.fixture
+async def api(dev_env: WorkflowEnvironment, queue: str, store: Store) -> AsyncIterator[Api]:
+    app = create_app(Settings.from_env(), client=dev_env.client, store=store)
+    async with serve(app) as http:
+        api = Api(app, http, dev_env.client, queue)
+        try:
+            yield api
+        finally:
+            await api.terminate_opened()
+
+
+async def eventually(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 15) -> T:
+    """Poll until `done` (visibility is eventually consistent; signals apply when the workflow next runs)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await fetch()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.2)
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,81 @@
+"""The legal inbox over HTTP, on a case the real worker opened: an account 110 days past due, whose lawyer's letter
+and litigation handoff a supervisor approves through the API."""
+
+import io
+import zipfile
+
+import pytest
+
+from tests.api.conftest import Api
+
+pytestmark = pytest.mark.integration
+
+
+async def approve(api: Api, account: str, step: str) -> None:
+    status = await api.status_until(account, lambda s: [p["step"] for p in s["pending_approvals"]] == [step])
+    assert [p["step"] for p in status["pending_approvals"]] == [step], status["history"]
+    response = await api.post(f"/v1/accounts/{account}/approvals/{step}/approve", json={"reason": "go ahead"})
+    assert response.status_code == 200, response.text
+    assert any(a["step"] == step and a["state"] == "approved" for a in response.json()["approvals"])
+
+
+async def test_a_case_from_handoff_to_outcome(api: Api) -> None:
+    event = api.event(days_past_due=110)
+    assert (await api.post("/v1/events", "ops", json=event)).json()[0]["result"] == "started"
+    account = event["account_id"]
+    await approve(api, account, "d091-issue_lawyer_letter")
+    await approve(api, account, "d105-open_litigation_task")
+    await api.status_until(account, lambda s: s["with_legal_since"])
+    case_id = f"CASE-{account}-{event['event_id']}"
+
+    response = await api.get("/v1/legal/cases", "legal", params={"state": "open"})
+    assert response.status_code == 200
+    [case] = [c for c in response.json() if c["account_id"] == account]
+    assert (case["case_id"], case["state"], case["workflow_id"]) == (case_id, "open", f"collection-{account}")
+    assert (await api.get("/v1/legal/cases", "legal", params={"state": "bogus"})).status_code == 422
+
+    detail = (await api.get(f"/v1/legal/cases/{case_id}", "legal")).json()
+    package = detail["package"]
+    assert package["case_id"] == case_id and package["account"]["account_id"] == account
+    assert package["amounts"]["CNY"]["outstanding"] == "12000.00"
+    letters = [d["filename"] for d in package["documents"]]
+    assert letters and all(name.endswith(".pdf") for name in letters)
+
+    response = await api.get(f"/v1/legal/cases/{case_id}/package.zip", "legal")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    assert f'filename="{case_id}.zip"' in response.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        files = set(archive.namelist())
+        assert {f"{case_id}/case.json", f"{case_id}/contact_log.csv", f"{case_id}/README.txt"} <= files
+        assert {f"{case_id}/documents/{name}" for name in letters} <= files
+        assert archive.read(f"{case_id}/documents/{letters[0]}").startswith(b"%PDF")
+
+    response = await api.post(f"/v1/legal/cases/{case_id}/accept", "legal", json={"by": "Lawyer Zhao"})
+    assert response.status_code == 200
+    assert (response.json()["state"], response.json()["accepted_by"]) == ("accepted", "Lawyer Zhao")
+
+    outcome = {"outcome": "judgment", "note": "won", "by": "Lawyer Zhao"}
+    response = await api.post(f"/v1/legal/cases/{case_id}/outcome", "legal", json=outcome)
+    assert response.status_code == 200, response.text
+    assert (response.json()["state"], response.json()["outcome"]) == ("closed", "judgment")
+    final = await api.status_until(account, lambda s: s["outcome"] is not None)
+    assert final["outcome"] == "judgment"
+
+    again = await api.post(f"/v1/legal/cases/{case_id}/outcome", "legal", json=outcome)
+    assert again.status_code == 200 and again.json()["outcome_at"] == response.json()["outcome_at"]
+    other = await api.post(f"/v1/legal/cases/{case_id}/outcome", "legal", json=outcome | {"outcome": "settled"})
+    assert other.status_code == 409 and "already closed as judgment" in other.json()["detail"]
+    late = await api.post(f"/v1/legal/cases/{case_id}/accept", "legal")
+    assert late.status_code == 409
+
+
+async def test_unknown_cases(api: Api) -> None:
+    for method, path, body in (
+        ("GET", "/v1/legal/cases/CASE-NOPE", None),
+        ("GET", "/v1/legal/cases/CASE-NOPE/package.zip", None),
+        ("POST", "/v1/legal/cases/CASE-NOPE/accept", {}),
+        ("POST", "/v1/legal/cases/CASE-NOPE/outcome", {"outcome": "settled"}),
+    ):
+        response = await api.call(method, path, "legal", json=body)
+        assert response.status_code == 404, (path, response.text)
+    assert (await api.get("/v1/legal/cases", "legal")).json() == []

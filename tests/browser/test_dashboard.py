@@ -1,0 +1,245 @@
+"""The dashboard as a supervisor and a lawyer use it: Debian's headless Chromium, driven by Playwright, against the
+real stack (the dev server, an in-process worker on compressed policies, the app served by uvicorn)."""
+
+import asyncio
+import threading
+import uuid
+import zipfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from domain.policy import PolicyBook
+from domain.status import AccountStatus
+from settings import ROOT, Settings
+from starter import submit
+from store.models import LegalCase
+from store.repository import Store
+from tests.factories import overdue
+from worker import build_worker
+from workflows import STATUS, workflow_id
+
+pytestmark = pytest.mark.integration
+DAY_SECONDS = 0.05
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A task queue of its own (the dashboard shows only its book), the shipped policies with a day of 0.05 s,
+    the store the worker writes to, and the development API keys."""
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    for path in (ROOT / "policies").glob("*.toml"):
+        text = path.read_text().replace("\nversion = 1\n", f"\nversion = 1\nday_seconds = {DAY_SECONDS}\n", 1)
+        (policies / path.name).write_text(text)
+    monkeypatch.setenv("COLLECTIONS_TASK_QUEUE", f"web-{uuid.uuid4()}")
+    monkeypatch.setenv("COLLECTIONS_POLICY_DIR", str(policies))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'outbox' / 'collections.db'}")
+    monkeypatch.setenv("COLLECTIONS_LEGAL_DIR", str(tmp_path / "legal"))
+    monkeypatch.delenv("COLLECTIONS_API_KEYS", raising=False)
+    return Settings.from_env()
+
+
+@pytest_asyncio.fixture
+async def worker(dev_env: WorkflowEnvironment, settings: Settings, tmp_path: Path) -> AsyncIterator[None]:
+    """The real worker, in this process; it migrates the store the app reads."""
+    async with build_worker(dev_env.client, tmp_path / "outbox", task_queue=settings.task_queue):
+        yield
+        await terminate_running(dev_env.client, settings.task_queue)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = Store.open(settings.database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def base_url(dev_env: WorkflowEnvironment, settings: Settings, store: Store) -> Iterator[str]:
+    """The real app, served by uvicorn on a free port from a thread with its own event loop."""
+    app = create_app(settings, client=dev_env.client, store=store)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
+    thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    else:
+        pytest.fail("uvicorn did not start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium (`apt-get install chromium`): Playwright's own browser builds are never downloaded."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's package (apt-get install -y chromium)")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+async def test_a_supervisor_approves_from_the_account_page(
+    dev_env: WorkflowEnvironment, settings: Settings, worker: None, base_url: str, browser: Browser, tmp_path: Path
+) -> None:
+    account = f"WEB-{uuid.uuid4().hex[:8]}"
+    step = await start_until_approval(dev_env.client, settings, account)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+
+    await page.goto(f"{base_url}/dashboard")
+    await expect(page).to_have_url(f"{base_url}/dashboard/login?next=%2Fdashboard")
+    await sign_in(page, "dev-supervisor", "Supervisor Li")
+    link = page.locator(f"#approvals a[href='/dashboard/accounts/{account}']")
+    await reload_until_visible(page, link)  # visibility is a moment behind the workflow
+    chart = page.locator("svg.aging[data-currency='CNY']")
+    await expect(chart.locator("g[data-bucket='61-90'] text.count")).to_have_text("1 account")
+    await expect(chart.locator("g[data-bucket='61-90'] text.amount")).to_have_text("CN¥12,000.00")
+    await expect(page.locator("#accounts")).to_contain_text(account)
+    await screenshot(page, tmp_path / "book.png")
+
+    await link.click()
+    await expect(page.locator("h1")).to_contain_text(account)
+    timeline = page.locator("#timeline")
+    await expect(timeline).to_contain_text(f"{step} needs approval")
+    await expect(timeline.locator("tr.kind-skipped").first).to_be_visible()
+    approval = page.locator(f"#approval-{step}")
+    await approval.locator("input[name=reason]").fill("balance confirmed with the debtor")
+    await approval.locator("button.approve").click()
+
+    await expect(page.locator(".flash.ok")).to_contain_text(f"approve {step} accepted")
+    await expect(approval.locator(".badge")).to_have_text("approved")
+    await expect(approval).to_contain_text("Supervisor Li (supervisor, dashboard)")
+    status = await account_status(dev_env.client, account)
+    assert {a.step: a.state for a in status.approvals}[step] == "approved"
+
+    # A pause until a local time of the debtor's, then a resume.
+    commands = page.locator("#commands")
+    pause = commands.locator("form[action$='/pause']")
+    until = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=3)
+    await pause.locator("input[name=until]").fill(until.strftime("%Y-%m-%dT%H:%M"))
+    await pause.locator("input[name=reason]").fill("debtor in hospital")
+    await pause.locator("button").click()
+    await expect(page.locator(".flash.ok")).to_contain_text("pause accepted")
+    await expect(page.locator("#summary")).to_contain_text("debtor in hospital")
+    await expect(page.locator("#arrangements")).to_contain_text(until.strftime("%Y-%m-%d %H:%M Asia/Shanghai"))
+    await commands.locator("form[action$='/resume'] button").click()
+    await expect(page.locator(".flash.ok")).to_contain_text("resume accepted")
+    await expect(page.locator("#timeline tr.kind-command").last).to_contain_text("resume by Supervisor Li")
+
+    # A validator's refusal is a message on the page, not an error page.
+    promise = commands.locator("form[action$='/promise']")
+    await promise.locator("input[name=promised_date]").fill("2099-12-31")
+    await promise.locator("button").click()
+    await expect(page.locator(".flash.error")).to_contain_text("promise not done")
+    await expect(page.locator("h1")).to_contain_text(account)
+
+    await screenshot(page, tmp_path / "account.png")
+
+
+async def test_the_legal_team_sees_its_inbox_and_not_the_book(
+    base_url: str, store: Store, browser: Browser, tmp_path: Path
+) -> None:
+    case_id = f"CASE-WEB-{uuid.uuid4().hex[:8]}"
+    reason = "day 105: litigation approved"
+    case = LegalCase(
+        case_id=case_id,
+        account_id="WEB-1",
+        workflow_id="collection-WEB-1",
+        opened_at=datetime.now(UTC),
+        reason=reason,
+        package='{"contact_log": [], "documents": []}',
+    )
+    store.open_case(case)
+    page = await browser.new_page()
+
+    await page.goto(f"{base_url}/dashboard/login")
+    await sign_in(page, "dev-legal", "Lawyer Zhao")
+    await expect(page).to_have_url(f"{base_url}/dashboard/legal")
+    row = page.locator(f"#case-{case_id}")
+    await expect(row).to_contain_text(reason)
+    await screenshot(page, tmp_path / "legal.png")
+    async with page.expect_download() as download:
+        await row.locator("a.package").click()
+    archive = tmp_path / "package.zip"
+    await (await download.value).save_as(archive)
+    assert f"{case_id}/README.txt" in zipfile.ZipFile(archive).namelist()
+
+    answer = await page.goto(f"{base_url}/dashboard")
+    assert answer is not None and answer.status == 403
+    await expect(page.locator(".flash.error")).to_contain_text("needs the supervisor role")
+
+
+async def start_until_approval(client: Client, settings: Settings, account: str) -> str:
+    """Open an account 89 days past due; the day-90 step needs approval at once. Returns that step."""
+    now = datetime.now(UTC)
+    due = now.astimezone(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=89)
+    event = overdue(account_id=account, event_id=f"{account}-1", occurred_at=now, due_date=due)
+    book = PolicyBook(settings.policy_dir)
+    assert await submit(client, event, book, task_queue=settings.task_queue) == "started"
+    for _ in range(200):
+        status = await account_status(client, account)
+        if status.pending_approvals:
+            return status.pending_approvals[0].step
+        await asyncio.sleep(DAY_SECONDS)
+    pytest.fail(f"no approval asked on {account}")
+
+
+async def account_status(client: Client, account: str) -> AccountStatus:
+    handle = client.get_workflow_handle(workflow_id(account))
+    return await handle.query(STATUS, datetime.now(UTC), result_type=AccountStatus)
+
+
+async def screenshot(page: Page, path: Path) -> None:
+    """The whole page as a person sees it, kept with the test's files for a look."""
+    await page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+
+
+async def sign_in(page: Page, key: str, name: str) -> None:
+    await page.fill("input[name=api_key]", key)
+    await page.fill("input[name=name]", name)
+    await page.click("form button[type=submit]:has-text('Sign in')")
+
+
+async def reload_until_visible(page: Page, locator: Locator, attempts: int = 50) -> None:
+    for _ in range(attempts):
+        if await locator.count():
+            return
+        await asyncio.sleep(0.2)
+        await page.reload()
+    pytest.fail(f"never shown on {page.url}: {locator}")
+
+
+async def terminate_running(client: Client, task_queue: str) -> None:
+    """Long ladders outlive a test: end what is still running on the test's queue."""
+    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        if execution.status == WorkflowExecutionStatus.RUNNING:
+            await client.get_workflow_handle(execution.id).terminate(reason="test over")

@@ -1,0 +1,108 @@
+"""The dashboard's sign-in, roles and form handling, without Temporal or a browser: what must hold whatever the
+workflows say (no open redirect, the cookie's flags, wrong roles, bad input shown as a message)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import cast
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from temporalio.client import Client
+
+from api.app import create_app
+from settings import Settings
+from store.repository import Store
+
+
+@pytest.fixture
+def web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The app with a store and a client that is never reached: every path tested here stops before Temporal."""
+    monkeypatch.delenv("COLLECTIONS_API_KEYS", raising=False)
+    store = Store.open(f"sqlite:///{tmp_path / 'collections.db'}")
+    app = create_app(Settings.from_env(), client=cast(Client, object()), store=store)
+    yield TestClient(app, follow_redirects=False)
+    store.close()
+
+
+def sign_in(web: TestClient, key: str, next: str = "") -> httpx.Response:
+    return web.post("/dashboard/login", data={"api_key": key, "name": "Li", "next": next})
+
+
+def test_signed_out_pages_send_to_the_login_page(web: TestClient) -> None:
+    answer = web.get("/dashboard/accounts/ACC-1")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/dashboard/login?next=%2Fdashboard%2Faccounts%2FACC-1"
+    assert "API key" in web.get(answer.headers["location"]).text
+
+
+def test_an_unknown_key_is_refused_and_sets_no_cookie(web: TestClient) -> None:
+    answer = web.post("/dashboard/login", data={"api_key": "guess"})
+    assert answer.status_code == 401
+    assert "That API key is not known." in answer.text
+    assert "set-cookie" not in answer.headers
+
+
+def test_the_session_cookie_is_httponly_and_samesite_strict(web: TestClient) -> None:
+    answer = sign_in(web, "dev-supervisor")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/dashboard")
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/dashboard", "/v1/accounts", "/dashboardx"])
+def test_login_never_redirects_off_the_dashboard(web: TestClient, target: str) -> None:
+    assert sign_in(web, "dev-supervisor", next=target).headers["location"] == "/dashboard"
+
+
+def test_a_legal_key_lands_on_the_inbox_and_may_not_see_accounts(web: TestClient) -> None:
+    assert sign_in(web, "dev-legal").headers["location"] == "/dashboard/legal"
+    assert "No case" in web.get("/dashboard/legal").text
+    refused = web.get("/dashboard/accounts/ACC-1")
+    assert refused.status_code == 403
+    assert "needs the supervisor role; you are signed in as legal" in refused.text
+
+
+def test_an_ops_key_sees_no_page(web: TestClient) -> None:
+    sign_in(web, "dev-ops")
+    assert web.get("/dashboard").status_code == 403
+    assert web.get("/dashboard/legal").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("command", "form", "message"),
+    [
+        ("write-off", {"reason": "gone"}, "write-off: tick the box to confirm. Nothing was sent."),
+        ("promise", {"amount": "lots", "currency": "CNY", "promised_date": "2026-12-01"}, "promise: amount"),
+        ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "Mars/Olympus"}, "unknown timezone"),
+        ("approve", {"reason": "ok"}, "approve: step: Field required"),
+    ],
+)
+def test_bad_input_is_a_message_on_the_next_page_and_nothing_is_sent(
+    web: TestClient, command: str, form: dict[str, str], message: str
+) -> None:
+    sign_in(web, "dev-supervisor")
+    answer = web.post(f"/dashboard/accounts/ACC-1/{command}", data=form | {"back": "/dashboard/legal"})
+    assert (answer.status_code, answer.headers["location"]) == (303, "/dashboard/legal")
+    page = web.get("/dashboard/legal")
+    assert 'class="flash error"' in page.text and message in page.text
+    assert message not in web.get("/dashboard/legal").text  # shown once
+
+
+def test_an_unknown_command_is_a_404_page(web: TestClient) -> None:
+    sign_in(web, "dev-supervisor")
+    answer = web.post("/dashboard/accounts/ACC-1/delete-everything", data={})
+    assert answer.status_code == 404 and "No such command" in answer.text
+
+
+def test_only_the_legal_team_downloads_evidence_packages(web: TestClient) -> None:
+    sign_in(web, "dev-supervisor")
+    assert "legal team only" not in web.get("/dashboard/legal").text  # no case, no link
+    answer = web.get("/dashboard/legal/cases/CASE-1/package.zip")
+    assert answer.status_code == 403 and "needs the legal role" in answer.text
+
+
+def test_what_people_type_is_escaped(web: TestClient) -> None:
+    web.post("/dashboard/login", data={"api_key": "dev-legal", "name": "<script>alert(1)</script>"})
+    page = web.get("/dashboard/legal").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
