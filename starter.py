@@ -525,11 +525,18 @@ def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(
-            c.rjust(w) if c[:1].isdigit() or (c[:1] == "-" and c[1:2].isdigit()) else c.ljust(w)
-            for c, w in zip(cells, widths, strict=True)
+            c.rjust(w) if _is_number(c) else c.ljust(w) for c, w in zip(cells, widths, strict=True)
         ).rstrip()
 
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        Decimal(cell.split(" ")[0])
+    except ArithmeticError:
+        return False
+    return True
 
 
 def parser() -> argparse.ArgumentParser:
