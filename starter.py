@@ -18,6 +18,7 @@ printed). Sending a command again with the same --id applies it once. Updates an
   update-contact ACCOUNT [--phone +8613800000000] [--email a@b.example]       update update_contact
   pause ACCOUNT --reason TEXT --until 2026-12-01T00:00:00+08:00               update pause
   resume ACCOUNT [--reason TEXT]                                             update resume
+  cease-communication ACCOUNT --reason TEXT                                  update cease_communication
   write-off ACCOUNT --reason TEXT                                            update write_off
   approve ACCOUNT STEP --reason TEXT                                         update approve_action
   reject ACCOUNT STEP --reason TEXT                                          update reject_action
@@ -51,6 +52,7 @@ from book import Filters, aging, list_accounts
 from domain.commands import (
     AgreeInstallmentPlan,
     ApprovalDecision,
+    CeaseCommunication,
     Command,
     ContactOutcome,
     ContactResult,
@@ -366,6 +368,12 @@ OPERATIONS: dict[str, Operation] = {
         lambda a: {"reason": a.reason},
         "end a pause now",
         (arg("--reason", help="why (recorded in the account's history)"),),
+    ),
+    "cease-communication": Operation(
+        names.CEASE_COMMUNICATION, "update", CeaseCommunication,
+        lambda a: {"reason": a.reason},
+        "the debtor asks us to stop contacting them: no SMS, email, letter, call or visit from now on",
+        (REASON,),
     ),
     "write-off": Operation(
         names.WRITE_OFF, "update", WriteOff,

@@ -40,9 +40,10 @@ SEARCH_ATTRIBUTE_TYPES = {
     IndexedValueType.INDEXED_VALUE_TYPE_BOOL: "Bool",
 }
 
-# Imported lazily by pydantic when an email address is validated inside the sandbox: share, don't re-import.
+# Imported lazily inside the sandbox (by pydantic for email addresses, by the holiday calendars): deterministic
+# libraries, shared rather than re-imported in each workflow (dateutil reads the clock at import).
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "holidays", "dateutil")
 )
 
 

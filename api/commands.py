@@ -65,6 +65,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("pause", "pause"),
     Endpoint("resume", "resume"),
     Endpoint("write-off", "write-off"),
+    Endpoint("cease-communication", "cease-communication"),
     Endpoint("approvals/{step}/approve", "approve", path_fields=("step",)),
     Endpoint("approvals/{step}/reject", "reject", path_fields=("step",)),
     Endpoint("contact-outcomes", "contact-outcome", now_fields=("at",)),

@@ -105,6 +105,14 @@ class AccountState(BaseModel):
     shift_days: int = Field(default=0, description="ladder days added by holds, minus days skipped ahead")
     held_since: datetime | None = None
     stage_cap: str | None = Field(default=None, description="the ladder goes no further than this stage")
+    cease_communication: str | None = Field(default=None, description="the debtor asked us to stop contacting")
+    deferred: dict[str, datetime] = Field(default={}, description="step -> the moment it was deferred to")
+
+    def note_deferral(self, now: datetime, step: str, until: datetime, reason: str) -> None:
+        """Say once, in the history, that a step waits for its contact window, and until when."""
+        if self.deferred.get(step) != until:
+            self.deferred[step] = until
+            self.log(now, "deferred", f"{step} {reason}; planned for {until.isoformat()}", step=step)
 
     # --- facts ---
 

@@ -97,6 +97,12 @@ class Resume(Command):
     reason: Text | None = None
 
 
+class CeaseCommunication(Command):
+    """update `cease_communication`: the debtor asks us to stop contacting them (letters and calls included)."""
+
+    reason: Text
+
+
 class WriteOff(Command):
     """update `write_off`: close the account as written off."""
 

@@ -73,6 +73,9 @@ class Debtor(Message):
     timezone: str = Field(description="IANA timezone, for example Asia/Shanghai")
     locale: str = Field(description="one of " + ", ".join(SUPPORTED_LOCALES))
     segment: Identifier = "standard"
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        default=None, description="ISO 3166 code for public holidays; default: the timezone's country"
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -3,12 +3,14 @@
 Order of concerns: closing conditions, then side actions caused by events (reviews, approvals,
 reminders), then holds (promise, plan, pause, whole-balance dispute), then the ladder itself."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
-from domain.policy import CONTACT_NEEDS, REMOTE_CONTACT, ActionKind, Step
+from domain.contact_window import country_of, deferral_reason, next_permitted
+from domain.policy import CONTACT_NEEDS, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind, Step
 from domain.timeline import Timeline
 
 # Actions that reach the debtor: never while bankrupt, paused, or disputing the whole balance.
@@ -53,12 +55,22 @@ class Wait:
 
 
 @dataclass(frozen=True)
+class Defer:
+    """The step is due but its contact window is closed: wait until it opens (the history says why)."""
+
+    step: Step
+    until: datetime
+    reason: str
+    wake: datetime | None = None  # something else is due sooner: plan again then
+
+
+@dataclass(frozen=True)
 class Close:
     outcome: str
     reason: str
 
 
-Decision = Act | Skip | Wait | Close
+Decision = Act | Skip | Defer | Wait | Close
 
 
 @dataclass(frozen=True)
@@ -100,10 +112,12 @@ def contact_block(state: AccountState) -> str | None:
     """Why the debtor may not be contacted at all right now, if so."""
     if state.bankruptcy:
         return "bankruptcy reported"
+    if state.cease_communication:
+        return f"cease-communication request: {state.cease_communication}"
     pause = state.active_pause()
     if pause:
         return f"paused by {pause.by} until {pause.until.isoformat()}: {pause.reason}"
-    if state.disputed_ids() is None:
+    if state.disputed_ids() is None or (state.unpaid() and not state.collectible()):
         return "the whole balance is disputed"
     return None
 
@@ -148,7 +162,9 @@ def plan(state: AccountState, now: datetime) -> Decision:
             wakes.append(side.at)
             continue
         decision = _attempt(state, side, now)
-        if decision is not None:
+        if isinstance(decision, Defer):
+            wakes.append(decision.until)  # a side action outside its window: try again when it opens
+        elif decision is not None:
             return decision
     if state.with_legal_since:
         return Wait(min(wakes, default=None), reason="with the legal team")
@@ -158,6 +174,8 @@ def plan(state: AccountState, now: datetime) -> Decision:
     ladder = _ladder(state, now)
     if isinstance(ladder, Wait) and wakes and (ladder.until is None or min(wakes) < ladder.until):
         return Wait(min(wakes), ladder.step if ladder.until is None else None, ladder.reason)
+    if isinstance(ladder, Defer) and wakes and min(wakes) < ladder.until:
+        return replace(ladder, wake=min(wakes))
     return ladder
 
 
@@ -186,6 +204,9 @@ def _attempt(state: AccountState, side: SideAction, now: datetime) -> Decision |
             return Skip(step, _day(state, now), f"no {need} on file")
         if state.lost_contact:
             return Skip(step, _day(state, now), "lost contact: phone and email unreachable")
+        deferral = _window(state, step, now)
+        if deferral:
+            return deferral
     return _act(state, step, now, details=side.details)
 
 
@@ -223,8 +244,23 @@ def _ladder(state: AccountState, now: datetime) -> Decision:
             if approval is None or approval.state == "pending":
                 return Wait(None, step, reason=f"{step.key} awaits approval")
             details["approved_by"] = approval.decided_by or ""
-        return _act(state, step, now, details=details)
+        return _window(state, step, now) or _act(state, step, now, details=details)
     return Wait(None)
+
+
+def _window(state: AccountState, step: Step, now: datetime) -> Defer | None:
+    """Defer a step that reaches the debtor outside its channel's window (hours, weekdays, public holidays)."""
+    channel = WINDOW_OF_ACTION.get(step.action)
+    if channel is None or state.debtor is None or state.policy.day_seconds is not None:
+        return None  # compressed test time has no hours of the day
+    window = state.policy.contact.windows.get(channel)
+    if window is None:
+        return None
+    zone, country = ZoneInfo(state.debtor.timezone), country_of(state.debtor.timezone, state.debtor.country)
+    opens = next_permitted(now, window, zone, country)
+    if opens == now:
+        return None
+    return Defer(step, opens, deferral_reason(now, window, zone, country))
 
 
 def step_awaiting_approval(state: AccountState, now: datetime) -> Step | None:

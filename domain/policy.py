@@ -41,6 +41,15 @@ CONTACT_NEEDS = {
     ActionKind.INSTALLMENT_SMS: "phone",
     ActionKind.INSTALLMENT_EMAIL: "email",
 }
+# Which contact window governs each action that reaches the debtor (letters go by post: no window).
+WINDOW_OF_ACTION = {
+    ActionKind.SMS: "sms",
+    ActionKind.INSTALLMENT_SMS: "sms",
+    ActionKind.EMAIL: "email",
+    ActionKind.INSTALLMENT_EMAIL: "email",
+    ActionKind.CALL_TASK: "call",
+    ActionKind.VISIT_TASK: "visit",
+}
 # Contact by phone or email: stopped when the debtor cannot be reached there (letters still go out).
 REMOTE_CONTACT = {ActionKind.SMS, ActionKind.EMAIL, ActionKind.CALL_TASK}
 
@@ -90,8 +99,27 @@ class DisputeRules(_Frozen):
     supervisor_reminder_days: int = 14
 
 
+class Window(_Frozen):
+    """When one channel may reach the debtor, in the debtor's timezone. `None` hours: any time of day."""
+
+    start: time | None = time(8, 0)
+    end: time | None = time(21, 0)
+    weekdays: list[int] = Field(default=[1, 2, 3, 4, 5, 6, 7], description="ISO weekdays allowed, 1 = Monday")
+    holidays: bool = Field(default=False, description="contact allowed on public holidays")
+
+    def describe(self) -> str:
+        return "any time" if self.start is None or self.end is None else f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _default_windows() -> dict[str, Window]:
+    return {"sms": Window(), "call": Window(), "visit": Window(), "email": Window(start=None, end=None)}
+
+
 class ContactRules(_Frozen):
     max_consecutive_failures: int = 3
+    windows: dict[str, Window] = Field(
+        default_factory=_default_windows, description="per channel: sms, email, call, visit"
+    )
 
 
 class ApprovalRules(_Frozen):

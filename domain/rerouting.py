@@ -13,6 +13,7 @@ from domain.arrangements import Approval, Bankruptcy, Dispute, Installment, Inst
 from domain.commands import (
     AgreeInstallmentPlan,
     ApprovalDecision,
+    CeaseCommunication,
     Command,
     ContactOutcome,
     LegalOutcome,
@@ -280,6 +281,21 @@ def apply_resume(state: AccountState, command: Resume, now: datetime) -> None:
         "resume",
         f"pause {pause.pause_id} ended" + (f": {command.reason}" if command.reason else ""),
     )
+
+
+def check_cease(state: AccountState, command: CeaseCommunication, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    if state.cease_communication:
+        raise CommandRejected("the debtor already asked us to stop contacting them")
+
+
+def apply_cease(state: AccountState, command: CeaseCommunication, now: datetime) -> None:
+    if seen(state, command):
+        return
+    state.cease_communication = f"{command.reason} (recorded by {command.by})"
+    _record(state, command, now, "cease_communication", command.reason)
 
 
 def check_write_off(state: AccountState, command: WriteOff, now: datetime) -> None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
 from domain.arrangements import Approval, Bankruptcy, Dispute, InstallmentPlan, PauseRecord, Promise
-from domain.planner import Act, Skip, Wait, days_past_due, hold, plan, stage, timeline
+from domain.planner import Act, Defer, Skip, Wait, days_past_due, hold, plan, stage, timeline
 
 
 class NextAction(BaseModel):
@@ -88,7 +88,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
     next_action = None
     if isinstance(decision, Act | Skip):
         next_action = NextAction(step=decision.step.key, action=decision.step.action.value, at=now)
-    elif isinstance(decision, Wait) and decision.step is not None:
+    elif isinstance(decision, Defer) or (isinstance(decision, Wait) and decision.step is not None):
         next_action = NextAction(step=decision.step.key, action=decision.step.action.value, at=decision.until)
     return AccountStatus(
         account_id=state.account_id,

@@ -12,12 +12,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import contact_window
     from domain import rerouting as rules
     from domain.account import AccountState, EventOutcome
     from domain.actions import ActionResult, DecisionRecord
     from domain.commands import (
         AgreeInstallmentPlan,
         ApprovalDecision,
+        CeaseCommunication,
         Command,
         ContactOutcome,
         LegalOutcome,
@@ -31,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         WriteOff,
     )
     from domain.events import InvoiceOverdue, PaymentReceived
-    from domain.planner import Act, Close, Skip, Wait, plan
+    from domain.planner import Act, Close, Defer, Skip, Wait, plan
     from domain.policy import ActionKind, Policy
     from domain.status import AccountStatus, account_status, stage_and_day
 
@@ -47,6 +49,8 @@ from workflows import (
     STAGE,
     WORKFLOW_TYPE,
 )
+
+contact_window.unrestricted = workflow.unsafe.sandbox_unrestricted  # holiday calendars: see contact_window
 
 # Channels fail transiently (SMTP down, disk full): retry without limit, backing off to every 5 minutes.
 # A message that can never be rendered or delivered fails at once and is recorded as a failed step.
@@ -98,6 +102,9 @@ class CollectionWorkflow:
                     self.state.record_step(now, step.key, "skipped", f"{step.action.value}: {reason}", day)
                 case Act():
                     await self._act(decision)
+                case Defer(step, until, reason, wake):
+                    self.state.note_deferral(now, step.key, until, reason)
+                    await self._sleep((wake or until) - now)
                 case Wait(until):
                     await self._sleep(until - now if until else None)
 
@@ -275,6 +282,14 @@ class CollectionWorkflow:
     @resume.validator
     def _resume(self, command: Resume) -> None:
         self._check(rules.check_resume, command)
+
+    @workflow.update(name=names.CEASE_COMMUNICATION)
+    def cease_communication(self, command: CeaseCommunication) -> AccountStatus:
+        return self._apply(rules.apply_cease, command)
+
+    @cease_communication.validator
+    def _cease_communication(self, command: CeaseCommunication) -> None:
+        self._check(rules.check_cease, command)
 
     @workflow.update(name=names.WRITE_OFF)
     def write_off(self, command: WriteOff) -> AccountStatus:

@@ -21,7 +21,7 @@ from tests.domain.simulate import open_account, simulate
 
 
 def first_sms() -> ActionRequest:
-    opened = datetime(2026, 10, 2, 2, 0, tzinfo=UTC)
+    opened = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)  # a working day in Shanghai
     state = open_account(PolicyBook().for_segment("standard"), opened)
     return simulate(state, opened, opened).requests[0]
 
@@ -93,7 +93,7 @@ def test_a_wrong_number_is_a_permanent_failure_with_its_outcome(
 def test_a_letter_retried_after_success_is_not_rendered_or_sent_again(
     activities: CollectionActivities, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opened = datetime(2026, 10, 2, 2, 0, tzinfo=UTC)
+    opened = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)  # a working day in Shanghai
     state = open_account(PolicyBook().for_segment("standard"), opened)
     letter = next(r for r in simulate(state, opened, opened + timedelta(days=40)).requests if r.step.startswith("d031"))
     first = activities.send_demand_letter(letter)

@@ -27,6 +27,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
             "pause",
             "resume",
             "write-off",
+            "cease-communication",
             "approvals/{step}/approve",
             "approvals/{step}/reject",
             "contact-outcomes",

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from domain.account import AccountState
 from domain.actions import ActionRequest
 from domain.commands import ApprovalDecision
-from domain.planner import Act, Close, Decision, Skip, Wait, plan
+from domain.planner import Act, Close, Decision, Defer, Skip, Wait, plan
 from domain.policy import ActionKind, Policy
 from domain.rerouting import apply_decision, settle
 from tests.factories import overdue
@@ -25,6 +25,7 @@ class Run:
 
     skipped: list[tuple[str, str]] = field(default_factory=list)
     requests: list[ActionRequest] = field(default_factory=list)  # what each activity was asked to do
+    deferred: list[tuple[str, datetime, datetime]] = field(default_factory=list)  # step, when, until
     outcome: str | None = None
 
 
@@ -67,8 +68,13 @@ def simulate(
             state.record_step(now, decision.step.key, "skipped", decision.reason, decision.day)
             run.skipped.append((decision.step.key, decision.reason))
         else:
-            assert isinstance(decision, Wait)
-            wake = decision.until
+            if isinstance(decision, Defer):
+                state.note_deferral(now, decision.step.key, decision.until, decision.reason)
+                run.deferred.append((decision.step.key, now, decision.until))
+                wake = decision.wake or decision.until
+            else:
+                assert isinstance(decision, Wait)
+                wake = decision.until
             if pending and (wake is None or pending[0][0] <= wake):
                 at, change = pending.pop(0)
                 now = max(now, at)

@@ -14,8 +14,9 @@ from tests.factories import overdue, payment
 BOOK = PolicyBook()
 STANDARD = BOOK.for_segment("standard")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-START = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, day 1 past a 2026-10-01 due date
-DUE = date(2026, 10, 1)
+# 09:00 in Shanghai, day 1 past due; no day of the ladder falls on a Chinese public holiday (those defer contact)
+START = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+DUE = date(2026, 3, 10)
 
 STANDARD_LADDER = [
     ("d001-send_sms", 1),
@@ -111,7 +112,7 @@ def test_second_invoice_joins_and_duplicates_change_nothing() -> None:
 
 
 def test_account_opened_late_skips_stages_already_over_with_a_reason() -> None:
-    opened = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)  # day 35 past a 2026-10-01 due date
+    opened = datetime(2026, 4, 14, 2, 0, tzinfo=UTC)  # day 35 past the due date
     state = open_account(STANDARD, opened, due_date=DUE)
     run = simulate(state, opened, opened + days(1))
     assert [key for key, _ in run.skipped] == ["d001-send_sms", "d003-send_email", "d010-send_sms", "d020-send_email"]

@@ -2,6 +2,7 @@
 and approval decisions, applied as the workflow applies them (validator first), then time passing."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,8 +22,9 @@ from domain.commands import (
     Resume,
     UpdateContact,
 )
-from domain.planner import DEBTOR_CONTACT, Act, Close, Decision, Skip, Wait, plan, timeline
-from domain.policy import PolicyBook
+from domain.contact_window import country_of, permitted
+from domain.planner import DEBTOR_CONTACT, Act, Close, Decision, Defer, Skip, Wait, hold, plan, timeline
+from domain.policy import WINDOW_OF_ACTION, PolicyBook
 from tests.domain.simulate import days, open_account, simulate
 from tests.factories import overdue, payment
 
@@ -103,7 +105,11 @@ def two_invoices() -> AccountState:
 
 
 def no_contact_when_forbidden(state: AccountState, decision: Decision, now: datetime) -> None:
-    assert isinstance(decision, Act | Skip | Wait | Close), "always a decision"
+    assert isinstance(decision, Act | Skip | Defer | Wait | Close), "always a decision"
+    if isinstance(decision, Act) and decision.step.action in WINDOW_OF_ACTION:
+        window = state.policy.contact.windows[WINDOW_OF_ACTION[decision.step.action]]
+        zone = ZoneInfo(state.debtor.timezone)
+        assert permitted(now, window, zone, country_of(state.debtor.timezone)), "contact outside its window"
     if isinstance(decision, Act) and decision.step.action in DEBTOR_CONTACT:
         assert state.bankruptcy is None, "contact after a bankruptcy"
         assert state.active_pause() is None, "contact during a pause"
@@ -123,6 +129,9 @@ def test_any_event_stream_always_decides_and_never_contacts_when_forbidden(strea
     run = simulate(state, OPENED, OPENED + days(400), interrupts, approve=False, watch=no_contact_when_forbidden)
     keys = [key for key, _, _ in run.acted]
     assert len(keys) == len(set(keys)), "an action ran twice"
+    settled = set(keys) | set(state.handled)
+    for step, _, until in run.deferred:  # every deferred action is eventually planned (unless the account moved on)
+        assert step in settled or run.outcome or until > OPENED + days(399) or hold(state) or state.lost_contact, step
 
 
 @settings(max_examples=150, deadline=None)
