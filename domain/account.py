@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from domain.actions import Balance, InvoiceLine
-from domain.arrangements import Approval, Bankruptcy, Dispute, InstallmentPlan, PauseRecord, Promise
+from domain.arrangements import Approval, Bankruptcy, ContactMade, Dispute, InstallmentPlan, PauseRecord, Promise
 from domain.events import Debtor, InvoiceOverdue, PaymentReceived
-from domain.policy import Policy
+from domain.policy import WINDOW_OF_ACTION, ActionKind, Policy
 
 EventOutcome = Literal["started", "joined", "duplicate"]
 StepResult = Literal["done", "skipped", "failed"]
@@ -106,6 +106,7 @@ class AccountState(BaseModel):
     held_since: datetime | None = None
     stage_cap: str | None = Field(default=None, description="the ladder goes no further than this stage")
     cease_communication: str | None = Field(default=None, description="the debtor asked us to stop contacting")
+    contacts: list[ContactMade] = Field(default=[], description="what the caps count")
     deferred: dict[str, datetime] = Field(default={}, description="step -> the moment it was deferred to")
 
     def note_deferral(self, now: datetime, step: str, until: datetime, reason: str) -> None:
@@ -231,9 +232,18 @@ class AccountState(BaseModel):
         return True
 
     def record_step(
-        self, now: datetime, step_key: str, result: StepResult, detail: str, day: int, key: str | None = None
+        self,
+        now: datetime,
+        step_key: str,
+        result: StepResult,
+        detail: str,
+        day: int,
+        key: str | None = None,
+        action: ActionKind | None = None,
     ) -> None:
         self.handled[step_key] = result
+        if result == "done" and action in WINDOW_OF_ACTION:
+            self.contacts.append(ContactMade(at=now, channel=WINDOW_OF_ACTION[action]))
         step = next((s for s in self.policy.steps if s.key == step_key), None)
         if result == "done" and step is not None and step.hands_to_legal:
             self.with_legal_since = now

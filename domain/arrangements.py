@@ -72,3 +72,11 @@ class Bankruptcy(BaseModel):
     reported_at: datetime
     case_reference: str = ""
     note: str = ""
+
+
+class ContactMade(BaseModel):
+    """One contact counted against the caps: a message sent, a task given, or a call a collector reported."""
+
+    at: datetime
+    channel: str  # sms | email | call | visit
+    conversation: bool = False  # the debtor was reached and spoke with us

@@ -115,8 +115,25 @@ def _default_windows() -> dict[str, Window]:
     return {"sms": Window(), "call": Window(), "visit": Window(), "email": Window(start=None, end=None)}
 
 
+class Caps(_Frozen):
+    """How often one channel may reach the debtor. Counted over contacts made (and, for calls, the attempts
+    collectors report)."""
+
+    per_day: int | None = Field(default=None, description="at most this many in one local day")
+    min_gap_hours: float | None = Field(default=None, description="at least this long after the previous one")
+    rolling_days: int | None = None
+    rolling_max: int | None = Field(default=None, description="at most this many in any rolling_days")
+    quiet_days_after_conversation: int | None = Field(default=None, description="none this long after one")
+
+
+def _default_caps() -> dict[str, Caps]:
+    """Seed defaults: 10 call attempts and 2 visits a day; SMS at least 12 hours apart."""
+    return {"call": Caps(per_day=10), "visit": Caps(per_day=2), "sms": Caps(min_gap_hours=12)}
+
+
 class ContactRules(_Frozen):
     max_consecutive_failures: int = 3
+    caps: dict[str, Caps] = Field(default_factory=_default_caps, description="sms, email, call, visit")
     windows: dict[str, Window] = Field(
         default_factory=_default_windows, description="per channel: sms, email, call, visit"
     )

@@ -9,7 +9,16 @@ import itertools
 from datetime import datetime, timedelta
 
 from domain.account import AccountState
-from domain.arrangements import Approval, Bankruptcy, Dispute, Installment, InstallmentPlan, PauseRecord, Promise
+from domain.arrangements import (
+    Approval,
+    Bankruptcy,
+    ContactMade,
+    Dispute,
+    Installment,
+    InstallmentPlan,
+    PauseRecord,
+    Promise,
+)
 from domain.commands import (
     AgreeInstallmentPlan,
     ApprovalDecision,
@@ -207,6 +216,8 @@ def apply_contact_outcome(state: AccountState, command: ContactOutcome, now: dat
         return
     channel = command.channel
     state.failures[channel] = 0 if command.result == "reached" else state.failures.get(channel, 0) + 1
+    if channel == "phone":  # a call a collector made: it counts against the call caps
+        state.contacts.append(ContactMade(at=command.at, channel="call", conversation=command.result == "reached"))
     limit = state.policy.contact.max_consecutive_failures
     _record(state, command, now, "contact_outcome", f"{channel}: {command.result}")
     if not state.lost_contact and all(state.failures.get(c, 0) >= limit for c in ("phone", "email")):

@@ -124,7 +124,7 @@ class CollectionWorkflow:
             self._contact_outcome_of(error, act)
             return
         detail = f"{act.step.action.value} to {result.recipient} via {result.channel} (ref {result.reference})"
-        self.state.record_step(workflow.now(), act.step.key, "done", detail, act.day, key)
+        self.state.record_step(workflow.now(), act.step.key, "done", detail, act.day, key, act.step.action)
 
     def _contact_outcome_of(self, error: ActivityError, act: Act) -> None:
         """A provider's permanent refusal that says something about the debtor (a wrong number) is a contact

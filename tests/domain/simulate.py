@@ -57,7 +57,7 @@ def simulate(
             run.outcome = decision.outcome
             return run
         if isinstance(decision, Act):
-            state.record_step(now, decision.step.key, "done", "done", decision.day)
+            state.record_step(now, decision.step.key, "done", "done", decision.day, action=decision.step.action)
             run.acted.append((decision.step.key, decision.day, now))
             run.requests.append(decision.request)
             if approve and decision.step.action == ActionKind.APPROVAL_REQUEST and "reminder" not in decision.step.key:

@@ -62,7 +62,9 @@ def test_segments_pick_policies_with_different_ladders() -> None:
 
 
 def test_unknown_segment_is_a_clear_error() -> None:
-    with pytest.raises(LookupError, match=r"unknown segment 'gold'.*known: high_risk, important, standard, vip"):
+    with pytest.raises(
+        LookupError, match=r"unknown segment 'gold'.*known: high_risk, important, standard, us_consumer, vip"
+    ):
         BOOK.for_segment("gold")
 
 

@@ -104,12 +104,32 @@ def two_invoices() -> AccountState:
     return state
 
 
+def within_caps(state: AccountState, channel: str, now: datetime) -> bool:
+    """The caps, counted again independently of the planner's own arithmetic."""
+    caps = state.policy.contact.caps.get(channel)
+    if caps is None:
+        return True
+    zone = ZoneInfo(state.debtor.timezone)
+    made = [c for c in state.contacts if c.channel == channel and c.at <= now]
+    same_day = [c for c in made if c.at.astimezone(zone).date() == now.astimezone(zone).date()]
+    if caps.per_day is not None and len(same_day) >= caps.per_day:
+        return False
+    if caps.min_gap_hours is not None and made and now - max(c.at for c in made) < timedelta(hours=caps.min_gap_hours):
+        return False
+    recent = [c for c in made if caps.rolling_days and c.at > now - timedelta(days=caps.rolling_days)]
+    if caps.rolling_max is not None and len(recent) >= caps.rolling_max:
+        return False
+    quiet = caps.quiet_days_after_conversation
+    return not (quiet and any(c.conversation and c.at > now - timedelta(days=quiet) for c in made))
+
+
 def no_contact_when_forbidden(state: AccountState, decision: Decision, now: datetime) -> None:
     assert isinstance(decision, Act | Skip | Defer | Wait | Close), "always a decision"
     if isinstance(decision, Act) and decision.step.action in WINDOW_OF_ACTION:
         window = state.policy.contact.windows[WINDOW_OF_ACTION[decision.step.action]]
         zone = ZoneInfo(state.debtor.timezone)
         assert permitted(now, window, zone, country_of(state.debtor.timezone)), "contact outside its window"
+        assert within_caps(state, WINDOW_OF_ACTION[decision.step.action], now), "contact above a cap"
     if isinstance(decision, Act) and decision.step.action in DEBTOR_CONTACT:
         assert state.bankruptcy is None, "contact after a bankruptcy"
         assert state.active_pause() is None, "contact during a pause"
