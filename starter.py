@@ -19,6 +19,7 @@ printed). Sending a command again with the same --id applies it once. Updates an
   pause ACCOUNT --reason TEXT --until 2026-12-01T00:00:00+08:00               update pause
   resume ACCOUNT [--reason TEXT]                                             update resume
   cease-communication ACCOUNT --reason TEXT                                  update cease_communication
+  override-limitation ACCOUNT --reason TEXT                                  update override_limitation
   write-off ACCOUNT --reason TEXT                                            update write_off
   approve ACCOUNT STEP --reason TEXT                                         update approve_action
   reject ACCOUNT STEP --reason TEXT                                          update reject_action
@@ -58,6 +59,7 @@ from domain.commands import (
     ContactResult,
     LegalOutcome,
     OpenDispute,
+    OverrideLimitation,
     Pause,
     PromiseToPay,
     ReportBankruptcy,
@@ -373,6 +375,12 @@ OPERATIONS: dict[str, Operation] = {
         names.CEASE_COMMUNICATION, "update", CeaseCommunication,
         lambda a: {"reason": a.reason},
         "the debtor asks us to stop contacting them: no SMS, email, letter, call or visit from now on",
+        (REASON,),
+    ),
+    "override-limitation": Operation(
+        names.OVERRIDE_LIMITATION, "update", OverrideLimitation,
+        lambda a: {"reason": a.reason},
+        "allow legal action on a time-barred debt (a supervisor's decision, with its reason)",
         (REASON,),
     ),
     "write-off": Operation(

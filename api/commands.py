@@ -66,6 +66,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("resume", "resume"),
     Endpoint("write-off", "write-off"),
     Endpoint("cease-communication", "cease-communication"),
+    Endpoint("override-limitation", "override-limitation"),
     Endpoint("approvals/{step}/approve", "approve", path_fields=("step",)),
     Endpoint("approvals/{step}/reject", "reject", path_fields=("step",)),
     Endpoint("contact-outcomes", "contact-outcome", now_fields=("at",)),

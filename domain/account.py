@@ -107,6 +107,7 @@ class AccountState(BaseModel):
     stage_cap: str | None = Field(default=None, description="the ladder goes no further than this stage")
     cease_communication: str | None = Field(default=None, description="the debtor asked us to stop contacting")
     contacts: list[ContactMade] = Field(default=[], description="what the caps count")
+    limitation_override: str | None = Field(default=None, description="a supervisor's reason to sue a time-barred debt")
     deferred: dict[str, datetime] = Field(default={}, description="step -> the moment it was deferred to")
 
     def note_deferral(self, now: datetime, step: str, until: datetime, reason: str) -> None:

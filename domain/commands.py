@@ -103,6 +103,12 @@ class CeaseCommunication(Command):
     reason: Text
 
 
+class OverrideLimitation(Command):
+    """update `override_limitation`: a supervisor allows legal action on a time-barred debt, with a reason."""
+
+    reason: Text
+
+
 class WriteOff(Command):
     """update `write_off`: close the account as written off."""
 

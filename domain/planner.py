@@ -4,12 +4,13 @@ Order of concerns: closing conditions, then side actions caused by events (revie
 reminders), then holds (promise, plan, pause, whole-balance dispute), then the ladder itself."""
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
 from domain.contact_window import country_of, deferral_reason, next_permitted
+from domain.limitation import limitation
 from domain.policy import CONTACT_NEEDS, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind, Step
 from domain.timeline import Timeline
 
@@ -229,6 +230,9 @@ def _ladder(state: AccountState, now: datetime) -> Decision:
         at = clock.moment(oldest, step.day + state.shift_days)
         if at > now:
             return Wait(at, step)
+        barred = time_barred(state, now)
+        if barred and policy.stage_rank(step_stage) >= policy.stage_rank(policy.limitation.legal_stage):
+            return Skip(step, past_due, barred)
         if approval is None and policy.stage_rank(step_stage) < policy.stage_rank(current_stage):
             # An account that arrives (or jumps) past a stage does not get that stage's steps. A step with an
             # approval request was reached in time: its approval decides, however long it takes.
@@ -295,6 +299,18 @@ def caps_allow(state: AccountState, channel: str, now: datetime, zone: ZoneInfo)
         return None
     at, why = max(later)
     return at, f"deferred: {channel} cap, {why}"
+
+
+def limitation_of(state: AccountState) -> tuple[date, str] | None:
+    return limitation(state, timeline(state).local_day) if state.invoices else None
+
+
+def time_barred(state: AccountState, now: datetime) -> str | None:
+    """Why legal action is barred now (the limitation period has ended and no supervisor overrode it)."""
+    ends = limitation_of(state)
+    if ends is None or state.limitation_override or timeline(state).local_day(now) <= ends[0]:
+        return None
+    return f"time-barred: the limitation period ended {ends[0]} (last started: {ends[1]})"
 
 
 def step_awaiting_approval(state: AccountState, now: datetime) -> Step | None:
@@ -384,6 +400,9 @@ def transition_times(state: AccountState) -> list[datetime]:
     pause = state.active_pause()
     if pause:
         times.append(pause.until)
+    ends = limitation_of(state)
+    if ends and not state.with_legal_since:  # the day the handoff margin begins
+        times.append(clock.moment(ends[0] - timedelta(days=policy.limitation.margin_days), 0))
     for approval in state.approvals.values():
         if approval.state == "pending" and approval.level + 1 < len(policy.approvals.levels):
             times.append(approval.requested_at + clock.span(policy.approvals.escalate_after_days))

@@ -131,6 +131,12 @@ def _default_caps() -> dict[str, Caps]:
     return {"call": Caps(per_day=10), "visit": Caps(per_day=2), "sms": Caps(min_gap_hours=12)}
 
 
+class LimitationRules(_Frozen):
+    years: int = Field(default=3, description="limitation period from the due date or the last restart")
+    margin_days: int = Field(default=90, description="hand over to legal at least this long before it ends")
+    legal_stage: str = "legal"
+
+
 class ContactRules(_Frozen):
     max_consecutive_failures: int = 3
     caps: dict[str, Caps] = Field(default_factory=_default_caps, description="sms, email, call, visit")
@@ -161,6 +167,7 @@ class Policy(_Frozen):
     disputes: DisputeRules = DisputeRules()
     contact: ContactRules = ContactRules()
     approvals: ApprovalRules = ApprovalRules()
+    limitation: LimitationRules = LimitationRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> "Policy":

@@ -27,6 +27,7 @@ from domain.commands import (
     ContactOutcome,
     LegalOutcome,
     OpenDispute,
+    OverrideLimitation,
     Pause,
     PromiseToPay,
     ReportBankruptcy,
@@ -36,7 +37,7 @@ from domain.commands import (
     WriteOff,
     total,
 )
-from domain.planner import hold, ladder_day, step_awaiting_approval, timeline
+from domain.planner import hold, ladder_day, limitation_of, step_awaiting_approval, time_barred, timeline
 
 
 class CommandRejected(ValueError):
@@ -309,6 +310,18 @@ def apply_cease(state: AccountState, command: CeaseCommunication, now: datetime)
     _record(state, command, now, "cease_communication", command.reason)
 
 
+def check_override(state: AccountState, command: OverrideLimitation, now: datetime) -> None:
+    if not seen(state, command):
+        _open(state)
+
+
+def apply_override(state: AccountState, command: OverrideLimitation, now: datetime) -> None:
+    if seen(state, command):
+        return
+    state.limitation_override = f"{command.reason} (by {command.by})"
+    _record(state, command, now, "override_limitation", command.reason)
+
+
 def check_write_off(state: AccountState, command: WriteOff, now: datetime) -> None:
     if not seen(state, command):
         _open(state)
@@ -431,6 +444,14 @@ def settle(state: AccountState, now: datetime) -> None:
             )
 
     _account_held_days(state, now)
+    ends = limitation_of(state)
+    legal = policy.stage_start(policy.limitation.legal_stage)
+    margin = timedelta(days=policy.limitation.margin_days)
+    if ends and not state.with_legal_since and not time_barred(state, now) and clock.local_day(now) >= ends[0] - margin:
+        day = ladder_day(state, now)
+        if day is not None and day < legal:
+            state.log(now, "resumed", f"the limitation period ends {ends[0]}: handing over to legal now")
+            jump_to = max(jump_to or 0, legal)
     if jump_to is not None:
         _jump(state, now, jump_to)
 

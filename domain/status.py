@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
 from domain.arrangements import Approval, Bankruptcy, Dispute, InstallmentPlan, PauseRecord, Promise
-from domain.planner import Act, Defer, Skip, Wait, days_past_due, hold, plan, stage, timeline
+from domain.planner import Act, Defer, Skip, Wait, days_past_due, hold, limitation_of, plan, stage, timeline
 
 
 class NextAction(BaseModel):
@@ -57,6 +57,9 @@ class AccountStatus(BaseModel):
     bankruptcy: Bankruptcy | None = None
     with_legal_since: datetime | None = None
     legal_outcome: str | None = None
+    limitation_date: date | None = None
+    limitation_basis: str | None = Field(default=None, description="what last started or restarted the period")
+    limitation_override: str | None = None
 
     @property
     def outstanding(self) -> Decimal:
@@ -85,6 +88,7 @@ def stage_and_day(state: AccountState, now: datetime) -> tuple[str, int | None]:
 def account_status(state: AccountState, now: datetime) -> AccountStatus:
     decision = plan(state, now)
     stage, day = stage_and_day(state, now)
+    limit = limitation_of(state) if state.outcome is None else None
     next_action = None
     if isinstance(decision, Act | Skip):
         next_action = NextAction(step=decision.step.key, action=decision.step.action.value, at=now)
@@ -133,6 +137,9 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         bankruptcy=state.bankruptcy,
         with_legal_since=state.with_legal_since,
         legal_outcome=state.legal_outcome,
+        limitation_date=limit[0] if limit else None,
+        limitation_basis=limit[1] if limit else None,
+        limitation_override=state.limitation_override,
     )
 
 
@@ -157,6 +164,8 @@ def describe(status: AccountStatus) -> str:
     else:
         lines.append(f"  stage        {status.stage}, {status.days_past_due} days past due")
     lines.append(f"  outstanding  {money} (oldest unpaid due date {status.oldest_due_date or '-'})")
+    if status.limitation_date:
+        lines.append(f"  limitation   {status.limitation_date} (last started: {status.limitation_basis})")
     if status.next_action:
         lines.append(f"  next action  {status.next_action.step} at {_when(status.next_action.at, status.timezone)}")
     if status.held:

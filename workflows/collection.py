@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         ContactOutcome,
         LegalOutcome,
         OpenDispute,
+        OverrideLimitation,
         Pause,
         PromiseToPay,
         ReportBankruptcy,
@@ -290,6 +291,14 @@ class CollectionWorkflow:
     @cease_communication.validator
     def _cease_communication(self, command: CeaseCommunication) -> None:
         self._check(rules.check_cease, command)
+
+    @workflow.update(name=names.OVERRIDE_LIMITATION)
+    def override_limitation(self, command: OverrideLimitation) -> AccountStatus:
+        return self._apply(rules.apply_override, command)
+
+    @override_limitation.validator
+    def _override_limitation(self, command: OverrideLimitation) -> None:
+        self._check(rules.check_override, command)
 
     @workflow.update(name=names.WRITE_OFF)
     def write_off(self, command: WriteOff) -> AccountStatus:

@@ -28,6 +28,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
             "resume",
             "write-off",
             "cease-communication",
+            "override-limitation",
             "approvals/{step}/approve",
             "approvals/{step}/reject",
             "contact-outcomes",

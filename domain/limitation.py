@@ -1,0 +1,35 @@
+"""The statute of limitations: when a debt becomes time-barred, and what restarted the clock.
+
+The period runs from the oldest unpaid due date and restarts with a written demand delivered, a promise to
+pay or a partial payment; each is already evidence in the account (history, promises, payments)."""
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from domain.account import AccountState
+from domain.policy import ActionKind
+
+WRITTEN_DEMANDS = {ActionKind.DEMAND_LETTER, ActionKind.FINAL_NOTICE, ActionKind.LAWYER_LETTER}
+
+
+def limitation(state: AccountState, local_day: Callable[[datetime], date]) -> tuple[date, str] | None:
+    """(limitation date, what last started or restarted the period); `local_day` turns an instant into the
+    debtor's calendar day. None once nothing is owed."""
+    due = state.oldest_due_date()
+    if due is None:
+        return None
+    starts: list[tuple[date, str]] = [(due, f"due date {due}")]
+    demands = {s.key for s in state.policy.steps if s.action in WRITTEN_DEMANDS}
+    starts += [
+        (local_day(h.at), f"{h.step} delivered") for h in state.history if h.kind == "action" and h.step in demands
+    ]
+    starts += [(local_day(p.made_at), f"promise {p.promise_id} made") for p in state.promises]
+    total = sum((i.amount for i in state.invoices), start=0)
+    starts += [(local_day(p.received_at), f"partial payment {p.payment_id}") for p in state.payments
+               if p.amount - p.unapplied < total]  # fmt: skip
+    start, why = max(starts, key=lambda item: item[0])
+    years = state.policy.limitation.years
+    try:
+        return start.replace(year=start.year + years), why
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + years, day=28), why
