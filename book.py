@@ -34,13 +34,13 @@ from workflows import (
     PENDING_APPROVAL,
     SEGMENT,
     STAGE,
+    WORKFLOW_ID_PREFIX,
     WORKFLOW_TYPE,
 )
 
 CENT = Decimal("0.01")
 # Only these reach a query string: no quote, no space, no operator can be smuggled in.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-WORKFLOW_PREFIX = "collection-"
 AGING_PAGE_SIZE = 1000
 
 
@@ -152,7 +152,7 @@ def account_row(execution: WorkflowExecution, today: date) -> AccountRow:
     due = attributes.get(OLDEST_DUE)
     oldest = due.astimezone(UTC).date() if due else None
     return AccountRow(
-        account_id=attributes.get(ACCOUNT_ID) or execution.id.removeprefix(WORKFLOW_PREFIX),
+        account_id=attributes.get(ACCOUNT_ID) or execution.id.removeprefix(WORKFLOW_ID_PREFIX),
         workflow_id=execution.id,
         stage=attributes.get(STAGE) or "opening",
         segment=attributes.get(SEGMENT),

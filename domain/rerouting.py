@@ -310,11 +310,6 @@ def apply_cease(state: AccountState, command: CeaseCommunication, now: datetime)
     _record(state, command, now, "cease_communication", command.reason)
 
 
-def check_override(state: AccountState, command: OverrideLimitation, now: datetime) -> None:
-    if not seen(state, command):
-        _open(state)
-
-
 def apply_override(state: AccountState, command: OverrideLimitation, now: datetime) -> None:
     if seen(state, command):
         return
@@ -322,7 +317,8 @@ def apply_override(state: AccountState, command: OverrideLimitation, now: dateti
     _record(state, command, now, "override_limitation", command.reason)
 
 
-def check_write_off(state: AccountState, command: WriteOff, now: datetime) -> None:
+def check_open(state: AccountState, command: Command, now: datetime) -> None:
+    """The validator of commands that only need an open account (override_limitation, write_off)."""
     if not seen(state, command):
         _open(state)
 

@@ -41,5 +41,8 @@ PENDING_APPROVAL = SearchAttributeKey.for_bool("CollectionPendingApproval")
 SEARCH_ATTRIBUTES = (STAGE, OUTSTANDING, DAYS_PAST_DUE, SEGMENT, ACCOUNT_ID, OLDEST_DUE, CURRENCY, PENDING_APPROVAL)
 
 
+WORKFLOW_ID_PREFIX = "collection-"
+
+
 def workflow_id(account_id: str) -> str:
-    return f"collection-{account_id}"
+    return f"{WORKFLOW_ID_PREFIX}{account_id}"

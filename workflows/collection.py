@@ -298,7 +298,7 @@ class CollectionWorkflow:
 
     @override_limitation.validator
     def _override_limitation(self, command: OverrideLimitation) -> None:
-        self._check(rules.check_override, command)
+        self._check(rules.check_open, command)
 
     @workflow.update(name=names.WRITE_OFF)
     def write_off(self, command: WriteOff) -> AccountStatus:
@@ -306,7 +306,7 @@ class CollectionWorkflow:
 
     @write_off.validator
     def _write_off(self, command: WriteOff) -> None:
-        self._check(rules.check_write_off, command)
+        self._check(rules.check_open, command)
 
     @workflow.update(name=names.APPROVE_ACTION)
     def approve_action(self, command: ApprovalDecision) -> AccountStatus:
