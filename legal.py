@@ -44,8 +44,9 @@ def describe(case) -> str:
         f"  contracts  {', '.join(package['contracts']) or '-'}",
     ]
     for currency, amount in package["amounts"].items():
-        lines.append(f"  amounts    {currency}: principal {amount['principal']}, paid {amount['paid']}, "
-                     f"outstanding {amount['outstanding']}")  # fmt: skip
+        paid = ", ".join(f"{part} {value}" for part, value in amount["paid"].items())
+        lines.append(f"  amounts    {currency}: owed {amount['owed']} (principal {amount['principal']}, "
+                     f"interest {amount['interest']}, fees {amount['fees']}); paid {paid}")  # fmt: skip
     lines.append(f"  promises   {len(package['promises'])} ({package['broken_promises']} broken)")
     lines.append(f"  evidence   {len(package['contact_log'])} contact-log rows, {len(package['documents'])} documents")
     for document in package["documents"]:

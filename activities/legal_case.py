@@ -76,6 +76,7 @@ def evidence(case_id: str, now: datetime, request: ActionRequest, log: list[Cont
         "contracts": sorted({i.contract_ref for i in request.invoices if i.contract_ref}),
         "invoices": [i.model_dump(mode="json") for i in request.invoices],
         "payments": [p.model_dump(mode="json") for p in request.payments],
+        "fees": [f.model_dump(mode="json") for f in request.fees],
         "amounts": _amounts(request),
         "promises": [p.model_dump(mode="json") for p in request.promises],
         "broken_promises": sum(p.state == "broken" for p in request.promises),
@@ -84,18 +85,20 @@ def evidence(case_id: str, now: datetime, request: ActionRequest, log: list[Cont
     }
 
 
-def _amounts(request: ActionRequest) -> dict[str, dict[str, str | None]]:
-    """Per currency: principal, what was paid, what is outstanding. Interest and fees are not computed yet."""
-    amounts: dict[str, dict[str, Decimal]] = {}
-    for invoice in request.invoices:
-        entry = amounts.setdefault(invoice.currency, {"principal": Decimal(0), "outstanding": Decimal(0)})
-        entry["principal"] += invoice.amount
-        entry["outstanding"] += invoice.outstanding
-    return {
-        currency: {"principal": str(a["principal"]), "paid": str(a["principal"] - a["outstanding"]),
-                   "outstanding": str(a["outstanding"]), "interest": None, "fees": None}
-        for currency, a in amounts.items()
-    }  # fmt: skip
+def _amounts(request: ActionRequest) -> dict[str, dict]:
+    """Per currency, at handoff: what is owed (principal, interest, fees), and what was paid towards each."""
+    amounts: dict[str, dict] = {}
+    for balance in request.balances:
+        amounts[balance.currency] = {
+            "owed": str(balance.amount), "principal": str(balance.principal), "interest": str(balance.interest),
+            "fees": str(balance.fees), "paid": {part: "0" for part in request.allocation_order},
+            "interest_terms": request.interest_terms, "allocation_order": request.allocation_order,
+        }  # fmt: skip
+    for payment in request.payments:
+        paid = amounts.get(payment.currency, {}).get("paid")
+        for allocation in payment.allocations if paid is not None else []:
+            paid[allocation.part] = str(Decimal(paid[allocation.part]) + allocation.amount)
+    return amounts
 
 
 def _csv(rows: list[dict]) -> str:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import jinja2
+import jinja2.meta
 from babel.dates import format_date
 from babel.numbers import format_currency
 
@@ -55,8 +56,15 @@ class Renderer:
 
     def version(self, name: str) -> str:
         """A template's version for the contact log: the hash of its source, so a court sees which text was used."""
-        source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
-        return hashlib.sha256(source.encode()).hexdigest()[:12]
+        digest, seen, pending = hashlib.sha256(), set(), [name]
+        while pending:  # the template and every partial it includes or imports
+            current = pending.pop()
+            source, _, _ = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+            digest.update(source.encode())
+            seen.add(current)
+            found = jinja2.meta.find_referenced_templates(self.env.parse(source))
+            pending += sorted(n for n in found if n and n not in seen)
+        return digest.hexdigest()[:12]
 
     def render(self, channel: str, request: ActionRequest, suffix: str, staff: bool = False) -> str:
         """Render templates/<channel>/<locale>/<template><suffix> (staff templates are in English)."""
@@ -89,6 +97,7 @@ class Renderer:
             "oldest_due_date": request.oldest_due_date,
             "today": request.today,
             "deadline": request.deadline,
+            "interest_terms": request.interest_terms,
             "creditor": self.creditor,
             "reference": request.idempotency_key,
             "details": request.details,

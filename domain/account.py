@@ -1,16 +1,27 @@
 """The account as the workflow holds it: invoices, payments, what was done and why. Pure data + rules."""
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
 from domain.actions import Balance, InvoiceLine
-from domain.arrangements import Approval, Bankruptcy, ContactMade, Dispute, InstallmentPlan, PauseRecord, Promise
+from domain.arrangements import (
+    Approval,
+    Bankruptcy,
+    Charge,
+    ContactMade,
+    Dispute,
+    InstallmentPlan,
+    PauseRecord,
+    Promise,
+)
 from domain.events import Debtor, InvoiceOverdue, PaymentReceived
+from domain.money import Allocation, Debt, InterestTerms, allocate, to_minor
 from domain.policy import WINDOW_OF_ACTION, ActionKind, Policy
+from domain.timeline import Timeline
 
 EventOutcome = Literal["started", "joined", "duplicate"]
 StepResult = Literal["done", "skipped", "failed"]
@@ -26,27 +37,63 @@ HistoryKind = Literal[
     "event",
     "deferred",
     "resumed",
+    "fee",
 ]
 
 
 class InvoiceState(BaseModel):
+    """One invoice: its principal and its late interest. Interest is kept exact (unrounded) up to
+    `accrued_to` and rounded half-up to the minor unit only when charged, so rounding never compounds."""
+
     invoice_id: str
     amount: Decimal
     currency: str
     due_date: date
     contract_ref: str | None = None
-    paid: Decimal = Decimal(0)
+    paid: Decimal = Field(default=Decimal(0), description="principal paid")
+    interest_terms: InterestTerms | None = Field(default=None, description="the contract's rate, if it states one")
+    daily_rate: Decimal = Field(default=Decimal(0), description="the rate it accrues at, capped by the policy")
+    interest_cap: Decimal | None = Field(default=None, description="most interest it may ever carry")
+    accrued_to: date | None = Field(default=None, description="interest is counted up to this day")
+    interest_exact: Decimal = Decimal(0)
+    interest_paid: Decimal = Decimal(0)
+    interest_waived: Decimal = Decimal(0)
 
     @property
     def outstanding(self) -> Decimal:
+        """Principal still owed."""
         return self.amount - self.paid
 
-    def line(self) -> InvoiceLine:
+    def interest_at(self, day: date, frozen: bool) -> Decimal:
+        """Exact interest accrued by `day`: simple, on the principal owed since `accrued_to`."""
+        if frozen or self.accrued_to is None or day <= self.accrued_to:
+            return self.interest_exact
+        return self.interest_exact + self.outstanding * self.daily_rate * (day - self.accrued_to).days
+
+    def interest_charged(self, exact: Decimal) -> Decimal:
+        charged = to_minor(exact, self.currency)
+        return charged if self.interest_cap is None else min(charged, self.interest_cap)
+
+    def interest_due(self, day: date | None = None, frozen: bool = True) -> Decimal:
+        """Interest owed now (by `day`), or as last accrued when no day is given."""
+        exact = self.interest_exact if day is None else self.interest_at(day, frozen)
+        return self.interest_charged(exact) - self.interest_paid - self.interest_waived
+
+    def accrue(self, day: date, frozen: bool) -> None:
+        self.interest_exact = self.interest_at(day, frozen)
+        if self.accrued_to is not None:
+            self.accrued_to = max(self.accrued_to, day)
+
+    def owes(self) -> bool:
+        return self.outstanding > 0 or self.interest_due() > 0
+
+    def line(self, day: date | None = None, frozen: bool = True) -> InvoiceLine:
         return InvoiceLine(
             invoice_id=self.invoice_id,
             contract_ref=self.contract_ref,
             amount=self.amount,
             outstanding=self.outstanding,
+            interest=self.interest_due(day, frozen),
             currency=self.currency,
             due_date=self.due_date,
         )
@@ -58,6 +105,7 @@ class PaymentRecord(BaseModel):
     currency: str
     received_at: datetime
     unapplied: Decimal = Field(default=Decimal(0), description="more than the open balance in this currency")
+    allocations: list[Allocation] = Field(default=[], description="what it paid: costs, interest, principal")
 
 
 class HistoryEntry(BaseModel):
@@ -81,6 +129,7 @@ class AccountState(BaseModel):
     opened_day: date | None = Field(default=None, description="debtor-local day of the opening event")
     invoices: list[InvoiceState] = []
     payments: list[PaymentRecord] = []
+    charges: list[Charge] = []
     events: dict[str, EventOutcome] = {}
     handled: dict[str, StepResult] = {}
     history: list[HistoryEntry] = []
@@ -118,8 +167,29 @@ class AccountState(BaseModel):
 
     # --- facts ---
 
+    def clock(self) -> Timeline:
+        assert self.debtor and self.opened_at and self.opened_day, "account has no invoice yet"
+        return Timeline(self.policy, self.debtor.timezone, self.opened_at, self.opened_day)
+
+    def interest_frozen(self) -> bool:
+        """No interest while an installment plan is in force or a bankruptcy stands."""
+        return self.bankruptcy is not None or (self.plan is not None and self.plan.state == "active")
+
+    def accrue(self, now: datetime) -> None:
+        """Bring every invoice's interest up to today. Call before anything that changes the principal owed or
+        whether interest runs, so each stretch of days accrues on the principal owed during it."""
+        if not self.invoices or self.outcome is not None:
+            return
+        today, frozen = self.clock().local_day(now), self.interest_frozen()
+        for invoice in self.invoices:
+            invoice.accrue(today, frozen)
+
     def unpaid(self) -> list[InvoiceState]:
-        return [i for i in self.invoices if i.outstanding > 0]
+        """Invoices that still owe principal or interest."""
+        return [i for i in self.invoices if i.owes()]
+
+    def owed_charges(self) -> list[Charge]:
+        return [c for c in self.charges if c.owed > 0]
 
     def disputed_ids(self) -> set[str] | None:
         """Invoice ids under an open dispute; None when a dispute covers the whole balance."""
@@ -147,14 +217,33 @@ class AccountState(BaseModel):
     def active_pause(self) -> PauseRecord | None:
         return next((p for p in self.pauses if p.ended_at is None), None)
 
-    def balances(self) -> dict[str, Decimal]:
-        totals: dict[str, Decimal] = {}
-        for invoice in self.unpaid():
-            totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.outstanding
-        return totals
+    def invoice_lines(self, now: datetime, invoices: list[InvoiceState] | None = None) -> list[InvoiceLine]:
+        day, frozen = self._interest_day(now)
+        return [i.line(day, frozen) for i in (self.invoices if invoices is None else invoices)]
 
-    def balance_lines(self) -> list[Balance]:
-        return [Balance(currency=c, amount=a) for c, a in sorted(self.balances().items())]
+    def balance_lines(self, now: datetime) -> list[Balance]:
+        """What is owed in each currency, as of `now`: principal, interest and fees."""
+        parts: dict[str, list[Decimal]] = {}
+        for line in self.invoice_lines(now):
+            if line.outstanding or line.interest:
+                entry = parts.setdefault(line.currency, [Decimal(0)] * 3)
+                entry[0] += line.outstanding
+                entry[1] += line.interest
+        for charge in self.owed_charges():
+            parts.setdefault(charge.currency, [Decimal(0)] * 3)[2] += charge.owed
+        return [
+            Balance(currency=c, amount=to_minor(sum(p, Decimal(0)), c), principal=to_minor(p[0], c),
+                    interest=to_minor(p[1], c), fees=to_minor(p[2], c))
+            for c, p in sorted(parts.items())
+        ]  # fmt: skip
+
+    def balances(self, now: datetime) -> dict[str, Decimal]:
+        return {b.currency: b.amount for b in self.balance_lines(now)}
+
+    def _interest_day(self, now: datetime) -> tuple[date | None, bool]:
+        if not self.invoices or self.outcome is not None:
+            return None, True
+        return self.clock().local_day(now), self.interest_frozen()
 
     def oldest_due_date(self) -> date | None:
         return min((i.due_date for i in self.unpaid()), default=None)
@@ -185,7 +274,7 @@ class AccountState(BaseModel):
             self.opened_at = now
             self.opened_day = event.occurred_at.astimezone(ZoneInfo(event.debtor.timezone)).date()
         self.debtor = event.debtor
-        invoice = event.invoice
+        invoice, interest = event.invoice, self.policy.money.interest
         self.invoices.append(
             InvoiceState(
                 invoice_id=invoice.invoice_id,
@@ -193,6 +282,12 @@ class AccountState(BaseModel):
                 currency=invoice.currency,
                 due_date=invoice.due_date,
                 contract_ref=invoice.contract_ref,
+                interest_terms=invoice.interest,
+                daily_rate=interest.daily(invoice.interest),
+                interest_cap=None
+                if interest.max_ratio is None
+                else to_minor(invoice.amount * interest.max_ratio, invoice.currency, ROUND_DOWN),
+                accrued_to=invoice.due_date + timedelta(days=interest.grace_days),
             )
         )
         self.events[event.event_id] = outcome
@@ -205,15 +300,25 @@ class AccountState(BaseModel):
         return outcome
 
     def add_payment(self, payment: PaymentReceived, now: datetime) -> bool:
-        """Allocate a payment to the oldest unpaid invoices of its currency. False if already applied."""
+        """Allocate a payment in the policy's order (default: fees, then interest, then principal; oldest
+        first within each). False if already applied."""
         if any(p.payment_id == payment.payment_id for p in self.payments):
             return False
-        left = payment.amount
-        for invoice in sorted(self.unpaid(), key=lambda i: (i.due_date, i.invoice_id)):
-            if invoice.currency == payment.currency and left > 0:
-                applied = min(left, invoice.outstanding)
-                invoice.paid += applied
-                left -= applied
+        self.accrue(now)
+        invoices = {i.invoice_id: i for i in self.invoices if i.currency == payment.currency}
+        charges = {c.charge_id: c for c in self.owed_charges() if c.currency == payment.currency}
+        oldest_first = sorted(invoices.values(), key=lambda i: (i.due_date, i.invoice_id))
+        debts = [Debt("costs", c.charge_id, c.owed) for c in charges.values()]
+        debts += [Debt("interest", i.invoice_id, i.interest_due()) for i in oldest_first]
+        debts += [Debt("principal", i.invoice_id, i.outstanding) for i in oldest_first]
+        allocations, left = allocate(payment.amount, debts, self.policy.money.allocation)
+        for a in allocations:
+            if a.part == "costs":
+                charges[a.target].paid += a.amount
+            elif a.part == "interest":
+                invoices[a.target].interest_paid += a.amount
+            else:
+                invoices[a.target].paid += a.amount
         self.payments.append(
             PaymentRecord(
                 payment_id=payment.payment_id,
@@ -221,16 +326,23 @@ class AccountState(BaseModel):
                 currency=payment.currency,
                 received_at=payment.received_at,
                 unapplied=left,
+                allocations=allocations,
             )
         )
+        paid = ", ".join(f"{a.part} {a.target} {a.amount}" for a in allocations) or "nothing"
         note = f"; {left} {payment.currency} unapplied (no open balance in {payment.currency})" if left else ""
-        balance = ", ".join(f"{v} {c}" for c, v in self.balances().items()) or "nothing"
+        balance = ", ".join(f"{v} {c}" for c, v in self.balances(now).items()) or "nothing"
         self.log(
             now,
             "payment",
-            f"payment {payment.payment_id}: {payment.amount} {payment.currency}{note}; outstanding {balance}",
+            f"payment {payment.payment_id}: {payment.amount} {payment.currency} paid {paid}{note}; "
+            f"outstanding {balance}",
         )
         return True
+
+    def charge_fee(self, now: datetime, charge_id: str, stage: str, currency: str, amount: Decimal) -> None:
+        self.charges.append(Charge(charge_id=charge_id, stage=stage, currency=currency, amount=amount, charged_at=now))
+        self.log(now, "fee", f"late fee {amount} {currency} for entering {stage} ({charge_id})")
 
     def record_step(
         self,

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from domain.arrangements import Promise
+from domain.arrangements import Charge, Promise
 from domain.events import Debtor
+from domain.money import Allocation
 from domain.policy import ActionKind
 
 
@@ -14,7 +15,8 @@ class InvoiceLine(BaseModel):
     invoice_id: str
     contract_ref: str | None
     amount: Decimal
-    outstanding: Decimal
+    outstanding: Decimal  # principal still owed
+    interest: Decimal = Decimal(0)  # late interest owed, as of the line's date
     currency: str
     due_date: date
 
@@ -24,11 +26,17 @@ class PaymentLine(BaseModel):
     amount: Decimal
     currency: str
     received_at: datetime
+    allocations: list[Allocation] = []
 
 
 class Balance(BaseModel):
+    """What is owed in one currency: amount = principal + interest + fees."""
+
     currency: str
     amount: Decimal
+    principal: Decimal
+    interest: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
 
 
 class ActionRequest(BaseModel):
@@ -56,6 +64,9 @@ class ActionRequest(BaseModel):
     payments: list[PaymentLine] = []
     promises: list[Promise] = []
     handoff_reason: str | None = None
+    fees: list[Charge] = []
+    interest_terms: str = "none"
+    allocation_order: list[str] = []
 
 
 class ActionResult(BaseModel):

@@ -80,3 +80,19 @@ class ContactMade(BaseModel):
     at: datetime
     channel: str  # sms | email | call | visit
     conversation: bool = False  # the debtor was reached and spoke with us
+
+
+class Charge(BaseModel):
+    """A late fee (a cost) charged to the account when it entered a stage."""
+
+    charge_id: str
+    stage: str
+    currency: str
+    amount: Decimal
+    charged_at: datetime
+    paid: Decimal = Decimal(0)
+    waived: Decimal = Decimal(0)
+
+    @property
+    def owed(self) -> Decimal:
+        return self.amount - self.paid - self.waived

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from domain.money import KNOWN_CURRENCIES, check_amount
+from domain.money import KNOWN_CURRENCIES, InterestTerms, check_amount
 
 # Locales we hold templates for; a debtor's locale picks the language of every message.
 SUPPORTED_LOCALES = ("en", "zh-CN")
@@ -100,6 +100,7 @@ class Invoice(Message):
     currency: str
     due_date: date
     contract_ref: Annotated[str, StringConstraints(max_length=100)] | None = None
+    interest: InterestTerms | None = Field(default=None, description="the contract's late-interest rate, if any")
 
     _currency = field_validator("currency")(currency_code)
     _positive = field_validator("amount")(positive)

@@ -84,8 +84,7 @@ class SideAction:
 
 
 def timeline(state: AccountState) -> Timeline:
-    assert state.debtor and state.opened_at and state.opened_day, "account has no invoice yet"
-    return Timeline(state.policy, state.debtor.timezone, state.opened_at, state.opened_day)
+    return state.clock()
 
 
 def days_past_due(state: AccountState, now: datetime) -> int | None:
@@ -185,7 +184,7 @@ def _closing(state: AccountState) -> Close | None:
         return Close("written_off", state.write_off)
     if state.legal_outcome:
         return Close(state.legal_outcome, "legal outcome reported")
-    if not state.unpaid():
+    if not state.unpaid() and not state.owed_charges():
         if state.plan and state.plan.state == "completed":
             return Close("settled", f"installment plan {state.plan.plan_id} paid in full")
         if state.cancelled and state.total_paid() == 0:
@@ -432,8 +431,8 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         template=step.template,
         stage=stage(state, now) or state.policy.stage_at(day),
         debtor=state.debtor,
-        invoices=[i.line() for i in sorted(invoices, key=lambda i: (i.due_date, i.invoice_id))],
-        balances=state.balance_lines(),
+        invoices=state.invoice_lines(now, sorted(invoices, key=lambda i: (i.due_date, i.invoice_id))),
+        balances=state.balance_lines(now),
         days_past_due=day,
         oldest_due_date=state.oldest_due_date() or today,
         today=today,
@@ -443,15 +442,18 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         details=details,
         workflow_id=state.workflow_id,
         policy=f"{state.policy.name} v{state.policy.version}",
-        payments=[PaymentLine(payment_id=p.payment_id, amount=p.amount, currency=p.currency, received_at=p.received_at)
-                  for p in state.payments],
+        payments=[PaymentLine(payment_id=p.payment_id, amount=p.amount, currency=p.currency, received_at=p.received_at,
+                              allocations=p.allocations) for p in state.payments],
         promises=state.promises,
-        handoff_reason=_handoff_reason(state, day) if step.hands_to_legal else None,
+        handoff_reason=_handoff_reason(state, day, now) if step.hands_to_legal else None,
+        fees=state.charges,
+        interest_terms=state.policy.money.interest.describe(),
+        allocation_order=list(state.policy.money.allocation),
     )  # fmt: skip
 
 
-def _handoff_reason(state: AccountState, day: int) -> str:
-    balance = ", ".join(f"{b.amount} {b.currency}" for b in state.balance_lines())
+def _handoff_reason(state: AccountState, day: int, now: datetime) -> str:
+    balance = ", ".join(f"{b.amount} {b.currency}" for b in state.balance_lines(now))
     broken = sum(p.state == "broken" for p in state.promises)
     return (
         f"{balance} unpaid {day} days past due after the whole {state.policy.name} ladder "

@@ -2,11 +2,14 @@
 
 import tomllib
 from datetime import time
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+
+from domain.money import InterestTerms, Part, check_amount, percent
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
@@ -137,6 +140,66 @@ class LimitationRules(_Frozen):
     legal_stage: str = "legal"
 
 
+class InterestRules(_Frozen):
+    """Late interest: simple, from the due date (after `grace_days`), on the unpaid principal. It stops
+    while an installment plan is in force or a bankruptcy stands."""
+
+    rate: InterestTerms | None = Field(default=None, description="for invoices whose contract states no rate")
+    max_annual_rate: Decimal | None = Field(default=None, gt=0, description="legal maximum: caps contract rates too")
+    max_ratio: Decimal | None = Field(default=None, gt=0, description="total interest at most this share of principal")
+    days_in_year: int = Field(default=365, ge=360, le=366)
+    grace_days: int = Field(default=0, ge=0)
+
+    def daily(self, contract: InterestTerms | None) -> Decimal:
+        """The daily rate an invoice accrues at: its contract's, else the policy's, never above the cap."""
+        terms = contract or self.rate
+        if terms is None:
+            return Decimal(0)
+        rate = terms.daily(self.days_in_year)
+        if self.max_annual_rate is not None:
+            rate = min(rate, self.max_annual_rate / self.days_in_year)
+        return rate
+
+    def describe(self, contract: InterestTerms | None = None) -> str:
+        terms = contract or self.rate
+        if terms is None:
+            return "none"
+        cap = f", at most {percent(self.max_annual_rate)} a year" if self.max_annual_rate is not None else ""
+        share = f", in total at most {percent(self.max_ratio)} of the principal" if self.max_ratio else ""
+        return f"{terms.describe()} simple from the due date{cap}{share}"
+
+
+class Fee(_Frozen):
+    """A late fee charged once when the account enters `stage`: a fixed amount in the listed currencies,
+    otherwise `percent` of the unpaid principal."""
+
+    stage: str
+    amounts: dict[str, Decimal] = Field(default={}, description="currency -> fixed fee")
+    percent: Decimal | None = Field(default=None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _amounts_fit(self) -> "Fee":
+        for currency, amount in self.amounts.items():
+            check_amount(amount, currency)
+        if not self.amounts and self.percent is None:
+            raise ValueError(f"fee for {self.stage} needs amounts or a percent")
+        return self
+
+
+class MoneyRules(_Frozen):
+    interest: InterestRules = InterestRules()
+    fees: list[Fee] = []
+    allocation: list[Part] = Field(
+        default=["costs", "interest", "principal"], description="what a payment pays first (oldest invoice first)"
+    )
+
+    @model_validator(mode="after")
+    def _every_part_once(self) -> "MoneyRules":
+        if sorted(self.allocation) != ["costs", "interest", "principal"]:
+            raise ValueError("money.allocation must list costs, interest and principal, each once")
+        return self
+
+
 class ContactRules(_Frozen):
     max_consecutive_failures: int = 3
     caps: dict[str, Caps] = Field(default_factory=_default_caps, description="sms, email, call, visit")
@@ -168,6 +231,7 @@ class Policy(_Frozen):
     contact: ContactRules = ContactRules()
     approvals: ApprovalRules = ApprovalRules()
     limitation: LimitationRules = LimitationRules()
+    money: MoneyRules = MoneyRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> "Policy":
@@ -180,6 +244,9 @@ class Policy(_Frozen):
             raise ValueError("steps must be listed in day order")
         if self.installments.on_default_stage not in {s.name for s in self.stages}:
             raise ValueError(f"installments.on_default_stage {self.installments.on_default_stage!r} is no stage")
+        unknown = {f.stage for f in self.money.fees} - {s.name for s in self.stages}
+        if unknown:
+            raise ValueError(f"money.fees name unknown stage(s): {', '.join(sorted(unknown))}")
         return self
 
     def next_stage_day(self, day: int) -> int | None:

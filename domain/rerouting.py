@@ -7,6 +7,7 @@ installment is missed, a pause ends, an approval escalates) and keeps the ladder
 
 import itertools
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from domain.account import AccountState
 from domain.arrangements import (
@@ -37,7 +38,8 @@ from domain.commands import (
     WriteOff,
     total,
 )
-from domain.planner import hold, ladder_day, limitation_of, step_awaiting_approval, time_barred, timeline
+from domain.money import to_minor
+from domain.planner import hold, ladder_day, limitation_of, stage, step_awaiting_approval, time_barred, timeline
 
 
 class CommandRejected(ValueError):
@@ -70,7 +72,7 @@ def check_promise(state: AccountState, command: PromiseToPay, now: datetime) -> 
     _open(state)
     rules, clock = state.policy.promises, timeline(state)
     today = clock.local_day(now)
-    balance = state.balances().get(command.currency)
+    balance = state.balances(now).get(command.currency)
     if balance is None:
         raise CommandRejected(f"no balance in {command.currency} on this account")
     if command.amount > balance:
@@ -111,8 +113,9 @@ def check_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime
         raise CommandRejected(
             f"a plan has {rules.min_count} to {rules.max_count} installments (policy), got {len(terms)}"
         )
-    balance = state.balances().get(command.currency)
-    if balance is None or len(state.balances()) != 1:
+    balances = state.balances(now)
+    balance = balances.get(command.currency)
+    if balance is None or len(balances) != 1:
         raise CommandRejected(f"a plan covers the whole balance, which is not all in {command.currency}")
     if total(terms) != balance:
         raise CommandRejected(f"installments sum to {total(terms)}, the balance is {balance} {command.currency}")
@@ -131,6 +134,7 @@ def check_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime
 def apply_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
     if seen(state, command):
         return
+    state.accrue(now)  # interest stops while the plan is in force: it covers the balance as of today
     state.plan = InstallmentPlan(
         plan_id=command.command_id,
         currency=command.currency,
@@ -194,6 +198,7 @@ def apply_resolution(state: AccountState, command: ResolveDispute, now: datetime
     )  # fmt: skip
     detail = f"dispute {dispute.dispute_id} {command.resolution}"
     if command.resolution == "upheld":
+        state.accrue(now)
         left = command.adjustment  # None: cancel everything disputed
         for invoice in sorted(_disputed(state, dispute), key=lambda i: (i.due_date, i.invoice_id)):
             cut = invoice.outstanding if left is None else min(left, invoice.outstanding)
@@ -201,8 +206,19 @@ def apply_resolution(state: AccountState, command: ResolveDispute, now: datetime
             state.cancelled += cut
             if left is not None:
                 left -= cut
+            if invoice.outstanding == 0:  # nothing was owed: nor is the interest on it
+                invoice.interest_waived += invoice.interest_due()
+        _waive_fees_without_principal(state)
         detail += f"; {'adjusted by ' + str(command.adjustment) if command.adjustment else 'disputed amount cancelled'}"
     _record(state, command, now, "resolve_dispute", detail + (f" ({command.note})" if command.note else ""))
+
+
+def _waive_fees_without_principal(state: AccountState) -> None:
+    """Fees charged for chasing a debt that turned out not to be owed are waived with it."""
+    owing = {i.currency for i in state.invoices if i.outstanding > 0}
+    for charge in state.owed_charges():
+        if charge.currency not in owing:
+            charge.waived += charge.owed
 
 
 def _disputed(state: AccountState, dispute: Dispute) -> list:
@@ -367,6 +383,7 @@ def apply_decision(state: AccountState, command: ApprovalDecision, now: datetime
 def apply_bankruptcy(state: AccountState, command: ReportBankruptcy, now: datetime) -> None:
     if seen(state, command) or state.outcome or state.bankruptcy:
         return
+    state.accrue(now)  # interest stops at the petition
     state.bankruptcy = Bankruptcy(reported_by=command.by, reported_at=now, case_reference=command.case_reference,
                                   note=command.note)  # fmt: skip
     _record(state, command, now, "report_bankruptcy", command.case_reference or "no case reference")
@@ -392,6 +409,7 @@ def settle(state: AccountState, now: datetime) -> None:
         return
     clock, policy = timeline(state), state.policy
     jump_to: int | None = None
+    state.accrue(now)  # before a plan's end or a default changes whether interest runs
 
     pause = state.active_pause()
     if pause and pause.until <= now:
@@ -450,11 +468,34 @@ def settle(state: AccountState, now: datetime) -> None:
             jump_to = max(jump_to or 0, legal)
     if jump_to is not None:
         _jump(state, now, jump_to)
+    _charge_fees(state, now)
 
     step = step_awaiting_approval(state, now)
     if step is not None:
         state.approvals[step.key] = Approval(step=step.key, level=0, requested_at=now)
         state.log(now, "deferred", f"{step.key} needs approval: asked the {policy.approvals.levels[0]}")
+
+
+def _charge_fees(state: AccountState, now: datetime) -> None:
+    """Charge the late fee of the stage the account is in, once per stage and currency."""
+    current = stage(state, now)
+    if current is None or hold(state):
+        return
+    for fee in state.policy.money.fees:
+        if fee.stage != current:
+            continue
+        principal: dict[str, Decimal] = {}
+        for invoice in state.collectible():
+            principal[invoice.currency] = principal.get(invoice.currency, Decimal(0)) + invoice.outstanding
+        for currency, owed in sorted(principal.items()):
+            charge_id = f"fee-{fee.stage}-{currency}"
+            if owed <= 0 or any(c.charge_id == charge_id for c in state.charges):
+                continue
+            amount = fee.amounts.get(currency)
+            if amount is None and fee.percent is not None:
+                amount = to_minor(owed * fee.percent / 100, currency)
+            if amount:
+                state.charge_fee(now, charge_id, fee.stage, currency, amount)
 
 
 def _account_held_days(state: AccountState, now: datetime) -> None:

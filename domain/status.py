@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
-from domain.arrangements import Approval, Bankruptcy, Dispute, InstallmentPlan, PauseRecord, Promise
+from domain.arrangements import Approval, Bankruptcy, Charge, Dispute, InstallmentPlan, PauseRecord, Promise
 from domain.planner import Act, Defer, Skip, Wait, days_past_due, hold, limitation_of, plan, stage, timeline
 
 
@@ -42,6 +42,9 @@ class AccountStatus(BaseModel):
     next_action: NextAction | None
     payments: list[PaymentRecord]
     history: list[HistoryEntry]
+    fees: list[Charge] = []
+    interest: str = Field(default="none", description="the policy's late-interest terms")
+    allocation_order: list[str] = Field(default=[], description="what a payment pays first")
     held: str | None = Field(default=None, description="why the ladder is paused now, if it is")
     held_days: int = Field(default=0, description="days the ladder's deadlines have moved (negative: jumped ahead)")
     stage_cap: str | None = None
@@ -104,13 +107,16 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         stage=stage,
         outcome=state.outcome,
         closed_at=state.closed_at,
-        balances=state.balance_lines(),
-        invoices=[i.line() for i in state.invoices],
+        balances=state.balance_lines(now),
+        invoices=state.invoice_lines(now),
         oldest_due_date=state.oldest_due_date(),
         days_past_due=day,
         next_action=next_action,
         payments=state.payments,
         history=state.history,
+        fees=state.charges,
+        interest=state.policy.money.interest.describe(),
+        allocation_order=list(state.policy.money.allocation),
         held=hold(state) if state.outcome is None else None,
         held_days=state.shift_days,
         stage_cap=state.stage_cap,
@@ -152,9 +158,16 @@ def _when(at: datetime | None, zone: str | None) -> str:
     return f"{at.astimezone(ZoneInfo(zone)).strftime('%Y-%m-%d %H:%M')} {zone} ({utc})"
 
 
+def _balance(b: Balance, parts: bool) -> str:
+    if not parts:
+        return f"{b.amount} {b.currency}"
+    return f"{b.amount} {b.currency} (principal {b.principal}, interest {b.interest}, fees {b.fees})"
+
+
 def describe(status: AccountStatus) -> str:
     """The status as a supervisor reads it in a terminal."""
-    money = ", ".join(f"{b.amount} {b.currency}" for b in status.balances) or "nothing"
+    charges = status.interest != "none" or bool(status.fees)
+    money = ", ".join(_balance(b, charges) for b in status.balances) or "nothing"
     lines = [
         f"Account {status.account_id} ({status.debtor_name}), workflow {status.workflow_id}",
         f"  policy       {status.policy}, segment {status.segment}, timezone {status.timezone}",
@@ -164,6 +177,8 @@ def describe(status: AccountStatus) -> str:
     else:
         lines.append(f"  stage        {status.stage}, {status.days_past_due} days past due")
     lines.append(f"  outstanding  {money} (oldest unpaid due date {status.oldest_due_date or '-'})")
+    if charges:
+        lines.append(f"  interest     {status.interest}; payments pay {', then '.join(status.allocation_order)}")
     if status.limitation_date:
         lines.append(f"  limitation   {status.limitation_date} (last started: {status.limitation_basis})")
     if status.next_action:
@@ -190,8 +205,19 @@ def describe(status: AccountStatus) -> str:
         contract = i.contract_ref or "-"
         lines.append(
             f"    {i.invoice_id:<12} contract {contract:<14} due {i.due_date}  {i.amount} {i.currency}"
-            f"  outstanding {i.outstanding} {i.currency}"
+            f"  outstanding {i.outstanding} {i.currency}" + (f" + interest {i.interest}" if i.interest else "")
         )
+    if status.fees:
+        lines.append("  fees")
+    for fee in status.fees:
+        state = f"paid {fee.paid}" + (f", waived {fee.waived}" if fee.waived else "")
+        lines.append(f"    {fee.charge_id:<24} {fee.amount} {fee.currency} on {fee.charged_at:%Y-%m-%d} ({state})")
+    if status.payments:
+        lines.append("  payments")
+    for payment in status.payments:
+        parts = ", ".join(f"{a.part} {a.amount} ({a.target})" for a in payment.allocations) or "nothing owed"
+        extra = f", {payment.unapplied} unapplied" if payment.unapplied else ""
+        lines.append(f"    {payment.payment_id:<12} {payment.amount} {payment.currency}: {parts}{extra}")
     lines.append("  history")
     for entry in status.history:
         key = f"  [{entry.idempotency_key}]" if entry.idempotency_key else ""

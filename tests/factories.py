@@ -19,6 +19,7 @@ def event_dict(
     timezone: str = "Asia/Shanghai",
     locale: str = "zh-CN",
     segment: str = "standard",
+    interest: dict | None = None,
     **debtor: object,
 ) -> dict:
     """A valid invoice.overdue event as JSON data; by default one day past due at `occurred_at`."""
@@ -45,7 +46,8 @@ def event_dict(
             "currency": currency,
             "due_date": due_date.isoformat(),
             "contract_ref": "C-2026-001",
-        },
+        }
+        | ({"interest": interest} if interest else {}),
     }
 
 

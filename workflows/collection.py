@@ -172,7 +172,7 @@ class CollectionWorkflow:
         if not self.publish or self.state.debtor is None:
             return
         stage, day = stage_and_day(self.state, workflow.now())
-        balances = self.state.balances()
+        balances = self.state.balances(workflow.now())
         oldest = self.state.oldest_due_date()
         pending = any(a.state == "pending" for a in self.state.approvals.values()) and self.state.outcome is None
         values = (stage, float(sum(balances.values())), day or 0, self.state.debtor.segment, oldest,

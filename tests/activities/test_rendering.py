@@ -1,3 +1,4 @@
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def requests(locale: str, segment: str = "standard", **debtor: object) -> list[A
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
-@pytest.mark.parametrize("segment", ["standard", "important", "high_risk"])
+@pytest.mark.parametrize("segment", ["standard", "important", "high_risk", "commercial"])
 def test_every_action_of_every_ladder_renders_and_is_delivered(
     locale: str, segment: str, tmp_path: Path, activities: CollectionActivities
 ) -> None:
@@ -34,7 +35,7 @@ def test_every_action_of_every_ladder_renders_and_is_delivered(
     records = FileChannel(tmp_path / "outbox").records()
     assert [r["step"] for r in records] == [r.step for r in ladder]
     for record in records:
-        if record["kind"] in ("sms", "email", "task"):
+        if record["kind"] in ("sms", "email", "task") and segment != "commercial":  # there: plus interest
             assert "12,000.00" in record["text"] or "12000.00" in record["text"], record["step"]
         if record["kind"] == "email":
             assert "\n" not in record["subject"] and "<table" in record["html"]
@@ -71,3 +72,35 @@ def test_missing_template_is_a_non_retryable_template_error() -> None:
     request = requests("en")[0].model_copy(update={"template": "no_such_template"})
     with pytest.raises(TemplateError, match=r"sms/en/no_such_template\.txt\.j2"):
         Renderer().render("sms", request, ".txt.j2")
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("en", ["Principal (CNY)", "Late interest to", "Late fees", "CN¥100.00"]),
+        ("zh-CN", ["本金", "逾期利息", "逾期费用"]),
+    ],
+)
+def test_letters_and_emails_show_principal_interest_and_fees(locale: str, words: list[str]) -> None:
+    renderer = Renderer()
+    ladder = requests(locale, "commercial")
+    demand = next(r for r in ladder if r.action.value == "send_demand_letter")
+    balance = demand.balances[0]
+    assert balance.interest > 0 and balance.fees == 100 and balance.principal == 12000
+    letter = renderer.render("letters", demand, ".html.j2")
+    assert all(word in letter for word in words), letter
+    email = next(r for r in ladder if r.action.value == "send_email" and r.days_past_due > 1)
+    text = renderer.render_block("email", email, "text")
+    assert ("principal CN¥12,000.00, interest" if locale == "en" else "本金¥12,000.00，利息") in text
+    # Without interest or fees the letter shows the total alone.
+    plain = next(r for r in requests(locale) if r.action.value == "send_demand_letter")
+    assert not any(word in renderer.render("letters", plain, ".html.j2") for word in words)
+
+
+def test_template_version_covers_the_partials_it_includes(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "templates", folder)
+    before = Renderer(folder).version("letters/en/formal_demand.html.j2")
+    partial = folder / "letters" / "en" / "_totals.html.j2"
+    partial.write_text(partial.read_text() + "\n", encoding="utf-8")
+    assert Renderer(folder).version("letters/en/formal_demand.html.j2") != before

@@ -37,7 +37,7 @@ async def test_a_case_from_handoff_to_outcome(api: Api) -> None:
     detail = (await api.get(f"/v1/legal/cases/{case_id}", "legal")).json()
     package = detail["package"]
     assert package["case_id"] == case_id and package["account"]["account_id"] == account
-    assert package["amounts"]["CNY"]["outstanding"] == "12000.00"
+    assert package["amounts"]["CNY"]["owed"] == "12000.00"
     letters = [d["filename"] for d in package["documents"]]
     assert letters and all(name.endswith(".pdf") for name in letters)
 

@@ -2,6 +2,7 @@
 workflows say (no open redirect, the cookie's flags, wrong roles, bad input shown as a message)."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -10,9 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 from temporalio.client import Client
 
+from api import dashboard
 from api.app import create_app
+from domain.policy import PolicyBook
+from domain.rerouting import settle
+from domain.status import account_status
 from settings import Settings
 from store.repository import Store
+from tests.domain.simulate import open_account
+from tests.factories import payment
 
 
 @pytest.fixture
@@ -106,3 +113,25 @@ def test_what_people_type_is_escaped(web: TestClient) -> None:
     web.post("/dashboard/login", data={"api_key": "dev-legal", "name": "<script>alert(1)</script>"})
     page = web.get("/dashboard/legal").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+
+
+def test_the_account_page_shows_interest_fees_and_what_each_payment_paid(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page from a real status (the commercial policy, a payment on day 40, seen on day 50), the query
+    stubbed out."""
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("commercial"), start)
+    at = start + timedelta(days=39)
+    settle(state, at)
+    state.add_payment(payment("PAY-1", "500.00", at=at), at)
+
+    async def status(client: object, account_id: str) -> object:
+        return account_status(state, at + timedelta(days=10))
+
+    monkeypatch.setattr(dashboard, "account_status", status)
+    sign_in(web, "dev-supervisor")
+    page = web.get("/dashboard/accounts/ACC-1").text
+    assert "CN¥11,673.55 (principal CN¥11,659.18, interest CN¥14.37, fees CN¥0.00)" in page
+    assert "costs CN¥100.00 (fee-formal_demand-CNY); interest CN¥59.18 (INV-1); principal CN¥340.82 (INV-1)" in page
+    assert "LPR 1Y 3% × 1.5 a year" in page and "fee-formal_demand-CNY" in page

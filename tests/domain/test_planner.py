@@ -63,7 +63,7 @@ def test_segments_pick_policies_with_different_ladders() -> None:
 
 def test_unknown_segment_is_a_clear_error() -> None:
     with pytest.raises(
-        LookupError, match=r"unknown segment 'gold'.*known: high_risk, important, standard, us_consumer, vip"
+        LookupError, match=r"'gold'.*known: commercial, high_risk, important, sme, standard, us_consumer, vip"
     ):
         BOOK.for_segment("gold")
 
@@ -74,7 +74,7 @@ def test_partial_payment_lowers_balance_and_does_not_reset_the_ladder() -> None:
 
     run = simulate(open_account(STANDARD, START), START, START + days(200), {START + days(40): pay_part})
     assert run.ladder == STANDARD_LADDER
-    assert run.state.balances() == {"CNY": Decimal("7000.00")}
+    assert run.state.balances(START + days(200)) == {"CNY": Decimal("7000.00")}
 
 
 def test_full_payment_closes_and_nothing_is_sent_after() -> None:
@@ -169,7 +169,7 @@ def test_planner_always_decides_never_repeats_and_stops_after_payment(
     assert len(keys) == len(set(keys)), "a step ran or was skipped twice"
     assert [at for _, _, at in run.acted] == sorted(at for _, _, at in run.acted)
     assert all(at >= opened for _, _, at in run.acted)
-    if not state.balances():
+    if not state.balances(opened + days(500)):
         assert run.outcome == "paid"
     else:
         assert run.outcome is None

@@ -55,7 +55,7 @@ def event(kind: str, n: int, amount: int, state: AccountState, now: datetime) ->
             **by,
             currency="CNY",
             installments=[
-                InstallmentTerm(amount=str(state.balances().get("CNY", 1) / 2), due_date=today + timedelta(days=d))
+                InstallmentTerm(amount=str(state.balances(now).get("CNY", 1) / 2), due_date=today + timedelta(days=d))
                 for d in (n % 30 + 1, n % 30 + 20)
             ],
         ),

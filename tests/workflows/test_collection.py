@@ -37,7 +37,7 @@ async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days
         "d031-send_demand_letter.pdf", "d075-send_final_notice.pdf", "d091-issue_lawyer_letter.pdf"
     ]  # fmt: skip
     assert package["contracts"] == ["C-2026-001"] and package["debtor"]["name"] == "上海明达贸易有限公司"
-    assert package["amounts"]["CNY"]["outstanding"] == "12000.00" and "105 days past due" in package["reason"]
+    assert package["amounts"]["CNY"]["owed"] == "12000.00" and "105 days past due" in package["reason"]
     exported = tmp_path / "legal" / case.case_id
     assert (exported / "documents" / "d031-send_demand_letter.pdf").read_bytes().startswith(b"%PDF")
     assert (exported.parent / f"{case.case_id}.zip").exists()
@@ -148,3 +148,30 @@ async def test_status_query_shows_stage_balances_next_action_and_history(
     assert "send_demand_letter to" in actions[-1].detail
     text = status.describe()
     assert "formal_demand, 33 days past due" in text and "d035-create_call_task" in text
+
+
+async def test_interest_fees_and_allocation_survive_the_workflow(time_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    """The commercial policy end to end: the stage fee, interest to the day, a payment's allocation, then
+    the account closes only once interest and fees are paid as well."""
+    account = Account(time_env, tmp_path)
+    async with account:
+        await account.open(segment="commercial")
+        await time_env.sleep(timedelta(days=39))  # day 40: in formal_demand since day 31
+        await account.pay("PAY-1", "500.00")
+        status = await account.status()
+        assert [(f.charge_id, str(f.amount), str(f.paid)) for f in status.fees] == [
+            ("fee-formal_demand-CNY", "100.00", "100.00")
+        ]
+        # 12000 x 4.5% / 365 x 40 days = 59.18 of interest, paid after the fee; the rest is principal.
+        allocations = [(a.part, str(a.amount)) for a in status.payments[0].allocations]
+        assert allocations == [("costs", "100.00"), ("interest", "59.18"), ("principal", "340.82")]
+        balance = status.balances[0]
+        assert (str(balance.principal), str(balance.interest), str(balance.fees)) == ("11659.18", "0.00", "0.00")
+        await time_env.sleep(timedelta(days=10))
+        status = await account.status()
+        assert str(status.balances[0].interest) == "14.37"  # 11659.18 x 4.5% / 365 x 10
+        await account.pay("PAY-2", "11659.18")  # the principal, but interest came first
+        status = await account.status()
+        assert status.outcome is None and str(status.balances[0].amount) == "14.37"
+        await account.pay("PAY-3", "14.37")
+        assert (await account.result()).outcome == "paid"
