@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.legal_case import LegalDesk
 from domain.commands import LegalOutcome
-from settings import Settings, exit_now
+from settings import ConfigError, Settings, exit_now
 from store.db import make_engine, migrate
 from store.repository import Store
 from workflows import LEGAL_OUTCOME
@@ -73,7 +73,11 @@ async def record_outcome(store: Store, client: Client, case_id: str, outcome: st
 
 async def main(argv: list[str] | None = None, client: Client | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
     store = open_store(settings)
     if args.command == "list":
         for case in store.cases(args.state):

@@ -71,7 +71,7 @@ from domain.commands import (
 from domain.events import EventRejected, InvoiceOverdue, PaymentReceived, describe, parse_overdue_event
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
-from settings import Settings, exit_now
+from settings import ConfigError, Settings, exit_now
 from workflows import EVENT_OUTCOME, INVOICE_OVERDUE, PAYMENT_RECEIVED, STATUS, TASK_QUEUE, workflow_id
 from workflows.collection import CollectionInput, CollectionWorkflow
 
@@ -604,7 +604,11 @@ async def main(argv: list[str] | None = None, client: Client | None = None) -> i
             return rejected(describe(error))
         except ValueError as error:
             return rejected(str(error))
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_FAILED
     if client is None:
         try:
             client = await settings.connect()

@@ -10,6 +10,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -26,7 +27,7 @@ from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
 from api.app import create_app
-from settings import Settings
+from settings import ConfigError, Settings
 from store.db import make_engine, migrate
 from store.repository import Store
 from workflows import SEARCH_ATTRIBUTES, TASK_QUEUE
@@ -56,9 +57,12 @@ def build_worker(
     legal_dir: Path | None = None,
     smtp: SmtpSettings | None = None,
     sms: SmsHttpSettings | None = None,
+    shutdown_grace: timedelta = timedelta(0),
+    **tuning: int,
 ) -> Worker:
     """The worker with its real dependencies: the store (migrated to head), the channels, the templates.
-    Without a database URL the store is a SQLite file in the outbox folder (what tests want)."""
+    Without a database URL the store is a SQLite file in the outbox folder (what tests want). `tuning` goes to
+    the SDK's Worker (max_concurrent_activities, max_concurrent_workflow_tasks, max_cached_workflows)."""
     outbox_dir.mkdir(parents=True, exist_ok=True)
     url = database_url or f"sqlite:///{outbox_dir / 'collections.db'}"
     migrate(url)
@@ -72,7 +76,9 @@ def build_worker(
         workflows=[CollectionWorkflow],
         workflow_runner=SANDBOX,
         activities=activities.all(),
-        activity_executor=ThreadPoolExecutor(max_workers=16),
+        activity_executor=ThreadPoolExecutor(max_workers=max(16, tuning.get("max_concurrent_activities", 0))),
+        graceful_shutdown_timeout=shutdown_grace,  # on SIGTERM in-flight activities may finish
+        **tuning,  # type: ignore[arg-type]
     )
 
 
@@ -100,6 +106,7 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) ->
     worker = build_worker(
         client, settings.outbox_dir, settings.task_queue, database_url=settings.database_url,
         legal_dir=settings.legal_dir, smtp=settings.smtp, sms=settings.sms,
+        shutdown_grace=timedelta(seconds=settings.shutdown_grace), **settings.worker_options(),
     )  # fmt: skip
     async with worker:
         print(f"worker polling task queue '{settings.task_queue}'; messages and tasks go to {outbox}", flush=True)
@@ -183,7 +190,10 @@ def temporal_cli() -> Path:
 
 
 async def main(client: Client | None = None, dev_server: bool = False) -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        sys.exit(str(error))
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C or a process manager: stop cleanly
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

@@ -1,6 +1,5 @@
 """/healthz and /readyz: no key needed; ready only when Temporal and the database both answer."""
 
-import dataclasses
 import socket
 
 import pytest
@@ -33,7 +32,7 @@ async def test_healthz_and_readyz_when_all_is_well(api: Api) -> None:
 
 async def test_an_unreachable_database_is_not_ready_but_the_app_starts(dev_env: WorkflowEnvironment) -> None:
     url = f"postgresql+psycopg://nobody@127.0.0.1:{closed_port()}/collections"
-    settings = dataclasses.replace(Settings.from_env(), database_url=url)
+    settings = Settings.from_env().model_copy(update={"database_url_env": url})
     app = create_app(settings, client=dev_env.client)  # the lifespan opens the store, and cannot migrate it
 
     async with serve(app) as http:
