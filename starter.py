@@ -58,6 +58,7 @@ from domain.commands import (
     ContactOutcome,
     ContactResult,
     LegalOutcome,
+    MigratePolicy,
     OpenDispute,
     OverrideLimitation,
     Pause,
@@ -73,7 +74,7 @@ from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from settings import ConfigError, Settings, exit_now
 from workflows import EVENT_OUTCOME, INVOICE_OVERDUE, PAYMENT_RECEIVED, STATUS, TASK_QUEUE, workflow_id
-from workflows.collection import CollectionInput, CollectionWorkflow
+from workflows.collection import HISTORY_EVENTS_PER_RUN, CollectionInput, CollectionWorkflow
 
 EXIT_FAILED, EXIT_REJECTED = 1, 2
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -130,7 +131,12 @@ def validate(line: Line, book: PolicyBook) -> None:
 
 
 async def submit(
-    client: Client, event: InvoiceOverdue, book: PolicyBook, visibility: bool = True, task_queue: str = TASK_QUEUE
+    client: Client,
+    event: InvoiceOverdue,
+    book: PolicyBook,
+    visibility: bool = True,
+    task_queue: str = TASK_QUEUE,
+    history_events_per_run: int = HISTORY_EVENTS_PER_RUN,
 ) -> str:
     """Signal-with-start: starts the account's workflow, or joins the running one. Returns what happened."""
     handle = await client.start_workflow(
@@ -139,6 +145,7 @@ async def submit(
             account_id=event.account_id,
             policy=book.for_segment(event.debtor.segment),
             publish_search_attributes=visibility,
+            continue_as_new_after=history_events_per_run,
         ),
         id=workflow_id(event.account_id),
         task_queue=task_queue,
@@ -382,6 +389,15 @@ OPERATIONS: dict[str, Operation] = {
         lambda a: {"reason": a.reason},
         "allow legal action on a time-barred debt (a supervisor's decision, with its reason)",
         (REASON,),
+    ),
+    "migrate-policy": Operation(
+        names.MIGRATE_POLICY, "update", MigratePolicy,
+        lambda a: {"policy": PolicyBook(Settings.from_env().policy_dir).by_name(a.policy), "reason": a.reason,
+                   "mapping": "restart_at_stage" if a.restart_at else "keep_day", "stage": a.restart_at},
+        "move the account to the current version of a policy (policies/*.toml), keeping its day or restarting a stage",
+        (arg("--policy", required=True, help="the policy's name, for example standard"),
+         arg("--restart-at", help="restart the ladder at this stage of the new policy (default: keep the day)"),
+         REASON),
     ),
     "write-off": Operation(
         names.WRITE_OFF, "update", WriteOff,

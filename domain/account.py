@@ -15,6 +15,7 @@ from domain.arrangements import (
     ContactMade,
     Dispute,
     InstallmentPlan,
+    Migration,
     PauseRecord,
     Promise,
 )
@@ -158,6 +159,8 @@ class AccountState(BaseModel):
     contacts: list[ContactMade] = Field(default=[], description="what the caps count")
     limitation_override: str | None = Field(default=None, description="a supervisor's reason to sue a time-barred debt")
     deferred: dict[str, datetime] = Field(default={}, description="step -> the moment it was deferred to")
+    migrations: list[Migration] = []
+    generation: int = Field(default=0, description="ladder restarts by policy migration: part of new keys")
 
     def note_deferral(self, now: datetime, step: str, until: datetime, reason: str) -> None:
         """Say once, in the history, that a step waits for its contact window, and until when."""
@@ -252,7 +255,8 @@ class AccountState(BaseModel):
         return min((i.due_date for i in self.collectible()), default=None)
 
     def idempotency_key(self, step_key: str) -> str:
-        return f"{self.workflow_id}/{self.episode}/{step_key}"
+        restart = f"/r{self.generation}" if self.generation else ""  # a restarted ladder sends its steps again
+        return f"{self.workflow_id}/{self.episode}{restart}/{step_key}"
 
     # --- changes (each records itself in the history) ---
 

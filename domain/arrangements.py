@@ -82,6 +82,20 @@ class ContactMade(BaseModel):
     conversation: bool = False  # the debtor was reached and spoke with us
 
 
+class Migration(BaseModel):
+    """An account moved to another policy: the audit record."""
+
+    from_policy: str
+    to_policy: str
+    mapping: str
+    stage: str | None
+    day_before: int
+    day_after: int
+    by: str
+    reason: str
+    at: datetime
+
+
 class Charge(BaseModel):
     """A late fee (a cost) charged to the account when it entered a stage."""
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AwareDatetime, EmailStr, Field, field_validator
 
 from domain.events import Amount, Identifier, Message, Phone, Text, currency_code, positive
+from domain.policy import Policy
 
 
 class Command(Message):
@@ -112,6 +113,17 @@ class OverrideLimitation(Command):
 class WriteOff(Command):
     """update `write_off`: close the account as written off."""
 
+    reason: Text
+
+
+class MigratePolicy(Command):
+    """update `migrate_policy`: move the account to another policy or policy version. `keep_day` keeps the
+    ladder's day (steps the new policy adds before it are skipped); `restart_at_stage` puts the ladder at the
+    first day of `stage` (its steps from there run again, under new idempotency keys)."""
+
+    policy: Policy
+    mapping: Literal["keep_day", "restart_at_stage"] = "keep_day"
+    stage: str | None = None
     reason: Text
 
 

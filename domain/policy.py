@@ -291,6 +291,13 @@ class PolicyBook:
         if not self.by_segment:
             raise ValueError(f"no policies found in {folder}")
 
+    def by_name(self, name: str) -> Policy:
+        """The policy called `name` in the folder (raises ValueError naming the known ones)."""
+        named = {p.name: p for p in self.by_segment.values()}
+        if name not in named:
+            raise ValueError(f"no policy {name!r} in {self.folder} (known: {', '.join(sorted(named))})")
+        return named[name]
+
     def for_segment(self, segment: str) -> Policy:
         try:
             return self.by_segment[segment]

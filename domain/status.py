@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
-from domain.arrangements import Approval, Bankruptcy, Charge, Dispute, InstallmentPlan, PauseRecord, Promise
+from domain.arrangements import Approval, Bankruptcy, Charge, Dispute, InstallmentPlan, Migration, PauseRecord, Promise
 from domain.planner import Act, Defer, Skip, Wait, days_past_due, hold, limitation_of, plan, stage, timeline
 
 
@@ -45,6 +45,7 @@ class AccountStatus(BaseModel):
     fees: list[Charge] = []
     interest: str = Field(default="none", description="the policy's late-interest terms")
     allocation_order: list[str] = Field(default=[], description="what a payment pays first")
+    migrations: list[Migration] = []
     held: str | None = Field(default=None, description="why the ladder is paused now, if it is")
     held_days: int = Field(default=0, description="days the ladder's deadlines have moved (negative: jumped ahead)")
     stage_cap: str | None = None
@@ -117,6 +118,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         fees=state.charges,
         interest=state.policy.money.interest.describe(),
         allocation_order=list(state.policy.money.allocation),
+        migrations=state.migrations,
         held=hold(state) if state.outcome is None else None,
         held_days=state.shift_days,
         stage_cap=state.stage_cap,
@@ -183,6 +185,10 @@ def describe(status: AccountStatus) -> str:
         lines.append(f"  limitation   {status.limitation_date} (last started: {status.limitation_basis})")
     if status.next_action:
         lines.append(f"  next action  {status.next_action.step} at {_when(status.next_action.at, status.timezone)}")
+    for move in status.migrations:
+        where = f"restarted at {move.stage}" if move.stage else "same day"
+        lines.append(f"  migrated     {move.from_policy} → {move.to_policy} ({where}, day {move.day_before} → "
+                     f"{move.day_after}) by {move.by} at {_when(move.at, status.timezone)}: {move.reason}")  # fmt: skip
     if status.held:
         lines.append(f"  held         {status.held}")
     if status.held_days:

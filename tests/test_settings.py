@@ -11,7 +11,7 @@ VARIABLES = ["DATABASE_URL", "COLLECTIONS_VAR_DIR", "COLLECTIONS_LEGAL_DIR", "SM
 
 @pytest.fixture(autouse=True)
 def clean(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in VARIABLES + ["TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "WORKER_MAX_ACTIVITIES", "SMTP_PASSWORD"]:
+    for name in [*VARIABLES, "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "WORKER_MAX_ACTIVITIES", "SMTP_PASSWORD"]:
         monkeypatch.delenv(name, raising=False)
 
 

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         Command,
         ContactOutcome,
         LegalOutcome,
+        MigratePolicy,
         OpenDispute,
         OverrideLimitation,
         Pause,
@@ -64,18 +65,24 @@ CHANNEL_OF = {ActionKind.SMS: "phone", ActionKind.INSTALLMENT_SMS: "phone", Acti
               ActionKind.INSTALLMENT_EMAIL: "email"}  # fmt: skip
 
 
+# Start a new run (continue-as-new) after this many history events, unless Temporal suggests it first.
+HISTORY_EVENTS_PER_RUN = 5000
+
+
 class CollectionInput(BaseModel):
     account_id: str
     policy: Policy
     # The time-skipping test server cannot register custom search attributes: tests turn them off.
     publish_search_attributes: bool = True
+    state: AccountState | None = Field(default=None, description="the account, carried across continue-as-new")
+    continue_as_new_after: int = Field(default=HISTORY_EVENTS_PER_RUN, ge=10, description="history events per run")
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class CollectionWorkflow:
     @workflow.init
     def __init__(self, input: CollectionInput) -> None:
-        self.state = AccountState(
+        self.state = input.state or AccountState(
             workflow_id=workflow.info().workflow_id, account_id=input.account_id, policy=input.policy
         )
         self.publish = input.publish_search_attributes
@@ -85,6 +92,11 @@ class CollectionWorkflow:
     @workflow.run
     async def run(self, input: CollectionInput) -> AccountStatus:
         while True:
+            if self._history_is_long(input):
+                # Handlers first: an update half-done would be lost with this run. Signals that arrive meanwhile
+                # fail this task's completion and are applied on retry, before the state is handed over.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(input.model_copy(update={"state": self.state}))
             now = workflow.now()
             rules.settle(self.state, now)
             decision = plan(self.state, now)
@@ -108,6 +120,11 @@ class CollectionWorkflow:
                     await self._sleep((wake or until) - now)
                 case Wait(until):
                     await self._sleep(until - now if until else None)
+
+    def _history_is_long(self, input: CollectionInput) -> bool:
+        info = workflow.info()
+        long = info.is_continue_as_new_suggested() or info.get_current_history_length() >= input.continue_as_new_after
+        return long and self.state.outcome is None
 
     async def _act(self, act: Act) -> None:
         key = act.request.idempotency_key
@@ -299,6 +316,14 @@ class CollectionWorkflow:
     @override_limitation.validator
     def _override_limitation(self, command: OverrideLimitation) -> None:
         self._check(rules.check_open, command)
+
+    @workflow.update(name=names.MIGRATE_POLICY)
+    def migrate_policy(self, command: MigratePolicy) -> AccountStatus:
+        return self._apply(rules.apply_migrate, command)
+
+    @migrate_policy.validator
+    def _migrate_policy(self, command: MigratePolicy) -> None:
+        self._check(rules.check_migrate, command)
 
     @workflow.update(name=names.WRITE_OFF)
     def write_off(self, command: WriteOff) -> AccountStatus:

@@ -1,6 +1,6 @@
 """Interest, late fees and payment allocation: worked examples, then properties over random terms."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,17 +13,13 @@ from domain.money import Debt, InterestTerms, allocate, minor_units, to_minor
 from domain.policy import Fee, InterestRules, MoneyRules, Policy, PolicyBook
 from domain.rerouting import apply_dispute, apply_plan, apply_resolution, check_plan, settle
 from domain.status import account_status
-from tests.domain.simulate import open_account, simulate
+from tests.domain.simulate import days, open_account, simulate
 from tests.factories import overdue, payment
 
 BOOK = PolicyBook()
 STANDARD = BOOK.for_segment("standard")
 COMMERCIAL = BOOK.for_segment("commercial")
 START = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, one day past the due date 2026-03-10
-
-
-def days(n: float) -> timedelta:
-    return timedelta(days=n)
 
 
 def with_money(policy: Policy = STANDARD, **money: object) -> Policy:

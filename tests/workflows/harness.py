@@ -40,8 +40,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 class Account:
     """One account in a fresh task queue, with the real worker writing to its own outbox."""
 
-    def __init__(self, env: WorkflowEnvironment, outbox: Path, book: PolicyBook = LADDER_BOOK) -> None:
-        self.env, self.outbox, self.book = env, outbox, book
+    def __init__(
+        self, env: WorkflowEnvironment, outbox: Path, book: PolicyBook = LADDER_BOOK, events_per_run: int = 5000
+    ) -> None:
+        self.env, self.outbox, self.book, self.events_per_run = env, outbox, book, events_per_run
         self.id = f"ACC-{uuid.uuid4().hex[:8]}"
         self.queue = f"tq-{uuid.uuid4()}"
         self.worker = build_worker(env.client, outbox, task_queue=self.queue)
@@ -76,7 +78,10 @@ class Account:
     async def send(self, **event: object) -> str:
         now = await self.env.get_current_time()
         invoice = overdue(account_id=self.id, occurred_at=now, **event)
-        return await submit(self.env.client, invoice, self.book, visibility=False, task_queue=self.queue)
+        return await submit(
+            self.env.client, invoice, self.book, visibility=False, task_queue=self.queue,
+            history_events_per_run=self.events_per_run,
+        )  # fmt: skip
 
     async def pay(self, payment_id: str, amount: str) -> None:
         at = await self.env.get_current_time()
