@@ -1,6 +1,7 @@
 """One account under the time-skipping server, driven like an operator would: events, commands, time."""
 
 import contextlib
+import os
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,6 +21,8 @@ from worker import build_worker
 from workflows import APPROVE_ACTION, PAYMENT_RECEIVED, STATUS, workflow_id
 
 BOOK = PolicyBook()
+# A folder: every Account saves its workflow history there when its test passes (see tests/histories/README.md).
+RECORD_HISTORIES = os.environ.get("RECORD_HISTORIES")
 
 
 def any_day(book: PolicyBook) -> PolicyBook:
@@ -56,10 +59,22 @@ class Account:
 
     async def __aexit__(self, *exc: object) -> None:
         """A workflow left running would hold the time-skipping clock for the next test: end it."""
+        if RECORD_HISTORIES and exc[0] is None:
+            await self.record(Path(RECORD_HISTORIES))
         with contextlib.suppress(RPCError):
             if (await self.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
                 await self.handle.terminate("test over")
         await self.worker.__aexit__(*exc)
+
+    async def record(self, folder: Path) -> None:
+        """Save the account's history (its latest run) for the replay tests, named after the running test."""
+        test = os.environ.get("PYTEST_CURRENT_TEST", "scenario").split("::")[-1].split(" ")[0]
+        path, n = folder / f"{test}.json", 1
+        while path.exists() and n < 10:  # a test with several accounts
+            n += 1
+            path = folder / f"{test}-{n}.json"
+        history = await self.handle.fetch_history()
+        path.write_text(history.to_json(), encoding="utf-8")
 
     @property
     def handle(self) -> WorkflowHandle:
