@@ -6,13 +6,14 @@ import sys
 from pathlib import Path
 from typing import Literal, NoReturn
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from activities.senders import SmsHttpSettings, SmtpSettings
+from codec import data_converter, parse_keys
 from workflows import TASK_QUEUE
 
 ROOT = Path(__file__).resolve().parent
@@ -160,14 +161,27 @@ class Settings(BaseSettings):
             return TLSConfig(server_root_ca_cert=self.temporal_tls_ca.read_bytes())
         return self.temporal_api_key is not None
 
-    async def connect(self) -> Client:
-        """A client with the pydantic data converter, as every client of this project must have."""
+    @field_validator("encryption_keys")
+    @classmethod
+    def _keys_parse(cls, keys: SecretStr | None) -> SecretStr | None:
+        if keys is not None:
+            parse_keys(keys.get_secret_value())  # a malformed key stops the process at start, by name
+        return keys
+
+    async def connect(self, runtime: Runtime | None = None) -> Client:
+        """A client with the pydantic data converter, as every client of this project must have, and the payload
+        encryption codec when COLLECTIONS_ENCRYPTION_KEYS is set (a worker inherits its client's converter)."""
+        try:
+            converter = data_converter(self.encryption_keys)
+        except ValueError as error:
+            raise ConfigError(f"invalid configuration: {error}") from None
         return await Client.connect(
             self.temporal_address,
             namespace=self.temporal_namespace,
-            data_converter=pydantic_data_converter,
+            data_converter=converter,
             tls=self.tls(),
             api_key=self.temporal_api_key.get_secret_value() if self.temporal_api_key else None,
+            runtime=runtime,
         )
 
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 
+import api.codec
 import api.dashboard
 from api import accounts, commands, events, health, legal, reports
 from api.auth import load_keys
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, s
     for module in (health, events, accounts, commands, reports, legal):
         app.include_router(module.router)
     app.include_router(api.dashboard.router)
+    app.include_router(api.codec.router)  # the Web UI's codec endpoint (payload encryption)
     return app
 
 
