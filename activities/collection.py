@@ -21,6 +21,7 @@ from activities.routing import Channels
 from activities.senders import PermanentSendError
 from domain.actions import ActionRequest, ActionResult, DecisionRecord
 from domain.policy import ActionKind
+from observability import MESSAGES
 from store.models import Account, ContactLog, Document, Invoice, Message, Payment, Task
 from store.repository import Store
 
@@ -207,6 +208,7 @@ class CollectionActivities:
         )  # fmt: skip
         if row.status == "sent":
             activity.logger.info("%s already sent as %s: not again", key, row.provider_reference)
+            _count(kind, row.channel, "already_sent")
             return self._result(request, row.channel, recipient, row.provider_reference or "", already_sent=True)
         if row.status == "failed":
             raise ApplicationError(row.error or "failed before", "", type="PermanentSendError", non_retryable=True)
@@ -217,12 +219,14 @@ class CollectionActivities:
         try:  # any other error is retryable: Temporal tries again and finds the row still pending
             channel, reference = self.channels.send(outbound, self._create_task(request))
         except PermanentSendError as error:
+            _count(kind, "", "failed")
             self.store.mark_failed(key, str(error))
             self._log(request, "failed", f"{kind} to {recipient}: {error}", template, digest, document_id)
             raise ApplicationError(
                 str(error), error.outcome or "", type="PermanentSendError", non_retryable=True
             ) from None
         self.store.mark_sent(key, channel, reference)
+        _count(kind, channel, "sent")
         self._log(request, "sent", f"{kind} to {recipient} via {channel} ({reference})", template, digest, document_id)
         return self._result(request, channel, recipient, reference)
 
@@ -290,3 +294,11 @@ def _due(request: ActionRequest) -> datetime | None:
     if request.deadline is None:
         return None
     return datetime.combine(request.deadline, datetime.min.time(), tzinfo=ZoneInfo(request.debtor.timezone))
+
+
+def _count(kind: str, channel: str, result: str) -> None:
+    """One message by kind, channel and result on the metrics endpoint (no-op outside an activity, as in tests
+    that call the methods directly)."""
+    if activity.in_activity():
+        counter = activity.metric_meter().create_counter(MESSAGES, "messages handed to a channel, by result")
+        counter.add(1, {"kind": kind, "channel": channel or "none", "result": result})

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.planner import Act, Close, Defer, Skip, Wait, plan
     from domain.policy import ActionKind, Policy
     from domain.status import AccountStatus, account_status, stage_and_day
+    from observability import APPROVALS_DECIDED, APPROVALS_REQUESTED, LEGAL_HANDOFFS, STAGE_TRANSITIONS
 
 import workflows as names
 from workflows import (
@@ -88,6 +89,7 @@ class CollectionWorkflow:
         self.publish = input.publish_search_attributes
         self.changed = False
         self.published: tuple | None = None
+        self.stage: str | None = None  # for the stage-transition counter
 
     @workflow.run
     async def run(self, input: CollectionInput) -> AccountStatus:
@@ -101,21 +103,26 @@ class CollectionWorkflow:
             rules.settle(self.state, now)
             decision = plan(self.state, now)
             self._publish_search_attributes()
+            self._count_stage(now)
             match decision:
                 case Close(outcome, reason):
                     await workflow.wait_condition(workflow.all_handlers_finished)
                     if not isinstance(plan(self.state, workflow.now()), Close):
                         continue  # a signal (a new invoice) arrived while closing: plan again
+                    workflow.logger.info("closing: %s (%s)", outcome, reason)
                     await self._record_decision("closed", "closed", outcome, f"{outcome}: {reason}")
                     self.state.close(workflow.now(), outcome, reason)
                     self._publish_search_attributes()
                     return account_status(self.state, workflow.now())
                 case Skip(step, day, reason):
+                    workflow.logger.info("skipping %s: %s", step.key, reason)
                     await self._record_decision(step.key, step.action.value, "skipped", reason)
                     self.state.record_step(now, step.key, "skipped", f"{step.action.value}: {reason}", day)
                 case Act():
                     await self._act(decision)
                 case Defer(step, until, reason, wake):
+                    if self.state.deferred.get(step.key) != until:
+                        workflow.logger.info("deferring %s to %s: %s", step.key, until.isoformat(), reason)
                     self.state.note_deferral(now, step.key, until, reason)
                     await self._sleep((wake or until) - now)
                 case Wait(until):
@@ -143,6 +150,23 @@ class CollectionWorkflow:
             return
         detail = f"{act.step.action.value} to {result.recipient} via {result.channel} (ref {result.reference})"
         self.state.record_step(workflow.now(), act.step.key, "done", detail, act.day, key, act.step.action)
+        workflow.logger.info("done %s: %s via %s", act.step.key, act.step.action.value, result.channel)
+        meter = workflow.metric_meter()
+        if act.step.hands_to_legal:
+            meter.create_counter(LEGAL_HANDOFFS, "cases handed to the legal team").add(1)
+        if act.step.action == ActionKind.APPROVAL_REQUEST and "reminder" not in act.step.key:
+            level = act.request.details.get("level", "")
+            meter.create_counter(APPROVALS_REQUESTED, "approval requests sent").add(1, {"level": level})
+
+    def _count_stage(self, now: datetime) -> None:
+        """Stage transitions for the metrics (a new run after continue-as-new starts from where it stands)."""
+        stage, _ = stage_and_day(self.state, now)
+        if self.stage is not None and stage != self.stage:
+            workflow.metric_meter().create_counter(STAGE_TRANSITIONS, "accounts moving between stages").add(
+                1, {"from": self.stage, "to": stage}
+            )
+            workflow.logger.info("stage %s -> %s", self.stage, stage)
+        self.stage = stage
 
     def _contact_outcome_of(self, error: ActivityError, act: Act) -> None:
         """A provider's permanent refusal that says something about the debtor (a wrong number) is a contact
@@ -335,6 +359,7 @@ class CollectionWorkflow:
 
     @workflow.update(name=names.APPROVE_ACTION)
     def approve_action(self, command: ApprovalDecision) -> AccountStatus:
+        self._count_decision(command, "approved")
         return self._apply(rules.apply_decision, command, True)
 
     @approve_action.validator
@@ -343,7 +368,14 @@ class CollectionWorkflow:
 
     @workflow.update(name=names.REJECT_ACTION)
     def reject_action(self, command: ApprovalDecision) -> AccountStatus:
+        self._count_decision(command, "rejected")
         return self._apply(rules.apply_decision, command, False)
+
+    def _count_decision(self, command: ApprovalDecision, decision: str) -> None:
+        if not rules.seen(self.state, command):
+            workflow.metric_meter().create_counter(APPROVALS_DECIDED, "approvals decided").add(
+                1, {"decision": decision}
+            )
 
     @reject_action.validator
     def _reject_action(self, command: ApprovalDecision) -> None:
