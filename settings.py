@@ -14,7 +14,7 @@ from temporalio.service import TLSConfig
 
 from activities.senders import SmsHttpSettings, SmtpSettings
 from codec import data_converter, parse_keys
-from workflows import TASK_QUEUE
+from workflows import HISTORY_EVENTS_PER_RUN, TASK_QUEUE
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_VAR = ROOT / "var"
@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         default=None, ge=2, validation_alias=env("WORKER_MAX_WORKFLOW_TASKS")
     )
     max_cached_workflows: int | None = Field(default=None, ge=0, validation_alias=env("WORKER_MAX_CACHED_WORKFLOWS"))
+    history_events_per_run: int = Field(
+        default=HISTORY_EVENTS_PER_RUN,
+        ge=100,
+        le=50_000,
+        validation_alias=env("COLLECTIONS_HISTORY_EVENTS_PER_RUN"),
+        description="continue-as-new after this many history events (or when Temporal suggests it)",
+    )
     shutdown_grace: float = Field(
         default=30, ge=0, validation_alias=env("WORKER_SHUTDOWN_GRACE"), description="in-flight activities finish"
     )

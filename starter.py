@@ -73,8 +73,16 @@ from domain.events import EventRejected, InvoiceOverdue, PaymentReceived, descri
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from settings import ConfigError, Settings, exit_now
-from workflows import EVENT_OUTCOME, INVOICE_OVERDUE, PAYMENT_RECEIVED, STATUS, TASK_QUEUE, workflow_id
-from workflows.collection import HISTORY_EVENTS_PER_RUN, CollectionInput, CollectionWorkflow
+from workflows import (
+    EVENT_OUTCOME,
+    HISTORY_EVENTS_PER_RUN,
+    INVOICE_OVERDUE,
+    PAYMENT_RECEIVED,
+    STATUS,
+    TASK_QUEUE,
+    workflow_id,
+)
+from workflows.collection import CollectionInput, CollectionWorkflow
 
 EXIT_FAILED, EXIT_REJECTED = 1, 2
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -178,6 +186,7 @@ async def ingest(
     concurrency: int = 64,
     visibility: bool = True,
     task_queue: str = TASK_QUEUE,
+    history_events_per_run: int = HISTORY_EVENTS_PER_RUN,
 ) -> IngestReport:
     """Validate every line, then submit the valid ones: accounts in parallel, each account's events in order.
     `on_result` sees each line once its result is known, in input order."""
@@ -196,7 +205,7 @@ async def ingest(
             assert line.event is not None
             async with gate:
                 try:
-                    line.result = await submit(client, line.event, book, visibility, task_queue)
+                    line.result = await submit(client, line.event, book, visibility, task_queue, history_events_per_run)
                 except RPCError as error:
                     line.result = f"failed: {error.message}"
             pending[line.number].set_result(None)
@@ -250,7 +259,8 @@ async def cmd_ingest(client: Client, args: argparse.Namespace, settings: Setting
             bar.write(result_line(line), file=sys.stdout)
             bar.update(1)
 
-        report = await ingest(client, lines, book, on_result=on_result, task_queue=settings.task_queue)
+        report = await ingest(client, lines, book, on_result=on_result, task_queue=settings.task_queue,
+                              history_events_per_run=settings.history_events_per_run)  # fmt: skip
     rejects = Path(args.rejects) if args.rejects else default_rejects_path(args.source)
     rejected = write_rejects(report, rejects)
     print(report.summary() + (f"; rejected lines written to {rejects}" if rejected else ""))

@@ -64,7 +64,9 @@ async def post_events(
     request: Request, client: TemporalClient, settings: AppSettings, policies: Policies
 ) -> list[EventResult]:
     lines = split(request.headers.get("content-type", ""), await request.body())
-    report = await starter.ingest(client, lines, policies, task_queue=settings.task_queue)
+    report = await starter.ingest(
+        client, lines, policies, task_queue=settings.task_queue, history_events_per_run=settings.history_events_per_run
+    )
     return [result_of(line) for line in report.lines]
 
 

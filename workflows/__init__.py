@@ -22,6 +22,9 @@ WRITE_OFF = "write_off"
 CEASE_COMMUNICATION = "cease_communication"
 OVERRIDE_LIMITATION = "override_limitation"
 MIGRATE_POLICY = "migrate_policy"
+
+# A collection workflow continues as new after this many history events (or when Temporal suggests it).
+HISTORY_EVENTS_PER_RUN = 5000
 APPROVE_ACTION = "approve_action"
 REJECT_ACTION = "reject_action"
 REPORT_BANKRUPTCY = "report_bankruptcy"

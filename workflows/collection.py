@@ -45,6 +45,7 @@ from workflows import (
     ACCOUNT_ID,
     CURRENCY,
     DAYS_PAST_DUE,
+    HISTORY_EVENTS_PER_RUN,
     OLDEST_DUE,
     OUTSTANDING,
     PENDING_APPROVAL,
@@ -64,10 +65,6 @@ ACTION_RETRY = RetryPolicy(
 )
 CHANNEL_OF = {ActionKind.SMS: "phone", ActionKind.INSTALLMENT_SMS: "phone", ActionKind.EMAIL: "email",
               ActionKind.INSTALLMENT_EMAIL: "email"}  # fmt: skip
-
-
-# Start a new run (continue-as-new) after this many history events, unless Temporal suggests it first.
-HISTORY_EVENTS_PER_RUN = 5000
 
 
 class CollectionInput(BaseModel):
