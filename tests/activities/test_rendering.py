@@ -104,3 +104,10 @@ def test_template_version_covers_the_partials_it_includes(tmp_path: Path) -> Non
     partial = folder / "letters" / "en" / "_totals.html.j2"
     partial.write_text(partial.read_text() + "\n", encoding="utf-8")
     assert Renderer(folder).version("letters/en/formal_demand.html.j2") != before
+
+
+def test_a_step_without_approval_renders_without_an_approver() -> None:
+    """A policy may drop an approval gate (the order lock here): its task must still render."""
+    lock = next(r for r in requests("en") if r.step == "d090-lock_new_orders")
+    unapproved = lock.model_copy(update={"details": {k: v for k, v in lock.details.items() if k != "approved_by"}})
+    assert "Approved by: no approval required by the policy" in Renderer().render("tasks", unapproved, ".txt.j2", True)

@@ -1,0 +1,61 @@
+"""Ingest benchmark: N invoice.overdue events, one account each, through the real ingest path (starter.ingest:
+parse and validate each line, pick the policy, signal-with-start the account's workflow), against bare
+start_workflow calls of a trivial workflow, with the same concurrency, each on a fresh dev server of the same
+storage mode. No worker runs in either: both measure getting accounts started. Target: ratio at least 0.9."""
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+
+from bench.baseline import TRIVIAL, gather_limited
+from bench.common import Timer, dev_server, report, storages
+from domain.policy import PolicyBook
+from starter import ingest, read_lines
+from tests.factories import overdue_line
+
+CONCURRENCY = 64  # starter.ingest's default
+
+
+def event_lines(n: int, run: str) -> list[str]:
+    now = datetime.now(UTC)
+    return [overdue_line(account_id=f"{run}-{i:06d}", event_id=f"{run}-evt-{i}", invoice_id=f"INV-{i}",
+                         occurred_at=now) for i in range(n)]  # fmt: skip
+
+
+async def ours(storage: str, n: int) -> float:
+    lines = read_lines(event_lines(n, "ING"))
+    async with dev_server(storage) as server:
+        client = await server.client()
+        with Timer() as timer:
+            result = await ingest(client, lines, PolicyBook(), concurrency=CONCURRENCY)
+    assert result.count("started") == n, result.summary()
+    return n / timer.seconds
+
+
+async def bare(storage: str, n: int) -> float:
+    async with dev_server(storage) as server:
+        client = await server.client()
+        starts = [client.start_workflow(TRIVIAL, f"BARE-{i:06d}", id=f"bare-{i:06d}", task_queue="bench-bare")
+                  for i in range(n)]  # fmt: skip
+        with Timer() as timer:
+            await gather_limited(starts, CONCURRENCY)
+    return n / timer.seconds
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=10_000, help="events, one account each (default 10,000)")
+    parser.add_argument("--storage", choices=["sqlite", "memory", "both"], default="both")
+    args = parser.parse_args()
+    rows, ratios = [], []
+    for storage in storages(args.storage):
+        base = await bare(storage, args.events)
+        mine = await ours(storage, args.events)
+        rows += [(f"[{storage}] bare start_workflow (baseline)", f"{base:,.0f} events/s"),
+                 (f"[{storage}] starter.ingest", f"{mine:,.0f} events/s")]  # fmt: skip
+        ratios.append((f"[{storage}] ingest / bare", mine / base, "target >= 0.9"))
+    report(f"ingest: {args.events:,} events, concurrency {CONCURRENCY}", rows, ratios)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

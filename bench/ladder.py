@@ -1,0 +1,126 @@
+"""Ladder benchmark: N accounts through the whole standard ladder (13 actions from the day-1 SMS to the
+litigation handoff: rendering, the store's outbox and contact log, the file channel, three PDF letters) with the
+real worker, against bare workflows that run the same number of timers and no-op activities at the same offsets.
+Each on a fresh dev server of the same storage mode. Target: ratio at least 0.77 (our cost at most 1.3x).
+
+The policy is the standard one with three changes, so that the figure is throughput: days compressed
+(`--day-seconds`); no approval gates (nobody approves in a benchmark); every stage starting on day 1, so that an
+account the worker reaches late still takes every step, late, instead of skipping a stage that is over (what the
+real ladder rightly does, and what would make a saturated run do less work)."""
+
+import argparse
+import asyncio
+import re
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, func, select
+from temporalio.worker import Worker
+
+from bench.baseline import BARE_LADDER, BareLadder, gather_limited, noop
+from bench.common import Timer, dev_server, report, storages
+from domain.policy import DEFAULT_POLICY_DIR, PolicyBook
+from starter import submit
+from store.models import LegalCase, Message
+from store.repository import Store
+from tests.factories import overdue
+from worker import build_worker
+
+STARTS_IN_FLIGHT = 64
+
+
+LETTERS = ("send_demand_letter", "send_final_notice", "issue_lawyer_letter")
+
+
+def bench_book(folder: Path, day_seconds: float, letters: bool) -> PolicyBook:
+    """The standard policy with compressed days, no approval gates and stages all from day 1 (and without its
+    three letters if asked), alone in its folder."""
+    text = re.sub(r"from_day = \d+", "from_day = 1", (DEFAULT_POLICY_DIR / "standard.toml").read_text())
+    text = text.replace("\nversion = 1\n", f"\nversion = 1\nday_seconds = {day_seconds}\n", 1)
+    text = text.replace("needs_approval = true", "needs_approval = false")
+    if not letters:
+        text = "\n".join(line for line in text.splitlines() if not any(f'"{a}"' in line for a in LETTERS))
+    (folder / "standard.toml").write_text(text)
+    return PolicyBook(folder)
+
+
+def counts(store: Store) -> tuple[int, int]:
+    """Legal cases opened (accounts through the ladder) and actions done (each leaves one outbox row)."""
+    with Session(store.engine) as session:
+        cases = session.exec(select(func.count()).select_from(LegalCase)).one()
+        done = session.exec(select(func.count()).select_from(Message).where(Message.status == "sent")).one()
+    return cases, done
+
+
+async def ours(storage: str, n: int, day_seconds: float, letters: bool, timeout: float) -> tuple[float, float, int]:
+    with tempfile.TemporaryDirectory(prefix="bench-ladder-") as folder:
+        root = Path(folder)
+        (root / "policies").mkdir()
+        book = bench_book(root / "policies", day_seconds, letters)
+        async with dev_server(storage) as server:
+            client = await server.client()
+            worker = build_worker(client, root / "outbox", task_queue="bench-ours")
+            store = Store.open(f"sqlite:///{root / 'outbox' / 'collections.db'}")
+            now = datetime.now(UTC)
+            events = [overdue(account_id=f"LAD-{i:05d}", occurred_at=now, timezone="UTC") for i in range(n)]
+            async with worker:
+                with Timer() as timer:
+                    await gather_limited([submit(client, e, book, task_queue="bench-ours") for e in events],
+                                         STARTS_IN_FLIGHT)  # fmt: skip
+                    deadline = time.monotonic() + timeout
+                    while counts(store)[0] < n and time.monotonic() < deadline:
+                        await asyncio.sleep(0.5)
+                cases, sent = counts(store)
+            store.close()
+    assert cases == n, f"only {cases} of {n} accounts reached the litigation handoff within {timeout:.0f} s"
+    return n / timer.seconds, sent / timer.seconds, sent // n
+
+
+async def bare(storage: str, n: int, day_seconds: float, steps: list[int]) -> tuple[float, float]:
+    offsets = [(day - steps[0]) * day_seconds for day in steps]
+    async with dev_server(storage) as server:
+        client = await server.client()
+        worker = Worker(client, task_queue="bench-bare", workflows=[BareLadder], activities=[noop],
+                        activity_executor=ThreadPoolExecutor(max_workers=16))  # fmt: skip
+        async with worker:
+            with Timer() as timer:
+                handles = await gather_limited(
+                    [client.start_workflow(BARE_LADDER, offsets, id=f"bare-{i:05d}", task_queue="bench-bare")
+                     for i in range(n)], STARTS_IN_FLIGHT)  # fmt: skip
+                done = await asyncio.gather(*(handle.result() for handle in handles))
+    assert sum(done) == n * len(steps)
+    return n / timer.seconds, n * len(steps) / timer.seconds
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=1000, help="accounts (default 1,000)")
+    parser.add_argument("--day-seconds", type=float, default=0.1, help="one ladder day, in seconds (default 0.1)")
+    parser.add_argument("--storage", choices=["sqlite", "memory", "both"], default="both")
+    parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
+    parser.add_argument("--without-letters", action="store_true",
+                        help="leave out the three letters (their PDF rendering dominates our cost)")  # fmt: skip
+    args = parser.parse_args()
+    letters = not args.without_letters
+    steps = [s.day for s in PolicyBook().for_segment("standard").steps if letters or s.action.value not in LETTERS]
+    floor = timedelta(seconds=(steps[-1] - steps[0]) * args.day_seconds).total_seconds()
+    rows, ratios = [("ladder", f"{len(steps)} actions over days {steps[0]}-{steps[-1]}: at least {floor:.1f} s")], []
+    for storage in storages(args.storage):
+        base_accounts, base_activities = await bare(storage, args.accounts, args.day_seconds, steps)
+        accounts, activities, per_account = await ours(storage, args.accounts, args.day_seconds, letters, args.timeout)
+        rows += [
+            (f"[{storage}] bare timers + no-op activities (baseline)",
+             f"{base_accounts:,.1f} accounts/s, {base_activities:,.0f} activities/s"),
+            (f"[{storage}] collection workflows",
+             f"{accounts:,.1f} accounts/s, {activities:,.0f} activities/s ({per_account} outbox rows per account)"),
+        ]  # fmt: skip
+        ratios.append((f"[{storage}] ours / bare (accounts/s)", accounts / base_accounts, "target >= 0.77"))
+    what = "with its 3 PDF letters" if letters else "without letters"
+    report(f"ladder {what}: {args.accounts:,} accounts, a day is {args.day_seconds} s", rows, ratios)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

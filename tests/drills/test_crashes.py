@@ -1,0 +1,174 @@
+"""Fault drills: the worker killed with SIGKILL in the middle of 100 ladders, and the dev server (SQLite file)
+stopped and restarted in the middle of 100 ladders. Afterwards every expected message is in the outbox exactly
+once, no account is stuck, and every account's status agrees with what was sent.
+
+The worker and the server are real processes (`python worker.py`, `temporal server start-dev`). The ladder is the
+standard one, compressed (a day lasts DAY_SECONDS), without approval gates and without its three letters (their
+PDF rendering would triple the drill's time; their exactly-once is tested in tests/activities), and with every
+stage from day 1, so that an account reached late still takes each step instead of skipping a stage that is over:
+then the expected messages are exactly the ladder's, whatever the faults delayed."""
+
+import asyncio
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from activities.channels import FileChannel
+from bench.common import free_port, start_dev_server, stop, until_up
+from bench.ladder import bench_book
+from domain.policy import PolicyBook
+from domain.status import AccountStatus
+from starter import ingest, read_lines
+from store.repository import Store
+from tests.factories import overdue_line
+from workflows import STATUS, workflow_id
+
+pytestmark = pytest.mark.drill
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNTS = int(os.environ.get("DRILL_ACCOUNTS", "100"))  # at least 100 for the record
+DAY_SECONDS = 0.25  # the ladder's 104 days last 26 s
+
+
+@dataclass
+class Stack:
+    """A dev server on a SQLite file and a worker process, both restartable."""
+
+    folder: Path
+    port: int
+    server: subprocess.Popen
+    worker: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start_worker(self) -> None:
+        env = {**os.environ, "TEMPORAL_ADDRESS": self.address, "COLLECTIONS_VAR_DIR": str(self.folder / "var"),
+               "COLLECTIONS_POLICY_DIR": str(self.folder / "policies")}  # fmt: skip
+        self.worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def start_server(self) -> None:
+        self.server = start_dev_server(self.port, self.folder / "temporal.db")
+
+    def sent(self) -> list[dict]:
+        outbox = self.folder / "var" / "outbox"
+        return FileChannel(outbox).records() if (outbox / "outbox.jsonl").exists() else []
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    (tmp_path / "policies").mkdir()
+    bench_book(tmp_path / "policies", DAY_SECONDS, letters=False)
+    port = free_port()
+    stack = Stack(tmp_path, port, start_dev_server(port, tmp_path / "temporal.db"))
+    await until_up(stack.address)
+    stack.start_worker()
+    yield stack
+    if stack.worker:
+        stack.worker.kill()
+        stack.worker.wait()
+    stop(stack.server)
+
+
+async def client_of(stack: Stack) -> Client:
+    return await Client.connect(stack.address, data_converter=pydantic_data_converter)
+
+
+async def open_accounts(stack: Stack) -> list[str]:
+    now = datetime.now(UTC)
+    accounts = [f"DRILL-{i:03d}" for i in range(ACCOUNTS)]
+    lines = read_lines(overdue_line(account_id=a, event_id=f"evt-{a}", occurred_at=now, timezone="UTC")
+                       for a in accounts)  # fmt: skip
+    result = await ingest(await client_of(stack), lines, PolicyBook(stack.folder / "policies"))
+    assert result.count("started") == ACCOUNTS, result.summary()
+    return accounts
+
+
+async def until(check: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+
+
+def expected_steps() -> list[str]:
+    return [s.key for s in PolicyBook(Path(ROOT / "policies")).for_segment("standard").steps
+            if s.action.value not in ("send_demand_letter", "send_final_notice", "issue_lawyer_letter")]  # fmt: skip
+
+
+async def check_afterwards(stack: Stack, accounts: list[str]) -> str:
+    """Every account through the ladder, each step's message once, each status consistent. Returns the figures."""
+    steps = expected_steps()
+    store = Store.open(f"sqlite:///{stack.folder / 'var' / 'collections.db'}")
+    await until(lambda: len(store.cases()) >= ACCOUNTS, 240)
+    cases = {case.account_id for case in store.cases()}
+    stuck = sorted(set(accounts) - cases)
+    sent = stack.sent()
+    keys = collections.Counter(record["idempotency_key"] for record in sent)
+    duplicates = {key: n for key, n in keys.items() if n > 1}
+    by_account = collections.defaultdict(set)
+    for record in sent:
+        by_account[record["account_id"]].add(record["step"])
+    missing = {a: sorted(set(steps) - by_account[a]) for a in accounts}
+    missing = {a: m for a, m in missing.items() if m}
+    pending = [m.idempotency_key for a in accounts for m in store.messages(a) if m.status != "sent"]
+    client = await client_of(stack)
+    inconsistent = []
+    for account in accounts:
+        status = await client.get_workflow_handle(workflow_id(account)).query(
+            STATUS, datetime.now(UTC), result_type=AccountStatus
+        )
+        done = sorted(h.step for h in status.history if h.kind == "action")
+        if status.stage != "with_legal" or done != sorted(steps):
+            odd = [h.detail for h in status.history if h.kind in ("failed", "skipped")]
+            inconsistent.append((account, status.stage, sorted(set(steps) ^ set(done)), odd))
+        await client.get_workflow_handle(workflow_id(account)).terminate("drill over")
+    store.close()
+    expected = ACCOUNTS * len(steps)
+    figures = (f"{ACCOUNTS} accounts, {expected} messages expected, {len(keys)} found, "
+               f"{sum(n - 1 for n in duplicates.values())} duplicates, {len(stuck)} stuck")  # fmt: skip
+    print(f"\ndrill: {figures}")
+    assert not inconsistent, f"{figures}; status disagrees: {inconsistent[:3]}"
+    assert not stuck, f"{figures}; never handed over: {stuck[:5]}"
+    assert not duplicates, f"{figures}; sent twice: {list(duplicates)[:5]}"
+    assert not missing and len(keys) == expected, f"{figures}; missing: {list(missing.items())[:3]}"
+    assert not pending, f"{figures}; outbox rows not sent: {pending[:5]}"
+    return figures
+
+
+async def test_worker_killed_mid_ladder_then_restarted(stack: Stack) -> None:
+    accounts = await open_accounts(stack)
+    await until(lambda: len(stack.sent()) >= ACCOUNTS * 3, 60)  # a few days into every ladder
+    assert stack.worker is not None
+    stack.worker.send_signal(signal.SIGKILL)  # no shutdown at all: activities die mid-flight
+    stack.worker.wait()
+    killed_at = len(stack.sent())
+    await asyncio.sleep(3)  # the ladder's clock runs on while nobody works: 12 days
+    stack.start_worker()
+    figures = await check_afterwards(stack, accounts)
+    assert 0 < killed_at < ACCOUNTS * len(expected_steps()), f"the kill came at {killed_at} messages: {figures}"
+
+
+async def test_server_stopped_and_restarted_mid_ladder(stack: Stack) -> None:
+    accounts = await open_accounts(stack)
+    await until(lambda: len(stack.sent()) >= ACCOUNTS * 3, 60)
+    stop(stack.server)  # the worker's polls and completions fail until it is back
+    stopped_at = len(stack.sent())
+    await asyncio.sleep(3)
+    stack.start_server()  # the same SQLite file, the same port
+    await until_up(stack.address)
+    figures = await check_afterwards(stack, accounts)
+    assert 0 < stopped_at < ACCOUNTS * len(expected_steps()), f"the stop came at {stopped_at} messages: {figures}"
