@@ -1,6 +1,7 @@
 """Jinja2 rendering of messages, letters and tasks: StrictUndefined, HTML autoescaped, money via Babel."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -53,18 +54,25 @@ class Renderer:
         )
         self.env.filters["money"] = _money
         self.env.filters["longdate"] = _longdate
+        self._versions: dict[str, tuple[str, list[Callable[[], bool]]]] = {}
 
     def version(self, name: str) -> str:
-        """A template's version for the contact log: the hash of its source, so a court sees which text was used."""
-        digest, seen, pending = hashlib.sha256(), set(), [name]
+        """A template's version for the contact log: the hash of its source, so a court sees which text was used.
+        Cached until one of its files changes on disk (parsing it for its partials costs more than rendering)."""
+        cached = self._versions.get(name)
+        if cached and all(uptodate() for uptodate in cached[1]):
+            return cached[0]
+        digest, seen, pending, checks = hashlib.sha256(), set(), [name], []
         while pending:  # the template and every partial it includes or imports
             current = pending.pop()
-            source, _, _ = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+            source, _, uptodate = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
             digest.update(source.encode())
             seen.add(current)
+            checks.append(uptodate or (lambda: False))
             found = jinja2.meta.find_referenced_templates(self.env.parse(source))
             pending += sorted(n for n in found if n and n not in seen)
-        return digest.hexdigest()[:12]
+        self._versions[name] = (digest.hexdigest()[:12], checks)
+        return self._versions[name][0]
 
     def render(self, channel: str, request: ActionRequest, suffix: str, staff: bool = False) -> str:
         """Render templates/<channel>/<locale>/<template><suffix> (staff templates are in English)."""

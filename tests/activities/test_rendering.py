@@ -1,3 +1,4 @@
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,3 +112,15 @@ def test_a_step_without_approval_renders_without_an_approver() -> None:
     lock = next(r for r in requests("en") if r.step == "d090-lock_new_orders")
     unapproved = lock.model_copy(update={"details": {k: v for k, v in lock.details.items() if k != "approved_by"}})
     assert "Approved by: no approval required by the policy" in Renderer().render("tasks", unapproved, ".txt.j2", True)
+
+
+def test_a_cached_template_version_follows_an_edit_on_disk(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "templates", folder)
+    renderer = Renderer(folder)
+    before = renderer.version("letters/en/formal_demand.html.j2")
+    assert renderer.version("letters/en/formal_demand.html.j2") == before  # from the cache
+    partial = folder / "letters" / "en" / "_totals.html.j2"
+    partial.write_text(partial.read_text() + "\n", encoding="utf-8")
+    os.utime(partial, (partial.stat().st_atime, partial.stat().st_mtime + 5))  # a later mtime, whatever the clock
+    assert renderer.version("letters/en/formal_demand.html.j2") != before

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.drill
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNTS = int(os.environ.get("DRILL_ACCOUNTS", "100"))  # at least 100 for the record
-DAY_SECONDS = 0.25  # the ladder's 104 days last 26 s
+DAY_SECONDS = 0.15  # the ladder's 104 days last 16 s
 
 
 @dataclass
