@@ -3,6 +3,7 @@
 No business rule lives here: every decision comes from domain.planner.plan(state, now)."""
 
 import contextlib
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
@@ -175,7 +176,8 @@ class CollectionWorkflow:
         channel = CHANNEL_OF.get(act.step.action)
         if result in ("no_answer", "wrong_number", "refused") and channel:
             outcome = ContactOutcome(
-                command_id=f"{act.request.idempotency_key}/outcome",
+                # A command id is an Identifier (no "/", at most 128 characters): derived from the step's key.
+                command_id=f"outcome-{hashlib.sha256(act.request.idempotency_key.encode()).hexdigest()[:32]}",
                 by="provider",
                 channel=channel,
                 result=result,

@@ -1,5 +1,7 @@
-"""A real SMTP server (aiosmtpd) on a free loopback port for tests, keeping every message it accepts."""
+"""A real SMTP server (aiosmtpd) on a free loopback port for tests, keeping every message it accepts. A test may
+decide the answer to each message's DATA (`Mailbox.decide`), for example to fail a fraction of deliveries."""
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -25,12 +27,25 @@ class Received:
         return email.message_from_bytes(self.envelope.original_content or b"", policy=email.policy.default)
 
 
+@dataclass(frozen=True)
+class DataReply:
+    """The answer to one message's DATA: the reply line, sent after `delay` seconds. `keep`: the server commits the
+    message before answering, so a sender that gives up waiting for a late reply leaves it delivered all the same
+    (SMTP's own duplicate problem, which the Message-ID lets the receiving side recognise)."""
+
+    reply: str = "250 OK"
+    delay: float = 0.0
+    keep: bool = True
+
+
 @dataclass
 class Mailbox:
-    """The aiosmtpd handler: keeps every message it accepts; answers RCPT TO with `rcpt_reply` if set."""
+    """The aiosmtpd handler: keeps every message it accepts; answers RCPT TO with `rcpt_reply` if set, and DATA with
+    what `decide` says for the message (None, or no `decide`: accepted at once)."""
 
     received: list[Received] = field(default_factory=list)
     rcpt_reply: str | None = None
+    decide: Callable[[EmailMessage], DataReply | None] | None = None
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list) -> str:
         if self.rcpt_reply:
@@ -39,8 +54,13 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.received.append(Received(envelope, tls=session.ssl is not None, authenticated=session.authenticated))
-        return "250 OK"
+        received = Received(envelope, tls=session.ssl is not None, authenticated=session.authenticated)
+        answer = (self.decide(received.message) if self.decide else None) or DataReply()
+        if answer.keep:
+            self.received.append(received)
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        return answer.reply
 
 
 def free_port() -> int:
