@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test drills bench clean
 
 setup: $(STAMP)
 
@@ -18,10 +18,22 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 run: setup
 	$(PY) worker.py --dev-server
 
-# Lint, then every test: unit, time-skipping workflow tests, and integration tests on a real dev server.
+# Lint, then every test: unit, time-skipping workflow tests, integration tests on a real dev server, and the
+# fault drills but the two that kill processes (they wait out activity timeouts: `make drills`).
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not crash"
+
+# The crash drills: the worker killed (SIGKILL) and the dev server restarted, each mid-way through 100 ladders.
+drills: setup
+	$(PY) -m pytest -m crash -s
+
+# Every benchmark with its defaults (about an hour on 2 cores); figures and ratios are printed last.
+bench: setup
+	$(PY) -m bench.planner
+	$(PY) -m bench.ingest
+	$(PY) -m bench.ladder
+	$(PY) -m bench.open_book
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

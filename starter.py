@@ -100,11 +100,21 @@ class Line:
         """event id and account id for the report, even from a line that failed validation."""
         if self.event:
             return f"{self.event.event_id}  {self.event.account_id}"
+        data = self.probe()
+        return f"{printable(data.get('event_id', '?'), 40)}  {printable(data.get('account_id', '?'), 40)}"
+
+    def probe(self) -> dict:
+        """What a rejected line's JSON holds, as far as it can be read ({} for garbage or absurd nesting)."""
         try:
             data = json.loads(self.raw)
-            return f"{str(data.get('event_id', '?'))[:40]}  {str(data.get('account_id', '?'))[:40]}"
-        except (ValueError, AttributeError):
-            return "?  ?"
+        except (ValueError, RecursionError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+def printable(value: object, limit: int) -> str:
+    """Any value as text that can be printed and encoded: lone surrogates from JSON escapes are shown escaped."""
+    return str(value)[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -136,6 +146,8 @@ def validate(line: Line, book: PolicyBook) -> None:
         book.for_segment(line.event.debtor.segment)
     except (EventRejected, LookupError) as error:
         line.event, line.result = None, f"rejected: {error.args[0]}"
+    except Exception as error:  # never let one hostile line stop a batch: reject it, say what broke
+        line.event, line.result = None, f"rejected: unreadable event ({type(error).__name__})"
 
 
 async def submit(

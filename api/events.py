@@ -14,7 +14,7 @@ idempotent by event id). Only a body that cannot be split into events at all is 
 
 import json
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
@@ -77,22 +77,32 @@ def split(content_type: str, body: bytes) -> list[starter.Line]:
     except UnicodeDecodeError:
         raise _unsplittable("the body is not UTF-8") from None
     if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
-        lines = starter.read_lines(text.splitlines())
+        lines = starter.read_lines(text.split("\n"))  # JSON lines end at \n only, not at U+2028 or NEL
     else:
         try:
             data = json.loads(text)
         except ValueError as error:
             raise _unsplittable(f"malformed JSON ({error}); send JSON lines as application/x-ndjson") from None
+        except RecursionError:
+            raise _unsplittable("JSON nested too deeply") from None
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list):
             raise _unsplittable("expected an event (a JSON object) or a batch (a JSON array)")
-        lines = starter.read_lines(json.dumps(member, ensure_ascii=False) for member in data)
+        lines = starter.read_lines(_member(member) for member in data)
     if not lines:
         raise _unsplittable("no event in the body")
     if len(lines) > MAX_EVENTS:
         raise HTTPException(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail=f"at most {MAX_EVENTS} events per request")
     return lines
+
+
+def _member(member: object) -> str:
+    """One member of a batch as a JSON line (an absurdly nested one becomes a line the parser rejects)."""
+    try:
+        return json.dumps(member, ensure_ascii=False)
+    except RecursionError:
+        return '"JSON nested too deeply"'
 
 
 def result_of(line: starter.Line) -> EventResult:
@@ -109,17 +119,12 @@ def _ids(line: starter.Line) -> tuple[str | None, str | None]:
     """The event's ids, from the validated event, else from whatever the rejected line holds."""
     if line.event:
         return line.event.event_id, line.event.account_id
-    try:
-        data: Any = json.loads(line.raw)
-    except ValueError:
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
+    data = line.probe()
     return _text(data.get("event_id")), _text(data.get("account_id"))
 
 
 def _text(value: object) -> str | None:
-    return str(value)[:128] if value is not None else None
+    return starter.printable(value, 128) if value is not None else None
 
 
 def _unsplittable(reason: str) -> HTTPException:

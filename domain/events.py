@@ -62,6 +62,7 @@ class Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
 
+_TZ_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")  # IANA names: at most 3 parts, no ".."
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
@@ -80,9 +81,11 @@ class Debtor(Message):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
+        try:  # a folder of the tz database ("Asia") or an over-long name fails as a file error, not "not found"
+            if not _TZ_NAME.match(value):
+                raise ValueError
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown timezone {value[:60]!r} (expected an IANA name such as Asia/Shanghai)") from None
         return value
 
@@ -123,7 +126,10 @@ class InvoiceOverdue(Message):
 
     @model_validator(mode="after")
     def _due_before_occurrence(self) -> "InvoiceOverdue":
-        local_day = self.occurred_at.astimezone(ZoneInfo(self.debtor.timezone)).date()
+        try:
+            local_day = self.occurred_at.astimezone(ZoneInfo(self.debtor.timezone)).date()
+        except OverflowError:  # 9999-12-31T23:59-14:00 is past the last representable instant
+            raise ValueError(f"occurred_at {self.occurred_at.isoformat()} is out of range") from None
         if self.invoice.due_date > local_day:
             raise ValueError(
                 f"invoice.due_date {self.invoice.due_date} is after occurred_at ({local_day} in "

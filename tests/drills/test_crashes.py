@@ -35,7 +35,7 @@ from store.repository import Store
 from tests.factories import overdue_line
 from workflows import STATUS, workflow_id
 
-pytestmark = pytest.mark.drill
+pytestmark = [pytest.mark.drill, pytest.mark.crash]
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNTS = int(os.environ.get("DRILL_ACCOUNTS", "100"))  # at least 100 for the record
