@@ -174,6 +174,12 @@ class AccountState(BaseModel):
         assert self.debtor and self.opened_at and self.opened_day, "account has no invoice yet"
         return Timeline(self.policy, self.debtor.timezone, self.opened_at, self.opened_day)
 
+    def interest_terms(self) -> str:
+        """The late-interest terms in force: the policy's, or each contract's own where an invoice states one."""
+        rules = self.policy.money.interest
+        terms = sorted({rules.describe(i.interest_terms) for i in self.invoices}) or [rules.describe()]
+        return "; ".join(t for t in terms if t != "none" or len(terms) == 1)
+
     def interest_frozen(self) -> bool:
         """No interest while an installment plan is in force or a bankruptcy stands."""
         return self.bankruptcy is not None or (self.plan is not None and self.plan.state == "active")

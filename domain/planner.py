@@ -447,7 +447,7 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         promises=state.promises,
         handoff_reason=_handoff_reason(state, day, now) if step.hands_to_legal else None,
         fees=state.charges,
-        interest_terms=state.policy.money.interest.describe(),
+        interest_terms=state.interest_terms(),
         allocation_order=list(state.policy.money.allocation),
     )  # fmt: skip
 

@@ -116,7 +116,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         payments=state.payments,
         history=state.history,
         fees=state.charges,
-        interest=state.policy.money.interest.describe(),
+        interest=state.interest_terms(),
         allocation_order=list(state.policy.money.allocation),
         migrations=state.migrations,
         held=hold(state) if state.outcome is None else None,

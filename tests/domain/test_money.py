@@ -299,3 +299,10 @@ def test_account_payments_allocate_exactly_and_never_overpay(order, pays) -> Non
     for invoice in state.invoices:
         assert invoice.paid <= invoice.amount and invoice.interest_due() >= 0
     assert all(c.paid <= c.amount for c in state.charges)
+
+
+def test_status_names_the_contracts_own_rate_when_it_overrides_the_policy() -> None:
+    policy = with_money(interest={"rate": {"daily_rate": "0.0001"}, "max_annual_rate": "0.10"})
+    state = account(policy, amount="10000.00", interest={"reference_rate": "0.03", "reference_name": "LPR 1Y"})
+    assert account_status(state, START).interest == "LPR 1Y 3% × 1 a year simple from the due date, at most 10% a year"
+    assert account(STANDARD).interest_terms() == "none"
