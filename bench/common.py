@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,17 +16,12 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from tests.postgres import free_port
 from worker import SEARCH_ATTRIBUTE_TYPES
 from workflows import SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
 STORAGE_MODES = ("sqlite", "memory")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

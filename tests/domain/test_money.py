@@ -242,13 +242,13 @@ def test_interest_never_exceeds_the_cap(rate, contract, cap, ratio, currency, un
         at = START + days(day)
         state.add_payment(payment(f"P{n}", str(Decimal(paid).scaleb(-minor_units(currency))), currency, at), at)
         for check in (at, at + days(30)):
-            elapsed = (state.clock().local_day(check) - due_day).days
+            days_due = (state.clock().local_day(check) - due_day).days
             charged = invoice.interest_charged(invoice.interest_at(state.clock().local_day(check), False))
             if top is not None:
-                assert charged <= to_minor(amount * top * elapsed, currency)
+                assert charged <= to_minor(amount * top * days_due, currency)
             if ratio is not None:
                 assert charged <= amount * ratio
-            assert charged <= to_minor(amount * rules.daily(contract) * elapsed, currency)
+            assert charged <= to_minor(amount * rules.daily(contract) * days_due, currency)
             assert charged >= 0
 
 

@@ -32,7 +32,6 @@ from activities.senders import SmsHttpSettings, SmtpSettings, message_id
 from domain.account import HistoryEntry
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
-from settings import ROOT
 from starter import submit
 from store.db import make_engine
 from store.models import Message
@@ -40,6 +39,7 @@ from store.repository import Store
 from tests.channels.gateway import Gateway, Reply, Request
 from tests.channels.smtp import DataReply, Mailbox
 from tests.factories import overdue
+from tests.integration.test_end_to_end import compressed_policies
 from worker import build_worker
 from workflows import STATUS, workflow_id
 
@@ -118,15 +118,6 @@ def flaky_smtp(mailbox: Mailbox, plan: FaultPlan) -> None:
     mailbox.decide = decide
 
 
-def compressed_policies(folder: Path) -> Path:
-    """The shipped policies, unchanged but for one line: a day lasts DAY_SECONDS (as test_end_to_end does)."""
-    folder.mkdir()
-    for path in (ROOT / "policies").glob("*.toml"):
-        text = path.read_text().replace("\nversion = 1\n", f"\nversion = 1\nday_seconds = {DAY_SECONDS}\n", 1)
-        (folder / path.name).write_text(text)
-    return folder
-
-
 def phone(i: int) -> str:
     return f"+86138000000{i:02d}"
 
@@ -200,7 +191,7 @@ async def test_flaky_channels_deliver_exactly_once_and_permanent_failures_become
     sms_plan, smtp_plan = FaultPlan(f"{SEED}/sms", tuple(SMS_FAULTS)), FaultPlan(f"{SEED}/smtp", tuple(SMTP_FAULTS))
     flaky_sms(gateway, sms_plan, {phone(i) for i in REFUSED})
     flaky_smtp(mailbox, smtp_plan)
-    book = PolicyBook(compressed_policies(tmp_path / "policies"))
+    book = PolicyBook(compressed_policies(tmp_path / "policies", DAY_SECONDS))
     policy = book.for_segment("standard")
     friendly = [s.key for s in policy.steps if policy.stage_at(s.day) == "friendly"]
     assert friendly == ["d001-send_sms", "d003-send_email", "d010-send_sms", "d020-send_email"]  # what we watch

@@ -32,11 +32,11 @@ pytestmark = pytest.mark.integration
 DAY_SECONDS = 0.2
 
 
-def compressed_policies(folder: Path) -> Path:
-    """The shipped policies, unchanged but for one line: a day lasts DAY_SECONDS."""
+def compressed_policies(folder: Path, day_seconds: float = DAY_SECONDS) -> Path:
+    """The shipped policies, unchanged but for one line: a day lasts `day_seconds`."""
     folder.mkdir()
     for path in (ROOT / "policies").glob("*.toml"):
-        text = path.read_text().replace("\nversion = 1\n", f"\nversion = 1\nday_seconds = {DAY_SECONDS}\n", 1)
+        text = path.read_text().replace("\nversion = 1\n", f"\nversion = 1\nday_seconds = {day_seconds}\n", 1)
         (folder / path.name).write_text(text)
     return folder
 
