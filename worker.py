@@ -22,6 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
+from activities.documents import PdfRenderers
 from activities.legal_case import LegalDesk
 from activities.rendering import Renderer
 from activities.routing import Channels
@@ -59,6 +60,7 @@ def build_worker(
     smtp: SmtpSettings | None = None,
     sms: SmsHttpSettings | None = None,
     shutdown_grace: timedelta = timedelta(0),
+    pdf_processes: int = 1,
     **tuning: int,
 ) -> Worker:
     """The worker with its real dependencies: the store (migrated to head), the channels, the templates.
@@ -70,7 +72,7 @@ def build_worker(
     store = Store(make_engine(url))
     channels = Channels(FileChannel(outbox_dir), EmailSender(smtp) if smtp else None, SmsSender(sms) if sms else None)
     legal = LegalDesk(store, legal_dir or outbox_dir / "legal")
-    activities = CollectionActivities(store, channels, Renderer(), legal)
+    activities = CollectionActivities(store, channels, Renderer(), legal, PdfRenderers(pdf_processes))
     return Worker(
         client,
         task_queue=task_queue,
@@ -107,7 +109,8 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) ->
     worker = build_worker(
         client, settings.outbox_dir, settings.task_queue, database_url=settings.database_url,
         legal_dir=settings.legal_dir, smtp=settings.smtp, sms=settings.sms,
-        shutdown_grace=timedelta(seconds=settings.shutdown_grace), **settings.worker_options(),
+        shutdown_grace=timedelta(seconds=settings.shutdown_grace), pdf_processes=settings.pdf_processes,
+        **settings.worker_options(),
     )  # fmt: skip
     async with worker:
         print(f"worker polling task queue '{settings.task_queue}'; messages and tasks go to {outbox}", flush=True)

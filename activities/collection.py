@@ -14,7 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import Outbound, OutboundKind
-from activities.documents import html_to_pdf
+from activities.documents import PdfRenderers
 from activities.legal_case import LegalDesk
 from activities.rendering import Renderer
 from activities.routing import Channels
@@ -45,13 +45,18 @@ TASK_KINDS = {
     ActionKind.CLAIM_FILING: "claim_filing",
     ActionKind.SKIP_TRACE: "skip_trace",
 }
+RECORDED_ACCOUNTS = 10_000  # accounts whose last recorded state one worker remembers
 
 
 class CollectionActivities:
     """Activities as methods of one object holding their dependencies: store, channels, renderer, legal desk."""
 
-    def __init__(self, store: Store, channels: Channels, renderer: Renderer, legal: LegalDesk) -> None:
+    def __init__(
+        self, store: Store, channels: Channels, renderer: Renderer, legal: LegalDesk, pdf: PdfRenderers | None = None
+    ) -> None:
         self.store, self.channels, self.renderer, self.legal = store, channels, renderer, legal
+        self.pdf = pdf or PdfRenderers()
+        self._recorded: dict[str, tuple[object, ...]] = {}  # account id -> what this process last recorded of it
 
     @activity.defn(name=ActionKind.SMS.value)
     def send_sms(self, request: ActionRequest) -> ActionResult:
@@ -164,7 +169,7 @@ class CollectionActivities:
             return self._result(request, sent.channel, sent.recipient, sent.provider_reference or "", already_sent=True)
         html = self.renderer.render("letters", request, ".html.j2")
         title = html.split("<title>", 1)[-1].split("</title>", 1)[0].strip() if "<title>" in html else request.template
-        pdf = html_to_pdf(html)
+        pdf = self.pdf.render(html)
         document = self.store.save_document(
             Document(account_id=request.account_id, idempotency_key=request.idempotency_key, kind="letter",
                      filename=f"{request.step}.pdf", content_type="application/pdf",
@@ -245,6 +250,12 @@ class CollectionActivities:
         return create
 
     def _record_account(self, request: ActionRequest) -> None:
+        """The account, its invoices and payments into the store, unless this process already recorded the same:
+        the upsert is the costliest write of an action, and most actions find nothing new to record."""
+        seen = (request.workflow_id, request.policy, request.debtor, [i.invoice_id for i in request.invoices],
+                [p.payment_id for p in request.payments])  # fmt: skip
+        if self._recorded.get(request.account_id) == seen:
+            return
         debtor = request.debtor
         self.store.upsert_account(
             Account(account_id=request.account_id, workflow_id=request.workflow_id, debtor_name=debtor.name,
@@ -255,6 +266,9 @@ class CollectionActivities:
             [Payment(account_id=request.account_id, payment_id=p.payment_id, amount=p.amount, currency=p.currency,
                      received_at=p.received_at) for p in request.payments],
         )  # fmt: skip
+        if len(self._recorded) >= RECORDED_ACCOUNTS:
+            self._recorded.clear()  # bounded: forgetting only costs an upsert that finds nothing new
+        self._recorded[request.account_id] = seen
 
     def _template(self, request: ActionRequest, folder: str, suffix: str) -> tuple[str, str]:
         locale = "en" if folder == "tasks" else request.debtor.locale

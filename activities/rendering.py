@@ -5,10 +5,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 import jinja2
 import jinja2.meta
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
 
@@ -30,6 +32,12 @@ class Creditor:
     phone: str = "+86 21 5555 0100"
     email: str = "receivables@example.com"
     payment_instructions: str = "Bank transfer to account 6222 0000 0000 0000, quoting your invoice numbers."
+
+
+@cache
+def babel_locale(locale: str) -> Locale:
+    """Parsed once: given a string, Babel normalises it against its whole locale list on every call."""
+    return Locale.parse(locale.replace("-", "_"))
 
 
 @jinja2.pass_context
@@ -96,7 +104,7 @@ class Renderer:
 
     def _context(self, request: ActionRequest, locale: str) -> dict[str, object]:
         return {
-            "_babel_locale": locale.replace("-", "_"),
+            "_babel_locale": babel_locale(locale),
             "debtor": request.debtor,
             "account_id": request.account_id,
             "invoices": request.invoices,

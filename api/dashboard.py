@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 import book
-from activities.rendering import STAFF_LOCALE
+from activities.rendering import STAFF_LOCALE, babel_locale
 from api.auth import HEADER, LEGAL, SUPERVISOR, role_of
 from api.errors import temporal_errors
 from api.state import get_client, get_settings, get_store
@@ -198,7 +198,7 @@ def money(amount: Decimal | float | int, currency: str) -> str:
     not a currency: shown plainly."""
     if len(currency) != 3:
         return f"{Decimal(str(amount)):,} {currency}".strip()
-    return format_currency(Decimal(str(amount)), currency, locale=STAFF_LOCALE)
+    return format_currency(Decimal(str(amount)), currency, locale=babel_locale(STAFF_LOCALE))
 
 
 def when(at: datetime | None, zone: str | None = None) -> str:

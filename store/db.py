@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import QueuePool
 
 VAR_DIR = Path(__file__).resolve().parent.parent / "var"
 DEFAULT_URL = f"sqlite:///{VAR_DIR / 'collections.db'}"
@@ -36,7 +37,14 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     _ensure_sqlite_folder(parsed)
-    engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000})
+    # One connection per process: SQLite has one writer at a time anyway (and every transaction here takes the
+    # write lock), and threads queued on the pool get it the moment it is free, where threads queued on SQLite's
+    # busy handler sleep in steps of up to 100 ms. Under a burst of activities that sleeping was most of their time.
+    engine = create_engine(
+        parsed,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
+        poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=SQLITE_BUSY_MS / 1000,
+    )  # fmt: skip
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

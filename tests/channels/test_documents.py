@@ -1,12 +1,15 @@
 """The real formal demand letters as PDF: valid, text extractable, Chinese set in an embedded CJK font."""
 
 import io
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
 
-from activities.documents import html_to_pdf, sha256
+from activities.documents import PdfRenderers, html_to_pdf, sha256
 from activities.rendering import Renderer
 from domain.policy import PolicyBook
 from tests.domain.simulate import open_account, simulate
@@ -50,6 +53,21 @@ def test_formal_demand_renders_to_pdf_with_its_chinese_in_a_simplified_chinese_f
     cjk = {name for name in fonts(reader) if "CJK" in name}
     # Not fontconfig's own pick (Noto Sans CJK JP: Japanese glyph forms) even in the English letter.
     assert cjk and all(name.startswith("Noto-Serif-CJK-SC") for name in cjk), fonts(reader)
+
+
+def test_letters_render_in_a_process_of_their_own_which_is_replaced_when_it_dies() -> None:
+    renderers, html = PdfRenderers(processes=1), formal_demand("en")
+    try:
+        assert PdfReader(io.BytesIO(renderers.render(html))).pages
+        (child,) = renderers._pool._processes.values()  # the spawned renderer
+        assert child.pid != os.getpid()
+        os.kill(child.pid, signal.SIGKILL)  # as a pango crash would end it
+        child.join()
+        with pytest.raises(BrokenProcessPool):  # retryable: the activity runs again
+            renderers.render(html)
+        assert PdfReader(io.BytesIO(renderers.render(html))).pages  # on a fresh process
+    finally:
+        renderers.close()
 
 
 def test_sha256_is_the_hex_digest() -> None:

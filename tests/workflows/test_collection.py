@@ -22,7 +22,7 @@ async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days
 ) -> None:
     account = Account(time_env, tmp_path)
     async with account:
-        assert await account.send() == "started"
+        await account.open()  # 10:00 in Shanghai: started late in the day, day 1 would wait for the next morning
         status = await account.approve_until("with_legal")
         await account.pay("PAY-LEGAL", "1000.00")  # payments are still recorded while legal has the case
         await account.signal(LEGAL_OUTCOME, LegalOutcome, outcome="judgment", note="judgment for the full amount")
