@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from bench.common import Timer, dev_server, percentile, report, rss_mb, storages
 from domain.commands import UpdateContact
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
-from starter import ingest, read_lines
+from starter import Line, ingest, read_lines
 from tests.factories import overdue_line
 from workflows import UPDATE_CONTACT, workflow_id
 
@@ -28,13 +29,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def settled(client, n: int, timeout: float) -> int:
     """Wait until every account has run its first workflow task (it publishes its stage then)."""
-    deadline, count = time.monotonic() + timeout, 0
+    deadline, count, polls = time.monotonic() + timeout, 0, 0
     while time.monotonic() < deadline:
         count = (await client.count_workflows("CollectionStage = 'pre_due'")).count
         if count >= n:
             break
+        polls += 1
+        if polls % 15 == 0:
+            print(f"  {count:,} of {n:,} accounts asleep", file=sys.stderr, flush=True)
         await asyncio.sleep(2)
     return count
+
+
+def progress(n: int, what: str) -> Callable[[Line], None]:
+    def show(line: Line) -> None:
+        if line.number % 5000 == 0:
+            print(f"  {line.number:,} of {n:,} {what}", file=sys.stderr, flush=True)
+
+    return show
 
 
 async def round_trip(client, account: str, n: int) -> float:
@@ -57,7 +69,7 @@ async def measure(storage: str, n: int, samples: int) -> tuple[list[tuple[str, s
                 lines = read_lines(overdue_line(account_id=f"BOOK-{i:06d}", event_id=f"book-{i}", occurred_at=today,
                                                 due_date=today.date(), timezone="UTC") for i in range(n))  # fmt: skip
                 with Timer() as started:
-                    result = await ingest(client, lines, PolicyBook())
+                    result = await ingest(client, lines, PolicyBook(), on_result=progress(n, "events submitted"))
                 assert result.count("started") == n, result.summary()
                 asleep = await settled(client, n, timeout=max(600, n / 20))
                 await asyncio.sleep(5)  # let the worker's memory settle
