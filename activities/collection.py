@@ -205,11 +205,18 @@ class CollectionActivities:
             step=request.step, day=request.days_past_due, planned_at=request.planned_at, recipient=recipient,
             pdf=pdf, **content,
         )  # fmt: skip
-        row = self.store.reserve(
+        template = self._template(request, folder, suffix)
+        digest = hashlib.sha256(f"{outbound.subject}\n{outbound.text}\n{outbound.html}".encode()).hexdigest()
+
+        def entry(result: str, detail: str) -> ContactLog:
+            return self._entry(request, result, f"{kind} to {recipient}{detail}", template, digest, document_id)
+
+        row = self.store.attempt(
             Message(idempotency_key=key, account_id=request.account_id, kind=kind, action=request.action.value,
                     step=request.step, channel="", recipient=recipient, subject=outbound.subject,
                     body_text=outbound.text, body_html=outbound.html, document_id=document_id, status="pending",
-                    attempts=0, created_at=datetime.now(UTC))
+                    attempts=0, created_at=datetime.now(UTC)),
+            entry("attempt", ""),
         )  # fmt: skip
         if row.status == "sent":
             activity.logger.info("%s already sent as %s: not again", key, row.provider_reference)
@@ -217,22 +224,16 @@ class CollectionActivities:
             return self._result(request, row.channel, recipient, row.provider_reference or "", already_sent=True)
         if row.status == "failed":
             raise ApplicationError(row.error or "failed before", "", type="PermanentSendError", non_retryable=True)
-        template = self._template(request, folder, suffix)
-        digest = hashlib.sha256(f"{outbound.subject}\n{outbound.text}\n{outbound.html}".encode()).hexdigest()
-        self.store.bump_attempt(key)
-        self._log(request, "attempt", f"{kind} to {recipient}", template, digest, document_id)
         try:  # any other error is retryable: Temporal tries again and finds the row still pending
             channel, reference = self.channels.send(outbound, self._create_task(request))
         except PermanentSendError as error:
             _count(kind, "", "failed")
-            self.store.mark_failed(key, str(error))
-            self._log(request, "failed", f"{kind} to {recipient}: {error}", template, digest, document_id)
+            self.store.mark_failed(key, str(error), entry("failed", f": {error}"))
             raise ApplicationError(
                 str(error), error.outcome or "", type="PermanentSendError", non_retryable=True
             ) from None
-        self.store.mark_sent(key, channel, reference)
+        self.store.mark_sent(key, channel, reference, entry("sent", f" via {channel} ({reference})"))
         _count(kind, channel, "sent")
-        self._log(request, "sent", f"{kind} to {recipient} via {channel} ({reference})", template, digest, document_id)
         return self._result(request, channel, recipient, reference)
 
     def _create_task(self, request: ActionRequest) -> Callable[[Outbound], str]:
@@ -275,16 +276,20 @@ class CollectionActivities:
         name = f"{folder}/{locale}/{request.template}{suffix}"
         return name, self.renderer.version(name)
 
-    def _log(
-        self, request: ActionRequest, result: str, detail: str, template: tuple[str, str] = ("", ""),
-        digest: str = "", document_id: int | None = None,
-    ) -> None:  # fmt: skip
+    def _log(self, request: ActionRequest, result: str, detail: str) -> None:
+        self.store.log(self._entry(request, result, detail))
+
+    @staticmethod
+    def _entry(
+        request: ActionRequest, result: str, detail: str, template: tuple[str, str] = ("", ""), digest: str = "",
+        document_id: int | None = None,
+    ) -> ContactLog:  # fmt: skip
         now = datetime.now(UTC)
-        self.store.log(
-            ContactLog(account_id=request.account_id, at_utc=now, at_local=_local(now, request.debtor.timezone),
-                       channel=request.action.value, action=request.action.value, step=request.step,
-                       template=template[0], template_version=template[1], content_sha256=digest,
-                       idempotency_key=request.idempotency_key, result=result, detail=detail, document_id=document_id)
+        return ContactLog(
+            account_id=request.account_id, at_utc=now, at_local=_local(now, request.debtor.timezone),
+            channel=request.action.value, action=request.action.value, step=request.step, template=template[0],
+            template_version=template[1], content_sha256=digest, idempotency_key=request.idempotency_key,
+            result=result, detail=detail, document_id=document_id,
         )  # fmt: skip
 
     @staticmethod

@@ -69,36 +69,36 @@ class Store:
 
     # --- the outbox ---
 
-    def reserve(self, message: Message) -> Message:
-        """Claim the message's idempotency key as `pending`, or return the row that already holds it."""
-        return self._insert_once(message, Message.idempotency_key, status="pending")
+    def attempt(self, message: Message, entry: ContactLog) -> Message:
+        """Count one more delivery attempt of the message and log `entry`, in one transaction (under the row lock:
+        concurrent retries are all counted). The first attempt claims the idempotency key with a `pending` row; a
+        row already sent or failed comes back untouched, and nothing is logged."""
+        try:
+            return self._attempt(message, entry)
+        except IntegrityError:
+            # Another worker inserted the same key first (the unique constraint): this time its row is found.
+            return self._attempt(message, entry)
 
-    def mark_sent(self, key: str, channel: str, reference: str) -> Message:
-        """Record delivery. Sent is final: a second call keeps the first channel, reference and time."""
+    def mark_sent(self, key: str, channel: str, reference: str, entry: ContactLog | None = None) -> Message:
+        """Record delivery, and log `entry` with it. Sent is final: a second call keeps the first channel,
+        reference and time."""
 
         def sent(message: Message) -> None:
             if message.status != "sent":
                 message.status, message.channel, message.provider_reference = "sent", channel, reference
                 message.sent_at = utcnow()
 
-        return self._change(Message.idempotency_key, key, sent)
+        return self._change(Message.idempotency_key, key, sent, entry)
 
-    def mark_failed(self, key: str, error: str) -> Message:
-        """Record a failed delivery; a message already sent stays sent (a late failure report changes nothing)."""
+    def mark_failed(self, key: str, error: str, entry: ContactLog | None = None) -> Message:
+        """Record a failed delivery, and log `entry` with it; a message already sent stays sent (a late failure
+        report changes nothing)."""
 
         def failed(message: Message) -> None:
             if message.status != "sent":
                 message.status, message.error = "failed", error
 
-        return self._change(Message.idempotency_key, key, failed)
-
-    def bump_attempt(self, key: str) -> Message:
-        """Count one more delivery attempt, under the row lock so concurrent retries are all counted."""
-
-        def bump(message: Message) -> None:
-            message.attempts += 1
-
-        return self._change(Message.idempotency_key, key, bump)
+        return self._change(Message.idempotency_key, key, failed, entry)
 
     def message(self, key: str) -> Message | None:
         return self._first(select(Message).where(Message.idempotency_key == key))
@@ -216,14 +216,35 @@ class Store:
                 raise  # some other constraint failed: the caller must see it
             return found
 
-    def _change(self, key: InstrumentedAttribute[str], value: str, change: Callable[[Any], None]) -> Any:
-        """Lock the row with `key == value`, apply `change` and commit; `change` raising leaves it untouched."""
+    def _change(
+        self,
+        key: InstrumentedAttribute[str],
+        value: str,
+        change: Callable[[Any], None],
+        entry: ContactLog | None = None,
+    ) -> Any:
+        """Lock the row with `key == value`, apply `change`, append `entry` to the contact log and commit;
+        `change` raising leaves it all untouched."""
         model = key.class_
         with self._session() as session:
             row = session.exec(select(model).where(key == value).with_for_update()).first()
             if row is None:
                 raise NotFound(f"no {model.__tablename__} with {key.key} {value!r}")
             change(row)
+            if entry is not None:
+                session.add(_copy(entry))
+        return row
+
+    def _attempt(self, message: Message, entry: ContactLog) -> Message:
+        key = Message.idempotency_key
+        with self._session() as session:
+            row = session.exec(select(Message).where(key == message.idempotency_key).with_for_update()).first()
+            if row is None:
+                row = _copy(message, status="pending", attempts=0)
+                session.add(row)
+            if row.status == "pending":
+                row.attempts += 1
+                session.add(_copy(entry))
         return row
 
     def _upsert_account(self, account: Account, invoices: Sequence[Invoice], payments: Sequence[Payment]) -> Account:

@@ -15,6 +15,7 @@ from activities.routing import Channels
 from activities.senders import SmsHttpSettings, SmsSender
 from domain.actions import ActionRequest
 from domain.policy import PolicyBook
+from store.models import ContactLog
 from store.repository import Store
 from tests.channels.gateway import Gateway
 from tests.domain.simulate import open_account, simulate
@@ -39,11 +40,11 @@ class CrashOnce:
     def __init__(self, store: Store) -> None:
         self.store, self.crashed = store, False
 
-    def __call__(self, key: str, channel: str, reference: str):
+    def __call__(self, key: str, channel: str, reference: str, entry: ContactLog):
         if not self.crashed:
             self.crashed = True
             raise ConnectionError("worker lost its database connection after sending")
-        return Store.mark_sent(self.store, key, channel, reference)
+        return Store.mark_sent(self.store, key, channel, reference, entry)
 
 
 def test_crash_after_send_is_retried_and_the_provider_has_one_message(

@@ -145,50 +145,62 @@ def test_naive_datetimes_are_refused(store: Store) -> None:
 # --- the outbox ---
 
 
-def test_reserve_twice_returns_the_first_row(store: Store) -> None:
-    first = store.reserve(message())
-    again = store.reserve(message(body_text="a different body"))
+def test_attempts_of_one_key_share_its_first_row_and_each_is_logged(store: Store) -> None:
+    first = store.attempt(message(), entry("attempt"))
+    again = store.attempt(message(body_text="a different body"), entry("attempt"))
 
-    assert first.id is not None
-    assert (again.id, again.status, again.body_text) == (first.id, "pending", "您的账款已逾期")
-    assert store.messages("ACC-1") == [first]
+    assert first.id is not None and first.attempts == 1
+    assert (again.id, again.status, again.body_text, again.attempts) == (first.id, "pending", "您的账款已逾期", 2)
+    assert [m.id for m in store.messages("ACC-1")] == [first.id]
+    assert [row.result for row in store.contact_log("ACC-1")] == ["attempt", "attempt"]
 
 
-def test_reserve_of_one_key_from_8_threads_creates_one_row(store: Store) -> None:
+def test_attempts_of_one_key_from_8_threads_create_one_row_and_all_count(store: Store) -> None:
     start = Barrier(8)
 
-    def reserve(n: int) -> int | None:
+    def attempt(n: int) -> int | None:
         start.wait()
-        return store.reserve(message(body_text=f"thread {n}")).id
+        return store.attempt(message(body_text=f"thread {n}"), entry("attempt")).id
 
     with ThreadPoolExecutor(8) as pool:
-        ids = set(pool.map(reserve, range(8)))
+        ids = set(pool.map(attempt, range(8)))
 
     assert len(ids) == 1
-    assert [m.id for m in store.messages("ACC-1")] == list(ids)
+    [row] = store.messages("ACC-1")
+    assert (row.id, row.attempts) == (ids.pop(), 8)
+    assert len(store.contact_log("ACC-1")) == 8
 
 
 def test_message_lifecycle_attempts_failure_then_sent_once(store: Store) -> None:
     key = message().idempotency_key
-    store.reserve(message())
-    store.bump_attempt(key)
-    assert store.bump_attempt(key).attempts == 2
+    store.attempt(message(), entry("attempt"))
+    assert store.attempt(message(), entry("attempt")).attempts == 2
 
-    failed = store.mark_failed(key, "gateway timeout")
+    failed = store.mark_failed(key, "gateway timeout", entry("failed"))
     assert (failed.status, failed.error) == ("failed", "gateway timeout")
+    assert store.attempt(message(), entry("attempt")) == failed  # not counted, not logged
 
-    sent = store.mark_sent(key, "sms-http", "ref-1")
+    sent = store.mark_sent(key, "sms-http", "ref-1", entry("sent"))
     assert (sent.status, sent.channel, sent.provider_reference) == ("sent", "sms-http", "ref-1")
     assert sent.sent_at is not None and sent.sent_at.tzinfo == UTC
 
     assert store.mark_sent(key, "file", "ref-2") == sent  # sent is final
     assert store.mark_failed(key, "late report").status == "sent"
     assert store.message(key) == sent
+    assert [row.result for row in store.contact_log("ACC-1")] == ["attempt", "attempt", "failed", "sent"]
+
+
+def test_a_change_refused_by_the_database_logs_nothing(store: Store) -> None:
+    store.attempt(message(), entry("attempt"))
+    with pytest.raises(IntegrityError):
+        store.mark_sent(message().idempotency_key, "file", "ref-1", entry("sent", document_id=424242))
+    assert store.message(message().idempotency_key).status == "pending"  # the change and its entry, or neither
+    assert [row.result for row in store.contact_log("ACC-1")] == ["attempt"]
 
 
 def test_unknown_keys(store: Store) -> None:
     assert store.message("nope") is None
-    for change in (lambda: store.mark_sent("nope", "file", "r"), lambda: store.bump_attempt("nope")):
+    for change in (lambda: store.mark_sent("nope", "file", "r"), lambda: store.mark_failed("nope", "e")):
         with pytest.raises(NotFound, match="nope"):
             change()
 
@@ -212,7 +224,7 @@ def test_documents_keep_their_bytes_and_are_saved_once(store: Store) -> None:
     assert saved.id is not None
     assert store.document(saved.id).content == content
 
-    linked = store.reserve(message("letter-key", kind="letter", channel="file", document_id=saved.id))
+    linked = store.attempt(message("letter-key", kind="letter", channel="file", document_id=saved.id), entry("attempt"))
     assert linked.document_id == saved.id
     with pytest.raises(NotFound):
         store.document(saved.id + 1)
@@ -220,10 +232,10 @@ def test_documents_keep_their_bytes_and_are_saved_once(store: Store) -> None:
 
 def test_constraint_violations_are_not_taken_for_duplicates(store: Store) -> None:
     with pytest.raises(IntegrityError):
-        store.reserve(message(kind="fax"))  # CHECK constraint
+        store.attempt(message(kind="fax"), entry("attempt"))  # CHECK constraint
     with pytest.raises(IntegrityError):
-        store.reserve(message(document_id=424242))  # foreign key, enforced on SQLite too
-    assert store.messages("ACC-1") == []
+        store.attempt(message(document_id=424242), entry("attempt"))  # foreign key, enforced on SQLite too
+    assert store.messages("ACC-1") == [] and store.contact_log("ACC-1") == []
 
 
 # --- the contact log ---
