@@ -27,8 +27,9 @@ from workflows import UPDATE_CONTACT, workflow_id
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def settled(client, n: int, timeout: float) -> int:
-    """Wait until every account has run its first workflow task (it publishes its stage then)."""
+async def settled(client, n: int, timeout: float, memory: Callable[[], str]) -> int:
+    """Wait until every account has run its first workflow task (it publishes its stage then), showing progress
+    and `memory()` every 30 s."""
     deadline, count, polls = time.monotonic() + timeout, 0, 0
     while time.monotonic() < deadline:
         count = (await client.count_workflows("CollectionStage = 'pre_due'")).count
@@ -36,7 +37,7 @@ async def settled(client, n: int, timeout: float) -> int:
             break
         polls += 1
         if polls % 15 == 0:
-            print(f"  {count:,} of {n:,} accounts asleep", file=sys.stderr, flush=True)
+            print(f"  {count:,} of {n:,} accounts asleep; {memory()}", file=sys.stderr, flush=True)
         await asyncio.sleep(2)
     return count
 
@@ -71,7 +72,8 @@ async def measure(storage: str, n: int, samples: int) -> tuple[list[tuple[str, s
                 with Timer() as started:
                     result = await ingest(client, lines, PolicyBook(), on_result=progress(n, "events submitted"))
                 assert result.count("started") == n, result.summary()
-                asleep = await settled(client, n, timeout=max(600, n / 20))
+                memory = lambda: f"worker {rss_mb(worker.pid):,.0f} MiB, server {server.rss_mb():,.0f} MiB"  # noqa: E731
+                asleep = await settled(client, n, max(600, n / 20), memory)
                 await asyncio.sleep(5)  # let the worker's memory settle
                 worker_mb, server_mb = rss_mb(worker.pid), server.rss_mb()
                 picks = random.Random(7).sample(range(n // 2), min(samples, n // 2))  # the oldest: long evicted
