@@ -72,7 +72,7 @@ def build_worker(
     store = Store(make_engine(url))
     channels = Channels(FileChannel(outbox_dir), EmailSender(smtp) if smtp else None, SmsSender(sms) if sms else None)
     legal = LegalDesk(store, legal_dir or outbox_dir / "legal")
-    activities = CollectionActivities(store, channels, Renderer(), legal, PdfRenderers(pdf_processes))
+    activities = CollectionActivities(store, channels, Renderer(), legal, PdfRenderers.shared(pdf_processes))
     return Worker(
         client,
         task_queue=task_queue,

@@ -1,7 +1,9 @@
 """Letters as PDF, rendered by WeasyPrint (needs Debian's pango, and fonts-noto-cjk for Chinese text)."""
 
+import functools
 import hashlib
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,9 +43,21 @@ class PdfRenderers:
     """A pool of processes that render letters, so that the worker's process stays free for its workflow tasks.
 
     WeasyPrint's layout is pure Python: about 100 ms a letter holding the GIL, during which the workflow tasks
-    of the same process wait. Processes are spawned (forking a process that runs Temporal's threads is unsafe)
-    when the first letter comes, and each renders one letter at a time.
+    of the same process wait. Processes are spawned (forking a process that runs Temporal's threads is unsafe),
+    and each renders one letter at a time.
     """
+
+    @classmethod
+    @functools.cache
+    def shared(cls, processes: int = 1) -> "PdfRenderers":
+        """This process's renderers, started now so that the first letter does not wait seconds for a process to
+        spawn and import WeasyPrint. One per process however many workers it builds (tests build hundreds): a
+        pool left to the garbage collector may be finalised inside a workflow's sandbox, which refuses
+        multiprocessing."""
+        renderers = cls(processes)
+        for _ in range(processes):
+            renderers._pool.submit(_ready)
+        return renderers
 
     def __init__(self, processes: int = 1) -> None:
         if processes < 1:
@@ -69,6 +83,11 @@ class PdfRenderers:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _ready() -> int:
+    """Run in a new rendering process: unpickling it imports this module, WeasyPrint and the fonts."""
+    return os.getpid()
 
 
 def sha256(data: bytes) -> str:
