@@ -55,7 +55,7 @@ class CollectionActivities:
         self, store: Store, channels: Channels, renderer: Renderer, legal: LegalDesk, pdf: PdfRenderers | None = None
     ) -> None:
         self.store, self.channels, self.renderer, self.legal = store, channels, renderer, legal
-        self.pdf = pdf or PdfRenderers.shared()
+        self.pdf = pdf or PdfRenderers.shared(1)
         self._recorded: dict[str, tuple[object, ...]] = {}  # account id -> what this process last recorded of it
 
     @activity.defn(name=ActionKind.SMS.value)

@@ -49,7 +49,7 @@ class PdfRenderers:
 
     @classmethod
     @functools.cache
-    def shared(cls, processes: int = 1) -> "PdfRenderers":
+    def shared(cls, processes: int) -> "PdfRenderers":
         """This process's renderers, started now so that the first letter does not wait seconds for a process to
         spawn and import WeasyPrint. One per process however many workers it builds (tests build hundreds): a
         pool left to the garbage collector may be finalised inside a workflow's sandbox, which refuses
