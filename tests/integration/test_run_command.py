@@ -1,10 +1,12 @@
 """The README's run command (`worker.py --dev-server`, what `make run` starts): the real dev server with a
 SQLite file, our search attributes, the worker; an event goes through; Ctrl-C stops everything it started."""
 
+import contextlib
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -61,7 +63,8 @@ def test_run_command_serves_ingest_and_stops_everything_on_ctrl_c(tmp_path: Path
         wait_for(lambda: outbox.exists() and outbox.read_text().strip(), 30, "the first message")
         first = json.loads(outbox.read_text().splitlines()[0])
         assert first["account_id"] == "RUN-1"
-        assert (tmp_path / "var" / "temporal.db").exists()
+        with contextlib.closing(sqlite3.connect(tmp_path / "var" / "temporal.db")) as server_db:
+            assert server_db.execute("PRAGMA journal_mode").fetchone() == ("wal",)  # not synced at every commit
         api = f"http://127.0.0.1:{api_port}"
         assert httpx.get(f"{api}/healthz").status_code == 200
         assert httpx.get(f"{api}/readyz").status_code == 200
