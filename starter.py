@@ -82,7 +82,8 @@ from workflows import (
     TASK_QUEUE,
     workflow_id,
 )
-from workflows.collection import CollectionInput, CollectionWorkflow
+from workflows.collection import CollectionWorkflow
+from workflows.inputs import CollectionInput
 
 EXIT_FAILED, EXIT_REJECTED = 1, 2
 QUERY_TIMEOUT = timedelta(seconds=10)

@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -37,16 +36,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.events import InvoiceOverdue, PaymentReceived
     from domain.planner import Act, Close, Defer, Skip, Wait, plan
-    from domain.policy import ActionKind, Policy
+    from domain.policy import ActionKind
     from domain.status import AccountStatus, account_status, stage_and_day
     from observability import APPROVALS_DECIDED, APPROVALS_REQUESTED, LEGAL_HANDOFFS, STAGE_TRANSITIONS
+    from workflows.inputs import CollectionInput
 
 import workflows as names
 from workflows import (
     ACCOUNT_ID,
     CURRENCY,
     DAYS_PAST_DUE,
-    HISTORY_EVENTS_PER_RUN,
     OLDEST_DUE,
     OUTSTANDING,
     PENDING_APPROVAL,
@@ -66,15 +65,6 @@ ACTION_RETRY = RetryPolicy(
 )
 CHANNEL_OF = {ActionKind.SMS: "phone", ActionKind.INSTALLMENT_SMS: "phone", ActionKind.EMAIL: "email",
               ActionKind.INSTALLMENT_EMAIL: "email"}  # fmt: skip
-
-
-class CollectionInput(BaseModel):
-    account_id: str
-    policy: Policy
-    # The time-skipping test server cannot register custom search attributes: tests turn them off.
-    publish_search_attributes: bool = True
-    state: AccountState | None = Field(default=None, description="the account, carried across continue-as-new")
-    continue_as_new_after: int = Field(default=HISTORY_EVENTS_PER_RUN, ge=10, description="history events per run")
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
