@@ -57,14 +57,16 @@ def counts(store: Store) -> tuple[int, int]:
     return cases, done
 
 
-async def ours(storage: str, n: int, day_seconds: float, letters: bool, timeout: float) -> tuple[float, float, int]:
+async def ours(
+    storage: str, n: int, day_seconds: float, letters: bool, timeout: float, pdf_processes: int = 1
+) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory(prefix="bench-ladder-") as folder:
         root = Path(folder)
         (root / "policies").mkdir()
         book = bench_book(root / "policies", day_seconds, letters)
         async with dev_server(storage) as server:
             client = await server.client()
-            worker = build_worker(client, root / "outbox", task_queue="bench-ours")
+            worker = build_worker(client, root / "outbox", task_queue="bench-ours", pdf_processes=pdf_processes)
             store = Store.open(f"sqlite:///{root / 'outbox' / 'collections.db'}")
             now = datetime.now(UTC)
             events = [overdue(account_id=f"LAD-{i:05d}", occurred_at=now, timezone="UTC") for i in range(n)]
@@ -105,6 +107,8 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
     parser.add_argument("--without-letters", action="store_true",
                         help="leave out the three letters (their PDF rendering dominates our cost)")  # fmt: skip
+    parser.add_argument("--pdf-processes", type=int, default=1,
+                        help="PDF rendering processes beside the worker (WORKER_PDF_PROCESSES, default 1)")  # fmt: skip
     args = parser.parse_args()
     letters = not args.without_letters
     steps = [s.day for s in PolicyBook().for_segment("standard").steps if letters or s.action.value not in LETTERS]
@@ -112,7 +116,9 @@ async def main() -> None:
     rows, ratios = [("ladder", f"{len(steps)} actions over days {steps[0]}-{steps[-1]}: at least {floor:.1f} s")], []
     for storage in storages(args.storage):
         base_accounts, base_activities = await bare(storage, args.accounts, args.day_seconds, steps)
-        accounts, activities, per_account = await ours(storage, args.accounts, args.day_seconds, letters, args.timeout)
+        accounts, activities, per_account = await ours(
+            storage, args.accounts, args.day_seconds, letters, args.timeout, args.pdf_processes
+        )
         rows += [
             (f"[{storage}] bare timers + no-op activities (baseline)",
              f"{base_accounts:,.1f} accounts/s, {base_activities:,.0f} activities/s"),
@@ -120,7 +126,7 @@ async def main() -> None:
              f"{accounts:,.1f} accounts/s, {activities:,.0f} activities/s ({per_account} outbox rows per account)"),
         ]  # fmt: skip
         ratios.append((f"[{storage}] ours / bare (accounts/s)", accounts / base_accounts, "target >= 0.77"))
-    what = "with its 3 PDF letters" if letters else "without letters"
+    what = f"with its 3 PDF letters ({args.pdf_processes} rendering processes)" if letters else "without letters"
     report(f"ladder {what}: {args.accounts:,} accounts, a day is {args.day_seconds} s", rows, ratios)
 
 

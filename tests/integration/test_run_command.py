@@ -80,3 +80,5 @@ def test_run_command_serves_ingest_and_stops_everything_on_ctrl_c(tmp_path: Path
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
+            # The dev server runs in a session of its own (so that Ctrl-C reaches only the worker): kill it too.
+            subprocess.run(["pkill", "-KILL", "-f", str(tmp_path / "var")], check=False)
