@@ -89,6 +89,12 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def children_rss_mb(pid: int) -> float:
+    """Resident memory of a process's children (a worker's PDF rendering processes), in MiB."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sum(rss_mb(int(child)) for child in children)
+
+
 def storages(choice: str) -> list[str]:
     return list(STORAGE_MODES) if choice == "both" else [choice]
 

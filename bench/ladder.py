@@ -126,7 +126,8 @@ async def main() -> None:
              f"{accounts:,.1f} accounts/s, {activities:,.0f} activities/s ({per_account} outbox rows per account)"),
         ]  # fmt: skip
         ratios.append((f"[{storage}] ours / bare (accounts/s)", accounts / base_accounts, "target >= 0.77"))
-    what = f"with its 3 PDF letters ({args.pdf_processes} rendering processes)" if letters else "without letters"
+    renderers = f"{args.pdf_processes} rendering process{'es' if args.pdf_processes > 1 else ''}"
+    what = f"with its 3 PDF letters ({renderers})" if letters else "without letters"
     report(f"ladder {what}: {args.accounts:,} accounts, a day is {args.day_seconds} s", rows, ratios)
 
 
