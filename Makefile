@@ -28,7 +28,7 @@ test: setup
 drills: setup
 	$(PY) -m pytest -m crash -s
 
-# Every benchmark with its defaults (well over an hour on 2 cores: the ladder and the SQLite open book are slow); figures and ratios are printed last.
+# Every benchmark with its defaults (about half an hour on 2 cores, most of it the ladder); figures and ratios are printed last.
 bench: setup
 	$(PY) -m bench.planner
 	$(PY) -m bench.ingest
