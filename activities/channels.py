@@ -5,6 +5,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -41,6 +42,19 @@ class Delivery(BaseModel):
     already_sent: bool
 
 
+class DocumentConflict(Exception):
+    """A document's file exists with other content: it is never replaced (only tampering or a hash collision gets
+    here, since a file's name holds the checksum of its content)."""
+
+
+def document_name(key: str, sha256: str, suffix: str) -> str:
+    """A document's file name: a readable form of its idempotency key, then a hash of the whole key (so two keys
+    never share a name, as `COL-A` + `X__Y` and `COL-A__X` + `Y` once did), then its content's checksum (so a
+    retried letter, whose PDF differs by its timestamp, never replaces the first rendering)."""
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "_", key)[:80]
+    return f"{readable}.{hashlib.sha256(key.encode()).hexdigest()[:32]}.{sha256[:16]}{suffix}"
+
+
 class Channel(Protocol):
     def deliver(self, message: Outbound) -> Delivery: ...
 
@@ -71,9 +85,10 @@ class FileChannel:
             record["reference"] = reference = f"file-{uuid.uuid4().hex[:12]}"
             record["written_at"] = datetime.now(UTC).isoformat()
             if message.kind == "letter" and message.html is not None:
-                record["document"], record["sha256"] = self._store_document(message, message.html.encode(), ".html")
+                key = message.idempotency_key
+                record["document"], record["sha256"] = self._store_document(key, message.html.encode(), ".html")
                 if message.pdf is not None:
-                    record["pdf"], record["pdf_sha256"] = self._store_document(message, message.pdf, ".pdf")
+                    record["pdf"], record["pdf_sha256"] = self._store_document(key, message.pdf, ".pdf")
                 record["html"] = None
             outbox.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
             outbox.flush()
@@ -100,13 +115,23 @@ class FileChannel:
                 self._known[record["idempotency_key"]] = record["reference"]
         self._read_upto += len(data)
 
-    def _store_document(self, message: Outbound, content: bytes, suffix: str) -> tuple[str, str]:
+    def _store_document(self, key: str, content: bytes, suffix: str) -> tuple[str, str]:
+        """Written whole under a temporary name, then linked to its own name, which fails if that name exists:
+        a document is never overwritten. The same content under the same name is a retry's: nothing to do."""
         digest = hashlib.sha256(content).hexdigest()
-        safe = message.idempotency_key.replace("/", "__")
-        path = self.documents / f"{safe}{suffix}"
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(content)
-        temporary.replace(path)
+        path = self.documents / document_name(key, digest, suffix)
+        temporary = self.documents / f".{uuid.uuid4().hex}.tmp"
+        with temporary.open("xb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                raise DocumentConflict(f"{path.name} exists with other content: not replaced") from None
+        finally:
+            temporary.unlink()
         return str(path.relative_to(self.folder)), digest
 
 
