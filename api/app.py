@@ -21,6 +21,7 @@ import api.codec
 import api.dashboard
 from api import accounts, commands, events, health, legal, reports
 from api.auth import load_keys
+from api.limits import Guard
 from domain.policy import PolicyBook
 from settings import Settings
 from store.db import make_engine, migrate
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, s
         app.include_router(module.router)
     app.include_router(api.dashboard.router)
     app.include_router(api.codec.router)  # the Web UI's codec endpoint (payload encryption)
+    app.add_middleware(Guard)  # bodies bounded and keys checked before any route reads a body (api/limits.py)
     return app
 
 

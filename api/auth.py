@@ -26,6 +26,7 @@ ROLES = (OPS, SUPERVISOR, LEGAL)
 ENV = "COLLECTIONS_API_KEYS"
 HEADER = "X-API-Key"
 DEV_KEYS: dict[str, str] = {f"dev-{role}": role for role in ROLES}
+UNAUTHENTICATED = f"missing or unknown API key (send it in the {HEADER} header)"
 
 log = logging.getLogger(__name__)
 api_key_header = APIKeyHeader(name=HEADER, auto_error=False, description="an API key; its role decides the routes")
@@ -89,7 +90,7 @@ def require(*roles: str) -> Callable[..., Caller]:
         if role is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
-                detail=f"missing or unknown API key (send it in the {HEADER} header)",
+                detail=UNAUTHENTICATED,
                 headers={"WWW-Authenticate": "ApiKey"},
             )
         if role not in roles:

@@ -3,17 +3,19 @@ the worker's SQLite store, and the app called in-process through httpx with its 
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 import pytest
 import pytest_asyncio
+import uvicorn
 from fastapi import FastAPI
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
@@ -62,6 +64,37 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
     ):
         yield http
+
+
+@contextlib.contextmanager
+def serve_http(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free port, from a thread with its own event loop; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    else:
+        pytest.fail("uvicorn did not start")
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def offline_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FastAPI]:
+    """The app with a store of its own and a Temporal client that is never reached, on the development keys: for
+    what must hold before any route calls Temporal."""
+    monkeypatch.delenv("COLLECTIONS_API_KEYS", raising=False)
+    store = Store.open(f"sqlite:///{tmp_path / 'collections.db'}")
+    try:
+        yield create_app(Settings.from_env(), client=cast(Client, object()), store=store)
+    finally:
+        store.close()
 
 
 @dataclass

@@ -2,7 +2,6 @@
 real stack (the dev server, an in-process worker on compressed policies, the app served by uvicorn)."""
 
 import asyncio
-import threading
 import uuid
 import zipfile
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
@@ -24,6 +22,7 @@ from settings import ROOT, Settings
 from starter import submit
 from store.models import LegalCase
 from store.repository import Store
+from tests.api.conftest import serve_http
 from tests.factories import overdue
 from worker import build_worker
 from workflows import STATUS, workflow_id
@@ -79,20 +78,8 @@ def store(settings: Settings) -> Iterator[Store]:
 @pytest.fixture
 def base_url(dev_env: WorkflowEnvironment, settings: Settings, store: Store) -> Iterator[str]:
     """The real app, served by uvicorn on a free port from a thread with its own event loop."""
-    app = create_app(settings, client=dev_env.client, store=store)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
-    thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    else:
-        pytest.fail("uvicorn did not start")
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_http(create_app(settings, client=dev_env.client, store=store)) as url:
+        yield url
 
 
 @pytest_asyncio.fixture

@@ -1,35 +1,25 @@
 """The dashboard's sign-in, roles and form handling, without Temporal or a browser: what must hold whatever the
 workflows say (no open redirect, the cookie's flags, wrong roles, bad input shown as a message)."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import cast
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from temporalio.client import Client
 
 from api import dashboard
-from api.app import create_app
 from domain.policy import PolicyBook
 from domain.rerouting import settle
 from domain.status import account_status
-from settings import Settings
-from store.repository import Store
 from tests.domain.simulate import open_account
 from tests.factories import payment
 
 
 @pytest.fixture
-def web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def web(offline_app: FastAPI) -> TestClient:
     """The app with a store and a client that is never reached: every path tested here stops before Temporal."""
-    monkeypatch.delenv("COLLECTIONS_API_KEYS", raising=False)
-    store = Store.open(f"sqlite:///{tmp_path / 'collections.db'}")
-    app = create_app(Settings.from_env(), client=cast(Client, object()), store=store)
-    yield TestClient(app, follow_redirects=False)
-    store.close()
+    return TestClient(offline_app, follow_redirects=False)
 
 
 def sign_in(web: TestClient, key: str, next: str = "") -> httpx.Response:
