@@ -1,12 +1,18 @@
 """Letters as PDF, rendered by WeasyPrint (needs Debian's pango, and fonts-noto-cjk for Chinese text)."""
 
+import contextlib
+import ctypes
 import functools
 import hashlib
 import multiprocessing
 import os
+import signal
+import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -39,12 +45,21 @@ def html_to_pdf(html: str) -> bytes:
         return HTML(string=html).write_pdf(stylesheets=[_base_stylesheet], font_config=_fonts)
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 class PdfRenderers:
     """A pool of processes that render letters, so that the worker's process stays free for its workflow tasks.
 
     WeasyPrint's layout is pure Python: about 100 ms a letter holding the GIL, during which the workflow tasks
     of the same process wait. Processes are spawned (forking a process that runs Temporal's threads is unsafe),
     and each renders one letter at a time.
+
+    A rendering process ignores Ctrl-C (its parent shuts it down) and, on Linux, dies with its parent: a killed
+    worker leaves no renderer behind, and with the renderer gone multiprocessing's resource tracker reads the end
+    of its pipe and exits too. The kernel sends that signal when the *thread* that started the process ends:
+    processes are started by the worker's main thread or, to replace a crashed one, by an activity thread, and
+    both live as long as the worker (a renderer lost to a thread that ended fails one attempt, as a crash does).
     """
 
     @classmethod
@@ -56,7 +71,7 @@ class PdfRenderers:
         multiprocessing."""
         renderers = cls(processes)
         for _ in range(processes):
-            renderers._pool.submit(_ready)
+            renderers._submit(renderers._pool, _ready)
         return renderers
 
     def __init__(self, processes: int = 1) -> None:
@@ -71,7 +86,7 @@ class PdfRenderers:
         again) and the pool is replaced, so the next letter is rendered."""
         pool = self._pool
         try:
-            return pool.submit(html_to_pdf, html).result()
+            return self._submit(pool, html_to_pdf, html).result()
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
@@ -82,7 +97,40 @@ class PdfRenderers:
         self._pool.shutdown(cancel_futures=True)
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            self.processes, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_renderer_started, initargs=(os.getpid(),),
+        )  # fmt: skip
+
+    @staticmethod
+    def _submit(pool: ProcessPoolExecutor, function: Callable[..., Any], *args: object) -> Future[Any]:
+        """Submitting may start a process: it is started with SIGINT blocked (see `_sigint_blocked`)."""
+        with _sigint_blocked():
+            return pool.submit(function, *args)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Blocks SIGINT in this thread. A process started meanwhile is born with it blocked (a signal mask survives
+    fork and exec), so a Ctrl-C while it imports WeasyPrint stays pending until `_renderer_started` ignores it.
+    A Ctrl-C meant for this process is taken by another of its threads, or delivered when this block ends."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _renderer_started(parent: int) -> None:
+    """First thing in a rendering process (the pool's initializer)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the terminal's whole process group
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def _ready() -> int:

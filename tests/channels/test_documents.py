@@ -3,8 +3,12 @@
 import io
 import os
 import signal
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -12,6 +16,7 @@ from pypdf import PdfReader
 from activities.documents import PdfRenderers, html_to_pdf, sha256
 from activities.rendering import Renderer
 from domain.policy import PolicyBook
+from settings import ROOT
 from tests.domain.simulate import open_account, simulate
 
 START = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
@@ -66,6 +71,60 @@ def test_letters_render_in_a_process_of_their_own_which_is_replaced_when_it_dies
         with pytest.raises(BrokenProcessPool):  # retryable: the activity runs again
             renderers.render(html)
         assert PdfReader(io.BytesIO(renderers.render(html))).pages  # on a fresh process
+    finally:
+        renderers.close()
+
+
+def alive(pid: int) -> bool:
+    """Running: not gone, and not a zombie that nobody reaped yet (an orphan's reaper may be slow or absent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def gone_within(pids: list[int], seconds: float) -> list[int]:
+    """The pids still running after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+# A worker's process as far as rendering goes: its shared renderers, one letter rendered, then it waits.
+WORKER_LIKE = """
+import multiprocessing.resource_tracker, sys, time
+from activities.documents import PdfRenderers
+renderers = PdfRenderers.shared(1)
+renderers.render("<p>letter</p>")
+print(*renderers._pool._processes, multiprocessing.resource_tracker._resource_tracker._pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
+def test_a_killed_worker_leaves_no_renderer_and_no_resource_tracker_behind() -> None:
+    worker = subprocess.Popen([sys.executable, "-c", WORKER_LIKE], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        renderer, tracker = map(int, worker.stdout.readline().split())  # type: ignore[union-attr]
+        assert alive(renderer) and alive(tracker)
+        worker.kill()  # SIGKILL: no shutdown code runs in the worker
+        worker.wait()
+        assert gone_within([renderer, tracker], 10) == []
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_a_renderer_ignores_ctrl_c_which_its_parent_handles() -> None:
+    """Ctrl-C in a terminal signals the whole process group: the renderer printed a KeyboardInterrupt traceback."""
+    renderers = PdfRenderers(processes=1)
+    try:
+        assert renderers.render("<p>first</p>").startswith(b"%PDF")
+        (child,) = renderers._pool._processes.values()
+        os.kill(child.pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert child.is_alive() and renderers.render("<p>second</p>").startswith(b"%PDF")
     finally:
         renderers.close()
 

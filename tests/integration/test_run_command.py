@@ -75,6 +75,7 @@ def test_run_command_serves_ingest_and_stops_everything_on_ctrl_c(tmp_path: Path
         assert run.wait(timeout=30) == 0, log.read_text()
         text = log.read_text()
         assert "worker stopped" in text and "API stopped" in text and "Temporal dev server stopped" in text
+        assert "Traceback" not in text and "KeyboardInterrupt" not in text  # the PDF renderer ignores Ctrl-C
         leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "var")], capture_output=True, text=True)
         assert leftovers.stdout == "", "the dev server outlived Ctrl-C"
     finally:
