@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.legal_case import LegalDesk
 from domain.commands import LegalOutcome
+from domain.events import describe as reason_of
 from settings import ConfigError, Settings, exit_now
 from store.db import make_engine, migrate
 from store.repository import Store
@@ -59,9 +61,10 @@ def describe(case) -> str:
 
 
 async def record_outcome(store: Store, client: Client, case_id: str, outcome: str, by: str, note: str) -> str:
-    """Close the case, then tell the workflow. Both steps are idempotent, so a retry after a failure is safe."""
-    case = await asyncio.to_thread(store.close_case, case_id, outcome, note, by, datetime.now(UTC))
+    """Close the case, then tell the workflow. Both steps are idempotent, so a retry after a failure is safe. The
+    signal is validated first: an outcome the workflow would refuse (an over-long note) must not close the case."""
     signal = LegalOutcome(command_id=f"legal-{case_id}", by=by, outcome=outcome, note=note)
+    case = await asyncio.to_thread(store.close_case, case_id, outcome, note, by, datetime.now(UTC))
     try:
         await client.get_workflow_handle(case.workflow_id).signal(LEGAL_OUTCOME, signal)
     except RPCError as error:
@@ -100,6 +103,9 @@ async def main(argv: list[str] | None = None, client: Client | None = None) -> i
             client = client or await settings.connect()
             workflow = await record_outcome(store, client, case.case_id, args.outcome, args.by, args.note or "")
             print(f"{case.case_id} closed as {args.outcome}; workflow {workflow} told")
+    except ValidationError as error:
+        print(f"rejected: {reason_of(error)}", file=sys.stderr)
+        return 2
     except ValueError as error:
         print(f"rejected: {error}", file=sys.stderr)
         return 2

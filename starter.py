@@ -43,13 +43,20 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import ValidationError
-from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    RPCTimeoutOrCancelledError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from tqdm import tqdm
 
 import workflows as names
 from book import Filters, aging, list_accounts
+from domain.bounds import check_happened
 from domain.commands import (
     AgreeInstallmentPlan,
     ApprovalDecision,
@@ -68,6 +75,7 @@ from domain.commands import (
     Resume,
     UpdateContact,
     WriteOff,
+    digest,
 )
 from domain.events import EventRejected, InvoiceOverdue, PaymentReceived, describe, parse_overdue_event
 from domain.policy import PolicyBook
@@ -77,6 +85,7 @@ from workflows import (
     EVENT_OUTCOME,
     HISTORY_EVENTS_PER_RUN,
     INVOICE_OVERDUE,
+    MESSAGE_DIGEST,
     PAYMENT_RECEIVED,
     STATUS,
     TASK_QUEUE,
@@ -144,8 +153,9 @@ def read_lines(source: Iterable[str]) -> list[Line]:
 def validate(line: Line, book: PolicyBook) -> None:
     try:
         line.event = parse_overdue_event(line.raw)
+        check_happened(line.event, datetime.now(UTC))
         book.for_segment(line.event.debtor.segment)
-    except (EventRejected, LookupError) as error:
+    except (EventRejected, LookupError, ValueError) as error:
         line.event, line.result = None, f"rejected: {error.args[0]}"
     except Exception as error:  # never let one hostile line stop a batch: reject it, say what broke
         line.event, line.result = None, f"rejected: unreadable event ({type(error).__name__})"
@@ -295,10 +305,16 @@ async def cmd_pay(client: Client, args: argparse.Namespace, _: Settings) -> int:
             currency=args.currency,
             received_at=args.received_at or datetime.now(UTC),
         )
+        check_happened(payment, datetime.now(UTC))
     except ValidationError as error:
-        print(f"rejected: {describe(error)}", file=sys.stderr)
-        return EXIT_REJECTED
-    await client.get_workflow_handle(workflow_id(args.account)).signal(PAYMENT_RECEIVED, payment)
+        return rejected(describe(error))
+    except ValueError as error:
+        return rejected(str(error))
+    handle = client.get_workflow_handle(workflow_id(args.account))
+    conflict = await known_conflict(handle, payment)
+    if conflict:
+        return rejected(conflict)
+    await handle.signal(PAYMENT_RECEIVED, payment)
     print(f"payment {payment.payment_id} of {payment.amount} {payment.currency} sent to account {args.account}")
     return 0
 
@@ -476,7 +492,30 @@ def build_command(args: argparse.Namespace) -> Command:
     """The operator command's payload, validated. Raises ValueError (a ValidationError among them)."""
     operation: Operation = args.operation
     fields = {name: value for name, value in operation.fields(args).items() if value is not None}
-    return operation.model.model_validate({"command_id": args.id or new_command_id(), "by": args.by, **fields})
+    command = operation.model.model_validate({"command_id": args.id or new_command_id(), "by": args.by, **fields})
+    check_happened(command, datetime.now(UTC))
+    return command
+
+
+async def known_conflict(handle: WorkflowHandle, message: Command | PaymentReceived) -> str | None:
+    """Why sending `message` as a signal would conflict with what its id was already used for on the account, if
+    it would. Signals cannot be refused to their sender: this asks first, so the sender hears of it. Without an
+    answer (no worker, a failing query) the signal goes anyway, and the workflow records the conflict as refused.
+    Updates need no such question: their validators refuse a conflict."""
+    kind, message_id = (
+        ("payment", message.payment_id) if isinstance(message, PaymentReceived) else ("command", message.command_id)
+    )
+    try:
+        known = await handle.query(MESSAGE_DIGEST, args=[kind, message_id], rpc_timeout=QUERY_TIMEOUT)
+    except (RPCTimeoutOrCancelledError, WorkflowQueryFailedError):
+        return None
+    except RPCError as error:
+        if error.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+            return None
+        raise
+    if known is None or known == digest(message):
+        return None
+    return f"{kind} id {message_id} was already used for a different {kind} on this account"
 
 
 async def cmd_operation(client: Client, args: argparse.Namespace, _: Settings) -> int:
@@ -486,6 +525,9 @@ async def cmd_operation(client: Client, args: argparse.Namespace, _: Settings) -
     command: Command = args.payload
     handle = client.get_workflow_handle(workflow_id(args.account))
     if operation.kind == "signal":
+        conflict = await known_conflict(handle, command)
+        if conflict:
+            return rejected(conflict)
         await handle.signal(operation.message, command)
         print(f"{args.command} sent (id {command.command_id})")
         return 0

@@ -21,9 +21,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
@@ -33,6 +34,7 @@ import starter
 from api.auth import OPS, SUPERVISOR, Caller, require
 from api.errors import temporal_errors
 from api.state import TemporalClient, get_client
+from domain.bounds import check_happened
 from domain.commands import Command
 from domain.events import Identifier, PaymentReceived, Text
 from domain.status import AccountStatus
@@ -107,16 +109,27 @@ def to_message(model: type[M], body: BaseModel, path: Mapping[str, str], default
     data |= {name: value for name, value in defaults.items() if data.get(name) is None}
     data |= path
     try:
-        return model.model_validate(data)
+        message = model.model_validate(data)
     except ValidationError as error:  # a path value the model refuses (a malformed dispute id): as FastAPI would
         raise RequestValidationError(error.errors(include_url=False)) from None
+    try:
+        check_happened(message, datetime.now(UTC))
+    except ValueError as error:
+        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None
+    return message
 
 
-async def send(client: Client, account_id: str, message: str, kind: str, payload: BaseModel, command_id: str) -> Any:
-    """An update (its AccountStatus, waiting at most starter.UPDATE_TIMEOUT for a worker) or a signal."""
+async def send(
+    client: Client, account_id: str, message: str, kind: str, payload: Command | PaymentReceived, command_id: str
+) -> Any:
+    """An update (its AccountStatus, waiting at most starter.UPDATE_TIMEOUT for a worker) or a signal (409 when its
+    id was already used for something else: see `starter.known_conflict`)."""
     handle = client.get_workflow_handle(workflow_id(account_id))
     with temporal_errors(account_id, command_id):
         if kind == "signal":
+            conflict = await starter.known_conflict(handle, payload)
+            if conflict:
+                raise HTTPException(HTTPStatus.CONFLICT, detail=conflict)
             await handle.signal(message, payload)
             return None
         async with asyncio.timeout(starter.UPDATE_TIMEOUT.total_seconds()):

@@ -1,6 +1,7 @@
 """Temporal's answers as HTTP statuses, in one place, so every account route says the same thing the same way:
 
-- a workflow validator said no (an update failed with an ApplicationError): 422 with its reason;
+- a workflow validator said no (an update failed with an ApplicationError): 422 with its reason, or 409 when the
+  command's id was already used for a different command;
 - no workflow for the account: 404; its workflow has completed (the account is closed): 409;
 - no worker answered in time: 504 (the command may still apply when one does: repeat it with the same command_id);
 - any other Temporal error: 502.
@@ -28,7 +29,10 @@ def temporal_errors(account_id: str, command_id: str | None = None) -> Iterator[
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=reason) from None
+        conflict = isinstance(cause, ApplicationError) and cause.type == "CommandConflict"
+        raise HTTPException(
+            HTTPStatus.CONFLICT if conflict else HTTPStatus.UNPROCESSABLE_ENTITY, detail=reason
+        ) from None
     except (TimeoutError, RPCTimeoutOrCancelledError):
         again = f"; repeat with command_id {command_id} (it applies once)" if command_id else ""
         raise HTTPException(

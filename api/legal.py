@@ -27,6 +27,7 @@ from activities.legal_case import LegalDesk
 from api.auth import LEGAL, Caller, require
 from api.errors import account_closed
 from api.state import AppSettings, SystemOfRecord, TemporalClient
+from domain.bounds import Note
 from domain.commands import LegalOutcome
 from domain.events import Text
 from store.models import LegalCase
@@ -65,7 +66,7 @@ class Acceptance(BaseModel):
 
 class OutcomeBody(BaseModel):
     outcome: Outcome  # type: ignore[valid-type]
-    note: str = ""
+    note: Note = ""
     by: Text | None = Field(None, description="who records it (default: the caller's role)")
 
 

@@ -19,6 +19,8 @@ from domain.arrangements import (
     PauseRecord,
     Promise,
 )
+from domain.bounds import check_happened
+from domain.commands import digest
 from domain.events import Debtor, InvoiceOverdue, PaymentReceived
 from domain.money import Allocation, Debt, InterestTerms, allocate, to_minor
 from domain.policy import WINDOW_OF_ACTION, ActionKind, Policy
@@ -39,6 +41,7 @@ HistoryKind = Literal[
     "deferred",
     "resumed",
     "fee",
+    "refused",
 ]
 
 
@@ -107,6 +110,7 @@ class PaymentRecord(BaseModel):
     received_at: datetime
     unapplied: Decimal = Field(default=Decimal(0), description="more than the open balance in this currency")
     allocations: list[Allocation] = Field(default=[], description="what it paid: costs, interest, principal")
+    digest: str | None = Field(default=None, description="what it said (domain.commands.digest): tells a conflict")
 
 
 class HistoryEntry(BaseModel):
@@ -139,6 +143,7 @@ class AccountState(BaseModel):
 
     # Re-routing (domain/rerouting.py changes these; the planner reads them).
     commands: dict[str, str] = Field(default={}, description="command id -> what it was: idempotency")
+    digests: dict[str, str] = Field(default={}, description="command id -> what it said: tells a conflict")
     promises: list[Promise] = []
     plan: InstallmentPlan | None = None
     disputes: list[Dispute] = []
@@ -311,8 +316,18 @@ class AccountState(BaseModel):
 
     def add_payment(self, payment: PaymentReceived, now: datetime) -> bool:
         """Allocate a payment in the policy's order (default: fees, then interest, then principal; oldest
-        first within each). False if already applied."""
-        if any(p.payment_id == payment.payment_id for p in self.payments):
+        first within each). False if already applied, or refused (a conflicting id, a date in the future)."""
+        known = next((p for p in self.payments if p.payment_id == payment.payment_id), None)
+        said = digest(payment)
+        if known is not None:
+            if known.digest not in (None, said):
+                self.log(now, "refused", f"payment {payment.payment_id} of {payment.amount} {payment.currency} "
+                         f"refused: that id was already used for {known.amount} {known.currency}")  # fmt: skip
+            return False
+        try:
+            check_happened(payment, now)
+        except ValueError as error:
+            self.log(now, "refused", f"payment {payment.payment_id} refused: {error}")
             return False
         self.accrue(now)
         invoices = {i.invoice_id: i for i in self.invoices if i.currency == payment.currency}
@@ -337,6 +352,7 @@ class AccountState(BaseModel):
                 received_at=payment.received_at,
                 unapplied=left,
                 allocations=allocations,
+                digest=said,
             )
         )
         paid = ", ".join(f"{a.part} {a.target} {a.amount}" for a in allocations) or "nothing"

@@ -1,13 +1,11 @@
 """The event contract: what billing systems and operators send us, validated field by field."""
 
 import re
-from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.bounds import AmountDigits, Day, Instant, Name, Reference, ShortText, oldest_due
 from domain.money import KNOWN_CURRENCIES, InterestTerms, check_amount
 
 # Locales we hold templates for; a debtor's locale picks the language of every message.
@@ -41,7 +40,7 @@ def _amount_string(value: object) -> object:
     return value.strip()
 
 
-Amount = Annotated[Decimal, BeforeValidator(_amount_string)]
+Amount = Annotated[Decimal, BeforeValidator(_amount_string), AmountDigits]
 
 
 def currency_code(value: str) -> str:
@@ -64,11 +63,11 @@ class Message(BaseModel):
 
 _TZ_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")  # IANA names: at most 3 parts, no ".."
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Text = ShortText
 
 
 class Debtor(Message):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Name
     phone: Phone | None = Field(default=None, description="E.164, for example +8613800000000")
     email: EmailStr | None = None
     timezone: str = Field(description="IANA timezone, for example Asia/Shanghai")
@@ -101,8 +100,8 @@ class Invoice(Message):
     invoice_id: Identifier
     amount: Amount
     currency: str
-    due_date: date
-    contract_ref: Annotated[str, StringConstraints(max_length=100)] | None = None
+    due_date: Day
+    contract_ref: Reference | None = None
     interest: InterestTerms | None = Field(default=None, description="the contract's late-interest rate, if any")
 
     _currency = field_validator("currency")(currency_code)
@@ -117,9 +116,11 @@ class Invoice(Message):
 class InvoiceOverdue(Message):
     """`invoice.overdue`: the billing system says an invoice is past due. Starts or joins the account."""
 
+    HAPPENED: ClassVar = ("occurred_at",)
+
     event_id: Identifier
     type: Literal["invoice.overdue"]
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     account_id: Identifier
     debtor: Debtor
     invoice: Invoice
@@ -135,16 +136,23 @@ class InvoiceOverdue(Message):
                 f"invoice.due_date {self.invoice.due_date} is after occurred_at ({local_day} in "
                 f"{self.debtor.timezone}): the invoice is not overdue yet"
             )
+        if self.invoice.due_date < oldest_due(local_day):
+            raise ValueError(
+                f"invoice.due_date {self.invoice.due_date} is more than 20 years before occurred_at ({local_day}): "
+                "past any limitation period"
+            )
         return self
 
 
 class PaymentReceived(Message):
     """`payment_received`: money arrived. Idempotent by payment id."""
 
+    HAPPENED: ClassVar = ("received_at",)
+
     payment_id: Identifier
     amount: Amount
     currency: str
-    received_at: AwareDatetime
+    received_at: Instant
 
     _currency = field_validator("currency")(currency_code)
     _positive = field_validator("amount")(positive)

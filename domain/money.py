@@ -1,10 +1,12 @@
 """Money is Decimal with an ISO 4217 currency; amounts travel as strings."""
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from babel.numbers import get_currency_precision, list_currencies
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.bounds import Name, Rate
 
 # CLDR's list: every ISO 4217 code in use, plus some historic ones a billing system may still emit.
 KNOWN_CURRENCIES = frozenset(list_currencies())
@@ -40,10 +42,10 @@ class InterestTerms(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    daily_rate: Decimal | None = Field(default=None, ge=0, le=Decimal("0.01"), description="0.0005 = 0.05% a day")
-    reference_rate: Decimal | None = Field(default=None, ge=0, le=1, description="annual, 0.03 = 3% (e.g. LPR)")
-    reference_name: str = Field(default="reference rate", max_length=40)
-    multiple: Decimal = Field(default=Decimal(1), ge=0, le=10)
+    daily_rate: Rate | None = Field(default=None, ge=0, le=Decimal("0.01"), description="0.0005 = 0.05% a day")
+    reference_rate: Rate | None = Field(default=None, ge=0, le=1, description="annual, 0.03 = 3% (e.g. LPR)")
+    reference_name: Annotated[Name, StringConstraints(max_length=40)] = "reference rate"
+    multiple: Rate = Field(default=Decimal(1), ge=0, le=10)
 
     @model_validator(mode="after")
     def _one_rate(self) -> "InterestTerms":

@@ -2,7 +2,8 @@
 
 For every update there is a `check_*` (the validator: raises CommandRejected, changes nothing) and an
 `apply_*` (the effect, recorded in the history). Commands are idempotent by `command_id`: a repeat is a
-no-op that passes the check. `settle(state, now)` applies what time decides (a promise falls due, an
+no-op that passes the check; the same id with other content is a conflict (`conflict`), refused by the validators
+and, for signals, recorded as refused. `settle(state, now)` applies what time decides (a promise falls due, an
 installment is missed, a pause ends, an approval escalates) and keeps the ladder's held-days account."""
 
 import itertools
@@ -38,6 +39,7 @@ from domain.commands import (
     Resume,
     UpdateContact,
     WriteOff,
+    digest,
     total,
 )
 from domain.money import to_minor
@@ -48,9 +50,37 @@ class CommandRejected(ValueError):
     """The command cannot apply to this account now; the message says why."""
 
 
+class CommandConflict(CommandRejected):
+    """The command's id was already used for a different command."""
+
+
 def seen(state: AccountState, command: Command) -> bool:
     """A repeated command id: accepted, changes nothing (the caller gets the current status)."""
     return command.command_id in state.commands
+
+
+def conflict(state: AccountState, command: Command) -> str | None:
+    """Why the command conflicts with the one its id was first used for, if it does. Commands recorded before
+    digests were kept (no digest) count as repeats."""
+    known = state.digests.get(command.command_id)
+    if known is None or known == digest(command):
+        return None
+    first = state.commands[command.command_id]
+    return f"command id {command.command_id} was already used for a different command ({first})"
+
+
+def check_conflict(state: AccountState, command: Command) -> None:
+    reason = conflict(state, command)
+    if reason:
+        raise CommandConflict(reason)
+
+
+def refuse_conflict(state: AccountState, command: Command, now: datetime) -> bool:
+    """For signals, which cannot be refused to the sender: record the refusal in the history. True if refused."""
+    reason = conflict(state, command)
+    if reason:
+        state.log(now, "refused", f"{type(command).__name__} by {command.by} refused: {reason}")
+    return reason is not None
 
 
 def _open(state: AccountState) -> None:
@@ -62,6 +92,7 @@ def _open(state: AccountState) -> None:
 
 def _record(state: AccountState, command: Command, now: datetime, kind: str, detail: str) -> None:
     state.commands[command.command_id] = kind
+    state.digests[command.command_id] = digest(command)
     state.log(now, "command", f"{kind} by {command.by}: {detail} [{command.command_id}]")
 
 
@@ -463,6 +494,7 @@ def apply_legal_outcome(state: AccountState, command: LegalOutcome, now: datetim
     if not state.with_legal_since:
         state.log(now, "command", f"legal_outcome {command.outcome} ignored: the account is not with legal")
         state.commands[command.command_id] = "legal_outcome"
+        state.digests[command.command_id] = digest(command)
         return
     state.legal_outcome = command.outcome
     _record(state, command, now, "legal_outcome", command.outcome + (f": {command.note}" if command.note else ""))

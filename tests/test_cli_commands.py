@@ -5,7 +5,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -77,14 +77,21 @@ async def status(client: Client, capsys: pytest.CaptureFixture[str], account: st
     return json.loads(out)
 
 
-async def closed_status(client: Client, capsys: pytest.CaptureFixture[str], account: str) -> dict:
-    """The status once the workflow has closed: polled, for the closing step runs after the command."""
+async def status_until(
+    client: Client, capsys: pytest.CaptureFixture[str], account: str, done: Callable[[dict], object]
+) -> dict:
+    """The status once `done` says so (or after 10 s): signals apply when the workflow next runs."""
     deadline = time.monotonic() + 10
     while True:
         current = await status(client, capsys, account)
-        if current["outcome"] or time.monotonic() > deadline:
+        if done(current) or time.monotonic() > deadline:
             return current
         await asyncio.sleep(0.25)
+
+
+async def closed_status(client: Client, capsys: pytest.CaptureFixture[str], account: str) -> dict:
+    """The status once the workflow has closed: polled, for the closing step runs after the command."""
+    return await status_until(client, capsys, account, lambda s: s["outcome"])
 
 
 async def test_a_promise_is_accepted_and_a_repeat_with_its_id_applies_once(
@@ -272,3 +279,30 @@ async def test_an_update_with_no_worker_running_says_so_instead_of_hanging(
         assert err.startswith("no worker answered write-off (id wo-9) within 1s")
     finally:
         await terminate(dev_env.client, account)
+
+
+async def test_an_id_reused_for_other_content_exits_2_with_the_reason(
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13, item 9: a payment id or command id reused for other content was accepted and silently dropped."""
+    pay = ("pay", account, "--payment-id", "PAY-9", "--currency", "CNY", "--amount")
+    assert (await run(dev_env.client, capsys, *pay, "10.00"))[0] == 0
+    await status_until(dev_env.client, capsys, account, lambda s: s["payments"])
+    assert (await run(dev_env.client, capsys, *pay, "10.00"))[0] == 0  # a repeat
+    code, _, err = await run(dev_env.client, capsys, *pay, "900.00")
+    assert (code, err) == (2, "rejected: payment id PAY-9 was already used for a different payment on this account\n")
+
+    dispute = ("dispute", account, "--reason", "damaged", "--by", "li.na", "--id", "cmd-9")
+    assert (await run(dev_env.client, capsys, *dispute))[0] == 0
+    code, _, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--by", "li.na",
+                             "--id", "cmd-9")  # fmt: skip
+    assert (code, err) == (2, "rejected: command id cmd-9 was already used for a different command (open_dispute)\n")
+    code, _, err = await run(dev_env.client, capsys, "bankruptcy", account, "--by", "li.na", "--id", "cmd-9")
+    assert code == 2 and "cmd-9 was already used" in err
+
+    ahead = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    code, _, err = await run(dev_env.client, capsys, *pay[:3], "PAY-10", "--currency", "CNY", "--amount", "1.00",
+                             "--received-at", ahead)  # fmt: skip
+    assert code == 2 and "received_at" in err and "more than a day ahead" in err
+    final = await status(dev_env.client, capsys, account)
+    assert [p["payment_id"] for p in final["payments"]] == ["PAY-9"] and final["outcome"] is None

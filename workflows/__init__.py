@@ -10,6 +10,7 @@ INVOICE_OVERDUE = "invoice_overdue"
 PAYMENT_RECEIVED = "payment_received"
 STATUS = "status"
 EVENT_OUTCOME = "event_outcome"
+MESSAGE_DIGEST = "message_digest"
 # Updates (validated, answered with the new status) and signals (facts) that re-route an account.
 PROMISE_TO_PAY = "promise_to_pay"
 AGREE_INSTALLMENT_PLAN = "agree_installment_plan"

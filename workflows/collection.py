@@ -225,17 +225,20 @@ class CollectionWorkflow:
 
     # --- messages: each applies a domain rule and wakes the loop to plan again ---
 
-    def _apply(self, apply: Callable[..., None], message: object, *extra: object) -> AccountStatus:
-        apply(self.state, message, workflow.now(), *extra)
+    def _apply(self, apply: Callable[..., None], message: Command, *extra: object) -> AccountStatus:
+        # An update's conflict was refused by its validator; a signal's is recorded as refused here.
+        if not rules.refuse_conflict(self.state, message, workflow.now()):
+            apply(self.state, message, workflow.now(), *extra)
         self.changed = True
         return account_status(self.state, workflow.now())
 
     def _check(self, check: Callable[..., None], command: Command) -> None:
         """Validators reject before anything is written to history."""
         try:
+            rules.check_conflict(self.state, command)
             check(self.state, command, workflow.now())
         except rules.CommandRejected as rejected:
-            raise ApplicationError(str(rejected), type="CommandRejected", non_retryable=True) from None
+            raise ApplicationError(str(rejected), type=type(rejected).__name__, non_retryable=True) from None
 
     @workflow.signal(name=names.INVOICE_OVERDUE)
     def invoice_overdue(self, event: InvoiceOverdue) -> None:
@@ -380,3 +383,11 @@ class CollectionWorkflow:
     def event_outcome(self, event_id: str) -> EventOutcome | None:
         """What became of an event: lets the starter report `joined` or `duplicate` after signal-with-start."""
         return self.state.events.get(event_id)
+
+    @workflow.query(name=names.MESSAGE_DIGEST)
+    def message_digest(self, kind: str, message_id: str) -> str | None:
+        """What the payment or command with this id said (domain.commands.digest): lets a sender see that an id it
+        is about to signal with was already used for something else, and refuse it before sending."""
+        if kind == "payment":
+            return next((p.digest for p in self.state.payments if p.payment_id == message_id), None)
+        return self.state.digests.get(message_id)

@@ -186,3 +186,36 @@ async def test_unknown_accounts_and_malformed_bodies(api: Api) -> None:
     assert "malformed amount 'abc'" in str(response.json()["detail"])
     response = await api.post(f"/v1/accounts/{missing}/disputes/bad id!/resolution", json={"resolution": "upheld"})
     assert response.status_code == 422
+
+
+async def test_an_id_reused_for_other_content_is_a_conflict_and_future_dates_are_refused(api: Api) -> None:
+    """Issue 13, item 9: the same id with other content was answered 202/200 and silently dropped."""
+    account = await api.open_account()
+    payment = {"payment_id": "PAY-9", "amount": "10.00", "currency": "CNY"}
+    assert (await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment)).status_code == 202
+    await api.status_until(account, lambda s: s["payments"])
+    repeat = await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment)  # received_at: now again
+    assert repeat.status_code == 202, repeat.text
+    other = await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment | {"amount": "900.00"})
+    assert (other.status_code, other.json()) == (
+        409, {"detail": "payment id PAY-9 was already used for a different payment on this account"},
+    )  # fmt: skip
+
+    dispute = await api.post(f"/v1/accounts/{account}/disputes", json={"reason": "damaged", "command_id": "cmd-9"})
+    assert dispute.status_code == 200, dispute.text
+    pause = {"reason": "holiday", "until": (datetime.now(UTC) + timedelta(days=3)).isoformat(), "command_id": "cmd-9"}
+    conflict = await api.post(f"/v1/accounts/{account}/pause", json=pause)
+    assert conflict.status_code == 409
+    assert conflict.json()["detail"] == "command id cmd-9 was already used for a different command (open_dispute)"
+    signal = await api.post(f"/v1/accounts/{account}/bankruptcy", json={"command_id": "cmd-9"})
+    assert signal.status_code == 409, signal.text
+
+    ahead = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    late = await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment | {"payment_id": "P2",
+                                                                                     "received_at": ahead})  # fmt: skip
+    assert late.status_code == 422 and "received_at" in late.json()["detail"]
+    far = await api.post(f"/v1/accounts/{account}/payments", "ops",
+                         json=payment | {"payment_id": "P3", "received_at": "9999-12-31T00:00:00Z"})  # fmt: skip
+    assert far.status_code == 422 and "outside 1970-01-01 to 2100-12-31" in far.text
+    status = await api.status(account)
+    assert [p["payment_id"] for p in status["payments"]] == ["PAY-9"] and status["bankruptcy"] is None

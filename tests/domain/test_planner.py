@@ -70,7 +70,7 @@ def test_unknown_segment_is_a_clear_error() -> None:
 
 def test_partial_payment_lowers_balance_and_does_not_reset_the_ladder() -> None:
     def pay_part(state, now):
-        state.add_payment(payment("PAY-1", "5000.00"), now)
+        state.add_payment(payment("PAY-1", "5000.00", at=now), now)
 
     run = simulate(open_account(STANDARD, START), START, START + days(200), {START + days(40): pay_part})
     assert run.ladder == STANDARD_LADDER
@@ -79,7 +79,7 @@ def test_partial_payment_lowers_balance_and_does_not_reset_the_ladder() -> None:
 
 def test_full_payment_closes_and_nothing_is_sent_after() -> None:
     def pay_all(state, now):
-        state.add_payment(payment("PAY-1", "12000.00"), now)
+        state.add_payment(payment("PAY-1", "12000.00", at=now), now)
 
     run = simulate(open_account(STANDARD, START), START, START + days(200), {START + days(39): pay_all})
     assert run.outcome == "paid"
@@ -91,15 +91,15 @@ def test_payments_are_idempotent_by_id_and_allocate_oldest_first() -> None:
     state = open_account(STANDARD, START)
     state.add_invoice(overdue(event_id="evt-2", invoice_id="INV-2", amount="300.00", occurred_at=START), START)
     older = state.invoices[0]
-    assert state.add_payment(payment("PAY-1", "12100.00"), START) is True
-    assert state.add_payment(payment("PAY-1", "12100.00"), START) is False
+    assert state.add_payment(payment("PAY-1", "12100.00", at=START), START) is True
+    assert state.add_payment(payment("PAY-1", "12100.00", at=START), START) is False
     assert older.outstanding == 0 and state.invoices[1].outstanding == Decimal("200.00")
 
 
 def test_overpayment_and_foreign_currency_are_kept_as_unapplied() -> None:
     state = open_account(STANDARD, START)
-    state.add_payment(payment("PAY-USD", "50.00", currency="USD"), START)
-    state.add_payment(payment("PAY-CNY", "12500.00"), START)
+    state.add_payment(payment("PAY-USD", "50.00", currency="USD", at=START), START)
+    state.add_payment(payment("PAY-CNY", "12500.00", at=START), START)
     assert [p.unapplied for p in state.payments] == [Decimal("50.00"), Decimal("500.00")]
     assert plan(state, START) == Close("paid", "every invoice is paid in full")
 
@@ -161,7 +161,7 @@ def test_planner_always_decides_never_repeats_and_stops_after_payment(
     opened = datetime.combine(DUE + timedelta(days=opened_day), time(hour), tzinfo=UTC)
     state = open_account(policy, opened, due_date=DUE, timezone=timezone, segment=segment)
     interrupts = {
-        opened + days(day): (lambda s, now, n=n, i=i: s.add_payment(payment(f"P{i}", f"{n}.00"), now))
+        opened + days(day): (lambda s, now, n=n, i=i: s.add_payment(payment(f"P{i}", f"{n}.00", at=now), now))
         for i, (day, n) in enumerate(payments)
     }
     run = simulate(state, opened, opened + days(500), interrupts)

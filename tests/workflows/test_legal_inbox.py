@@ -26,6 +26,13 @@ async def test_accept_and_record_an_outcome_closes_the_account(
         shown = capsys.readouterr().out
         assert "3 documents" in shown and "d091-issue_lawyer_letter.pdf" in shown
         assert await legal.main(["accept", case_id, "--by", "Lawyer Zhao"]) == 0
+        # Issue 13: a note the workflow would refuse closed the case in the store, and every resend then failed.
+        huge = ["outcome", case_id, "--outcome", "judgment", "--by", "Lawyer Zhao", "--note", "x" * 3_000_000]
+        capsys.readouterr()
+        assert await legal.main(huge, client=time_env.client) == 2
+        assert "rejected: note: String should have at most 4000 characters" in capsys.readouterr().err
+        assert await legal.main(["list", "--state", "accepted"]) == 0
+        assert case_id in capsys.readouterr().out
         outcome = ["outcome", case_id, "--outcome", "judgment", "--by", "Lawyer Zhao", "--note", "won"]
         assert await legal.main(outcome, client=time_env.client) == 0
         assert await legal.main(outcome, client=time_env.client) == 0  # recorded twice, applied once
