@@ -13,6 +13,7 @@ from domain.arrangements import (
     Bankruptcy,
     Charge,
     ContactMade,
+    DebtorConflict,
     Dispute,
     InstallmentPlan,
     Migration,
@@ -27,6 +28,7 @@ from domain.policy import WINDOW_OF_ACTION, ActionKind, Policy
 from domain.timeline import Timeline
 
 EventOutcome = Literal["started", "joined", "duplicate"]
+FILLABLE = ("phone", "email", "country")  # what a joining invoice may add to a debtor that lacks it
 StepResult = Literal["done", "skipped", "failed"]
 HistoryKind = Literal[
     "invoice",
@@ -165,6 +167,7 @@ class AccountState(BaseModel):
     limitation_override: str | None = Field(default=None, description="a supervisor's reason to sue a time-barred debt")
     deferred: dict[str, datetime] = Field(default={}, description="step -> the moment it was deferred to")
     migrations: list[Migration] = []
+    debtor_conflicts: list[DebtorConflict] = Field(default=[], description="joining invoices' differing debtors")
     generation: int = Field(default=0, description="ladder restarts by policy migration: part of new keys")
 
     def note_deferral(self, now: datetime, step: str, until: datetime, reason: str) -> None:
@@ -288,7 +291,10 @@ class AccountState(BaseModel):
             self.episode = event.event_id
             self.opened_at = now
             self.opened_day = event.occurred_at.astimezone(ZoneInfo(event.debtor.timezone)).date()
-        self.debtor = event.debtor
+        if outcome == "started":
+            self.debtor = event.debtor
+        else:
+            self._join_debtor(event, now)
         invoice, interest = event.invoice, self.policy.money.interest
         self.invoices.append(
             InvoiceState(
@@ -313,6 +319,23 @@ class AccountState(BaseModel):
             f" (event {event.event_id})",
         )
         return outcome
+
+    def _join_debtor(self, event: InvoiceOverdue, now: datetime) -> None:
+        """A joining invoice may fill contact details the account lacks. Where it differs from the account (another
+        name, phone, segment...), the account keeps its own and records the conflict for a supervisor: who is
+        contacted, and under which policy, changes only by a command (`update_contact`), never silently."""
+        assert self.debtor is not None
+        kept, offered = self.debtor.model_dump(), event.debtor.model_dump()
+        filled = {k: v for k, v in offered.items() if k in FILLABLE and kept[k] is None and v is not None}
+        if filled:
+            self.debtor = self.debtor.model_copy(update=filled)
+            details = ", ".join(f"{k} {v}" for k, v in filled.items())
+            self.log(now, "event", f"event {event.event_id} filled the debtor's missing {details}")
+        for field in sorted(k for k in kept if k not in filled and offered[k] is not None and offered[k] != kept[k]):
+            self.debtor_conflicts.append(DebtorConflict(event_id=event.event_id, field=field, kept=kept[field],
+                                                        offered=offered[field], at=now))  # fmt: skip
+            self.log(now, "refused", f"event {event.event_id} gives the debtor's {field} as {offered[field]!r}, the "
+                     f"account has {kept[field]!r}: kept, for a supervisor to decide")  # fmt: skip
 
     def add_payment(self, payment: PaymentReceived, now: datetime) -> bool:
         """Allocate a payment in the policy's order (default: fees, then interest, then principal; oldest

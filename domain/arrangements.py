@@ -110,3 +110,13 @@ class Charge(BaseModel):
     @property
     def owed(self) -> Decimal:
         return self.amount - self.paid - self.waived
+
+
+class DebtorConflict(BaseModel):
+    """A joining invoice's debtor differs from the account's: kept as it was, for a supervisor to decide."""
+
+    event_id: str
+    field: str
+    kept: str | None
+    offered: str | None
+    at: datetime

@@ -8,7 +8,17 @@ from pydantic import BaseModel, Field
 
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
-from domain.arrangements import Approval, Bankruptcy, Charge, Dispute, InstallmentPlan, Migration, PauseRecord, Promise
+from domain.arrangements import (
+    Approval,
+    Bankruptcy,
+    Charge,
+    DebtorConflict,
+    Dispute,
+    InstallmentPlan,
+    Migration,
+    PauseRecord,
+    Promise,
+)
 from domain.planner import Act, Defer, Skip, Wait, days_past_due, hold, limitation_of, plan, stage, timeline
 
 
@@ -64,6 +74,7 @@ class AccountStatus(BaseModel):
     limitation_date: date | None = None
     limitation_basis: str | None = Field(default=None, description="what last started or restarted the period")
     limitation_override: str | None = None
+    debtor_conflicts: list[DebtorConflict] = Field(default=[], description="joining invoices' differing debtors")
 
     @property
     def outstanding(self) -> Decimal:
@@ -148,6 +159,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         limitation_date=limit[0] if limit else None,
         limitation_basis=limit[1] if limit else None,
         limitation_override=state.limitation_override,
+        debtor_conflicts=state.debtor_conflicts,
     )
 
 
@@ -204,6 +216,9 @@ def describe(status: AccountStatus) -> str:
     for dispute in status.disputes:
         about = ", ".join(dispute.invoice_ids) or "whole balance"
         lines.append(f"  dispute      {dispute.dispute_id} ({about}) {dispute.state}: {dispute.reason}")
+    for conflict in status.debtor_conflicts:
+        lines.append(f"  conflict     event {conflict.event_id}: {conflict.field} {conflict.offered!r}, kept "
+                     f"{conflict.kept!r} (for a supervisor)")  # fmt: skip
     if status.lost_contact_since:
         lines.append(f"  contact      lost since {_when(status.lost_contact_since, status.timezone)}: letters only")
     lines.append("  invoices")

@@ -24,9 +24,10 @@ from domain.events import PaymentReceived
 from domain.money import InterestTerms
 from domain.planner import plan
 from domain.policy import PolicyBook
+from domain.status import account_status
 from tests.domain.simulate import open_account
 from tests.domain.test_events import reject_reason, with_debtor, with_invoice
-from tests.factories import event_dict, payment
+from tests.factories import event_dict, overdue, payment
 
 NOW = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
 BY = {"command_id": "cmd-1", "by": "ops"}
@@ -186,3 +187,27 @@ def test_a_command_id_reused_for_another_command_is_a_conflict() -> None:
     assert state.bankruptcy is None
     assert state.history[-1].kind == "refused"
     assert "ReportBankruptcy by ops refused: command id cmd-7" in state.history[-1].detail
+
+
+# 8. A joining invoice rewrote the debtor (name, email, segment) with no audit row.
+
+
+def test_a_joining_invoice_fills_missing_details_and_records_differing_ones_as_conflicts() -> None:
+    state = open_account(PolicyBook().for_segment("standard"), NOW, phone=None)
+    joining = overdue(event_id="evt-2", invoice_id="INV-2", occurred_at=NOW, name="Someone Else Ltd",
+                      email="other@example.com", phone="+8613911111111", segment="important")  # fmt: skip
+    assert state.add_invoice(joining, NOW) == "joined"
+    assert state.debtor is not None
+    assert (state.debtor.name, state.debtor.email, state.debtor.segment) == (
+        "上海明达贸易有限公司", "finance@mingda.example.com", "standard",
+    )  # fmt: skip
+    assert state.debtor.phone == "+8613911111111"  # the account had none: filled
+    assert [(c.field, c.kept, c.offered) for c in state.debtor_conflicts] == [
+        ("email", "finance@mingda.example.com", "other@example.com"),
+        ("name", "上海明达贸易有限公司", "Someone Else Ltd"),
+        ("segment", "standard", "important"),
+    ]
+    details = [h.detail for h in state.history if h.kind in ("event", "refused")]
+    assert details[0] == "event evt-2 filled the debtor's missing phone +8613911111111"
+    assert "event evt-2 gives the debtor's name as 'Someone Else Ltd', the account has" in details[2]
+    assert "conflict     event evt-2: segment 'important', kept 'standard'" in account_status(state, NOW).describe()
