@@ -42,6 +42,13 @@ CENT = Decimal("0.01")
 # Only these reach a query string: no quote, no space, no operator can be smuggled in.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 AGING_PAGE_SIZE = 1000
+# Bounds of the filters, so that no filter costs more than the list it asks for (`1e200000000` once became a 200 MB
+# query string, and 100000000 days an overflow):
+MAX_OUTSTANDING = Decimal(10) ** 15  # beyond any balance, and within what the float attribute holds to the cent
+OUTSTANDING_DECIMALS = Decimal("1e-6")  # amounts in a filter: at most 6 decimals (no currency has more)
+MAX_DAYS_PAST_DUE = 36_500  # a hundred years: five times the longest limitation period, and `today - N` stays a date
+MAX_PAGE_SIZE = 1000  # Temporal's visibility serves at most 1,000 per page
+MAX_CURSOR = 4096  # our cursors are Temporal's page token (tens to hundreds of bytes) and 8 bytes, in base64
 
 
 @dataclass(frozen=True)
@@ -94,13 +101,15 @@ def to_query(filters: Filters, today: date | None = None) -> str:
         if value is not None:
             clauses.append(f"{attribute} = '{_name(value, what)}'")
     if filters.min_outstanding is not None:
-        clauses.append(f"{OUTSTANDING.name} >= {_number(filters.min_outstanding)}")
+        clauses.append(f"{OUTSTANDING.name} >= {_amount(filters.min_outstanding, 'min_outstanding')}")
     if filters.max_outstanding is not None:
-        clauses.append(f"{OUTSTANDING.name} <= {_number(filters.max_outstanding)}")
+        clauses.append(f"{OUTSTANDING.name} <= {_amount(filters.max_outstanding, 'max_outstanding')}")
     if filters.min_days_past_due is not None:
-        clauses.append(f"{OLDEST_DUE.name} <= '{_midnight(today - timedelta(days=filters.min_days_past_due))}'")
+        due = today - timedelta(days=_days(filters.min_days_past_due, "min_days_past_due"))
+        clauses.append(f"{OLDEST_DUE.name} <= '{_midnight(due)}'")
     if filters.max_days_past_due is not None:
-        clauses.append(f"{OLDEST_DUE.name} >= '{_midnight(today - timedelta(days=filters.max_days_past_due))}'")
+        due = today - timedelta(days=_days(filters.max_days_past_due, "max_days_past_due"))
+        clauses.append(f"{OLDEST_DUE.name} >= '{_midnight(due)}'")
     if filters.pending_approval is not None:
         clauses.append(f"{PENDING_APPROVAL.name} = {'true' if filters.pending_approval else 'false'}")
     return " AND ".join(clauses)
@@ -118,12 +127,11 @@ async def list_accounts(
     The cursor is Temporal's next-page token in URL-safe base64: opaque to callers, and only valid with the same
     filters (it carries their fingerprint). The order is the visibility store's. Raises ValueError for bad filters
     or a bad cursor."""
-    if not 1 <= page_size <= 1000:
-        raise ValueError(f"page_size must be between 1 and 1000, got {page_size}")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {_shown(page_size)}")
     today = today or utc_today()
-    pages = client.list_workflows(
-        to_query(filters, today), page_size=page_size, next_page_token=decode_cursor(cursor, filters)
-    )
+    query, token = to_query(filters, today), decode_cursor(cursor, filters)  # refused before Temporal is asked
+    pages = client.list_workflows(query, page_size=page_size, next_page_token=token)
     await pages.fetch_next_page()
     rows = [account_row(execution, today) for execution in pages.current_page or []]
     return rows, encode_cursor(pages.next_page_token, filters)
@@ -180,6 +188,8 @@ def decode_cursor(cursor: str | None, filters: Filters) -> bytes | None:
     seconds: a cursor that is not ours, or was made for other filters, is refused at once (ValueError)."""
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR:
+        raise ValueError(f"invalid cursor: longer than {MAX_CURSOR} characters")
     try:
         raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)
     except (binascii.Error, UnicodeEncodeError):
@@ -204,13 +214,36 @@ def _name(value: str, what: str) -> str:
     return value
 
 
-def _number(value: Decimal) -> str:
+def _amount(value: Decimal, what: str) -> str:
+    """`value` as a number in the query, when it is one from 0 to MAX_OUTSTANDING with at most 6 decimals (compared
+    before it is ever written out in full: `1e-999999` would have a million digits)."""
     try:
-        if not Decimal(value).is_finite():
+        number = Decimal(value)
+        if not (number.is_finite() and 0 <= number <= MAX_OUTSTANDING):
+            raise InvalidOperation
+        exact = number.quantize(OUTSTANDING_DECIMALS)
+        if exact != number:
             raise InvalidOperation
     except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"invalid amount {str(value)[:40]!r}") from None
-    return format(Decimal(value), "f")
+        raise ValueError(
+            f"{what} must be an amount from 0 to {MAX_OUTSTANDING:f} with at most 6 decimals, got {_shown(value)}"
+        ) from None
+    return format(exact.normalize(), "f")
+
+
+def _days(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAYS_PAST_DUE:
+        raise ValueError(f"{what} must be a number of days from 0 to {MAX_DAYS_PAST_DUE}, got {_shown(value)}")
+    return value
+
+
+def _shown(value: object) -> str:
+    """The start of a refused value, for its error message."""
+    try:
+        text = str(value)
+    except ValueError:  # an int of more digits than Python will print
+        return "a number too large to show"
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
 def _midnight(day: date) -> str:

@@ -33,8 +33,10 @@ class AccountPage(BaseModel):
 async def list_accounts(
     client: TemporalClient,
     filters: Annotated[book.Filters, Depends()],
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page, same filters")] = None,
+    page_size: Annotated[int, Query(ge=1, le=book.MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=book.MAX_CURSOR, description="next_cursor of the previous page, same filters")
+    ] = None,
 ) -> AccountPage:
     try:
         rows, next_cursor = await book.list_accounts(client, filters, page_size=page_size, cursor=cursor)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +49,7 @@ SESSION_HOURS = 8
 QUERY_TIMEOUT = timedelta(seconds=10)
 UPDATE_TIMEOUT = timedelta(seconds=30)  # an update waits for a worker to validate and apply it
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
+T = TypeVar("T")
 
 
 class PageError(Exception):
@@ -224,7 +225,7 @@ ENV = jinja2.Environment(
 )
 ENV.filters["money"] = money
 ENV.filters["when"] = when
-ENV.globals.update(prefix=PREFIX, new_command_id=_new_command_id)
+ENV.globals.update(prefix=PREFIX, new_command_id=_new_command_id, max_days_past_due=book.MAX_DAYS_PAST_DUE)
 
 
 @dataclass(frozen=True)
@@ -276,23 +277,34 @@ async def statuses(client: Client, account_ids: Iterable[str]) -> list[AccountSt
     return [status for status in found if isinstance(status, AccountStatus)]
 
 
-def _book_filters(request: Request) -> book.Filters:
-    """The deployment's book (its task queue), narrowed by the overview's filter form."""
+def _book_filters(request: Request, cursor: str | None) -> book.Filters:
+    """The deployment's book (its task queue), narrowed by the overview's filter form. Every value is checked
+    against the book's bounds before Temporal is asked: a bad one is a 422 page that says why."""
     params = {name: value.strip() for name, value in request.query_params.items() if value.strip()}
     try:
-        return book.Filters(
+        filters = book.Filters(
             stage=params.get("stage"),
             segment=params.get("segment"),
-            min_outstanding=Decimal(params["min_outstanding"]) if "min_outstanding" in params else None,
-            min_days_past_due=int(params["min_days_past_due"]) if "min_days_past_due" in params else None,
+            min_outstanding=_number(params, "min_outstanding", Decimal),
+            min_days_past_due=_number(params, "min_days_past_due", int),
             pending_approval=True if "pending_approval" in params else None,
             include_closed="include_closed" in params,
             task_queue=get_settings(request).task_queue,
         )
-    except ArithmeticError as error:
-        raise PageError(400, f"Not an amount: {params.get('min_outstanding')}") from error
+        book.to_query(filters)
+        book.decode_cursor(cursor, filters)
     except ValueError as error:
-        raise PageError(400, f"Not a number of days: {params.get('min_days_past_due')}") from error
+        raise PageError(422, f"Filter not applied: {error}.") from error
+    return filters
+
+
+def _number(params: dict[str, str], name: str, kind: Callable[[str], T]) -> T | None:
+    if name not in params:
+        return None
+    try:
+        return kind(params[name])
+    except (ArithmeticError, ValueError):  # Decimal's InvalidOperation is an ArithmeticError
+        raise ValueError(f"{name} is not a number: {params[name][:40]!r}") from None
 
 
 async def _list(
@@ -301,7 +313,7 @@ async def _list(
     try:
         return await book.list_accounts(client, filters, cursor=cursor)
     except ValueError as error:  # a filter value or cursor that cannot be put in a visibility query
-        raise PageError(400, str(error)) from error
+        raise PageError(422, str(error)) from error
 
 
 @dataclass(frozen=True)
@@ -387,7 +399,7 @@ async def overview(request: Request, viewer: Supervisor, cursor: str | None = No
     queries. Open disputes are those of accounts in the `disputed` stage (the whole balance contested) or among those
     awaiting approval: a partial dispute on another account shows on its own page only."""
     client = get_client(request)
-    filters = _book_filters(request)
+    filters = _book_filters(request, cursor)
     queue = filters.task_queue
     report, (rows, next_cursor), (pending, _), (disputed, _) = await asyncio.gather(
         book.aging(client, filters=book.Filters(task_queue=queue)),

@@ -2,8 +2,10 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 import pytest
+from temporalio.client import Client
 
 import book
 from api.auth import DEV_KEYS, load_keys, parse_keys, role_of
@@ -55,6 +57,53 @@ def test_every_filter_in_the_query() -> None:
 def test_values_that_could_break_out_of_the_query_are_refused(filters: book.Filters) -> None:
     with pytest.raises(ValueError):
         book.to_query(filters, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("filters", "reason"),
+    [
+        (book.Filters(min_outstanding=Decimal("1e200000000")), "min_outstanding must be an amount from 0 to"),
+        (book.Filters(max_outstanding=book.MAX_OUTSTANDING + 1), "max_outstanding must be an amount"),
+        (book.Filters(min_outstanding=Decimal("-0.01")), "min_outstanding must be an amount"),
+        (book.Filters(min_outstanding=Decimal("1e-999999")), "with at most 6 decimals, got '1E-999999'"),
+        (book.Filters(max_outstanding=Decimal("0.0000001")), "with at most 6 decimals"),
+        (book.Filters(min_days_past_due=100000000), "min_days_past_due must be a number of days from 0 to 36500"),
+        (book.Filters(max_days_past_due=10**5000), "got a number too large to show"),
+        (book.Filters(max_days_past_due=-1), "max_days_past_due must be a number of days"),
+    ],
+)
+def test_filters_out_of_bounds_are_refused_with_the_reason(filters: book.Filters, reason: str) -> None:
+    """`1e200000000` was written out as a 200 MB query and 100000000 days overflowed (issue 13, item 6)."""
+    with pytest.raises(ValueError, match="must be") as refused:
+        book.to_query(filters, TODAY)
+    assert reason in str(refused.value) and len(str(refused.value)) < 200
+
+
+def test_filters_at_their_bounds_are_queried() -> None:
+    filters = book.Filters(
+        min_outstanding=Decimal("0.000001"),
+        max_outstanding=book.MAX_OUTSTANDING,
+        min_days_past_due=0,
+        max_days_past_due=book.MAX_DAYS_PAST_DUE,
+    )
+    assert book.to_query(filters, TODAY).split(" AND ")[2:] == [
+        "CollectionOutstanding >= 0.000001",
+        "CollectionOutstanding <= 1000000000000000",
+        "CollectionOldestDue <= '2026-11-25T00:00:00Z'",
+        "CollectionOldestDue >= '1926-12-20T00:00:00Z'",
+    ]
+    assert "CollectionOutstanding >= 12.5" in book.to_query(book.Filters(min_outstanding=Decimal("12.500000000")))
+
+
+async def test_pages_and_cursors_out_of_bounds_are_refused_before_temporal_is_asked() -> None:
+    client = cast(Client, object())  # never reached
+    for page_size in (0, book.MAX_PAGE_SIZE + 1):
+        with pytest.raises(ValueError, match="page_size must be between 1 and 1000"):
+            await book.list_accounts(client, book.Filters(), page_size=page_size)
+    with pytest.raises(ValueError, match="invalid cursor: longer than 4096"):
+        await book.list_accounts(client, book.Filters(), cursor="A" * (book.MAX_CURSOR + 1))
+    with pytest.raises(ValueError, match="min_days_past_due"):
+        await book.list_accounts(client, book.Filters(min_days_past_due=100000000))
 
 
 def test_the_cursor_round_trips_for_its_own_filters_only() -> None:

@@ -86,6 +86,22 @@ def test_bad_input_is_a_message_on_the_next_page_and_nothing_is_sent(
     assert message not in web.get("/dashboard/legal").text  # shown once
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("min_outstanding=1e200000000", "min_outstanding must be an amount from 0 to 1000000000000000"),
+        ("min_outstanding=lots", "min_outstanding is not a number: &#39;lots&#39;"),
+        ("min_days_past_due=100000000", "min_days_past_due must be a number of days from 0 to 36500"),
+        ("min_days_past_due=9" + "9" * 5000, "min_days_past_due is not a number"),
+        ("cursor=AAAA", "invalid cursor"),
+    ],
+)
+def test_a_filter_out_of_bounds_is_a_page_that_says_why(web: TestClient, query: str, message: str) -> None:
+    sign_in(web, "dev-supervisor")
+    answer = web.get(f"/dashboard?{query}")
+    assert answer.status_code == 422 and "Filter not applied" in answer.text and message in answer.text
+
+
 def test_an_unknown_command_is_a_404_page(web: TestClient) -> None:
     sign_in(web, "dev-supervisor")
     answer = web.post("/dashboard/accounts/ACC-1/delete-everything", data={})
