@@ -64,6 +64,11 @@ def configure_logging(log_format: Literal["text", "json"], level: int = logging.
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
-def prometheus_runtime(port: int, host: str = "0.0.0.0") -> Runtime:
-    """A Temporal runtime that serves every metric, its own and ours, at http://host:port/metrics."""
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{host}:{port}")))
+def host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # an IPv6 address goes in brackets
+
+
+def prometheus_runtime(port: int, host: str = "127.0.0.1") -> Runtime:
+    """A Temporal runtime that serves every metric, its own and ours, at http://host:port/metrics (the loopback
+    by default: the endpoint has no authentication)."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=host_port(host, port))))

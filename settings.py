@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(
         default=None, validation_alias=env("COLLECTIONS_METRICS_PORT"), description="Prometheus /metrics; unset: off"
     )
+    metrics_host: str = Field(
+        default="127.0.0.1", min_length=1, validation_alias=env("COLLECTIONS_METRICS_HOST"),
+        description="the interface /metrics listens on: the loopback unless a scraper elsewhere needs it",
+    )  # fmt: skip
     encryption_keys: SecretStr | None = Field(
         default=None, validation_alias=env("COLLECTIONS_ENCRYPTION_KEYS"), description="id=base64key,... first: current"
     )

@@ -28,7 +28,7 @@ from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
 from api.app import create_app
-from observability import configure_logging, prometheus_runtime
+from observability import configure_logging, host_port, prometheus_runtime
 from settings import ConfigError, Settings
 from store.db import make_engine, migrate
 from store.repository import Store
@@ -207,16 +207,22 @@ def temporal_cli() -> Path:
     return path
 
 
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """The runtime serving /metrics on COLLECTIONS_METRICS_HOST:COLLECTIONS_METRICS_PORT, or None when it is off."""
+    if settings.metrics_port is None:
+        return None
+    runtime = prometheus_runtime(settings.metrics_port, settings.metrics_host)
+    print(f"metrics on http://{host_port(settings.metrics_host, settings.metrics_port)}/metrics", flush=True)
+    return runtime
+
+
 async def main(client: Client | None = None, dev_server: bool = False) -> None:
     try:
         settings = Settings.from_env()
     except ConfigError as error:
         sys.exit(str(error))
     configure_logging(settings.log_format)
-    runtime = None
-    if settings.metrics_port is not None:
-        runtime = prometheus_runtime(settings.metrics_port)
-        print(f"metrics on http://localhost:{settings.metrics_port}/metrics", flush=True)
+    runtime = metrics_runtime(settings)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C or a process manager: stop cleanly
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

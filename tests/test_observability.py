@@ -2,8 +2,17 @@
 
 import json
 import logging
+import sys
+import time
+from pathlib import Path
 
-from observability import JsonFormatter
+import httpx
+import pytest
+
+from observability import JsonFormatter, host_port
+from settings import Settings
+from tests.postgres import free_port
+from worker import metrics_runtime
 
 
 def formatted(**extra: object) -> dict:
@@ -35,3 +44,38 @@ def test_an_activity_record_and_extra_fields_and_errors() -> None:
 def test_a_record_about_no_account_has_no_account_fields() -> None:
     entry = formatted()
     assert "account_id" not in entry and "workflow_id" not in entry
+
+
+def listening(port: int) -> set[str]:
+    """The local addresses of the sockets listening on a TCP port, as the kernel lists them (hex, IPv4 and v6),
+    once there is one (the runtime starts its server in the background)."""
+    deadline = time.monotonic() + 10
+    while not (addresses := _listening(port)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return addresses
+
+
+def _listening(port: int) -> set[str]:
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                addresses.add(address)
+    return addresses
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the kernel's socket tables")
+def test_the_metrics_endpoint_listens_on_the_loopback_only_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It has no authentication: COLLECTIONS_METRICS_PORT alone once listened on every interface."""
+    monkeypatch.delenv("COLLECTIONS_METRICS_HOST", raising=False)
+    monkeypatch.setenv("COLLECTIONS_METRICS_PORT", str(port := free_port()))
+    runtime = metrics_runtime(Settings.from_env())  # serves while it is referenced
+    assert runtime is not None and listening(port) == {"0100007F"}  # 127.0.0.1
+    assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+    monkeypatch.setenv("COLLECTIONS_METRICS_HOST", "127.0.0.2")  # another interface, when told
+    monkeypatch.setenv("COLLECTIONS_METRICS_PORT", str(port := free_port()))
+    runtime = metrics_runtime(Settings.from_env())
+    assert listening(port) == {"0200007F"}
+    assert host_port("::1", 9464) == "[::1]:9464"

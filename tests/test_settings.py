@@ -48,3 +48,10 @@ def test_errors_name_the_variable_and_never_echo_secrets(monkeypatch: pytest.Mon
     monkeypatch.setenv("TEMPORAL_TLS_CERT", "/etc/temporal/client.pem")
     with pytest.raises(ConfigError, match="TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together"):
         Settings.from_env()
+
+
+def test_metrics_listen_on_the_loopback_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLLECTIONS_METRICS_HOST", raising=False)
+    assert Settings.from_env().metrics_host == "127.0.0.1"
+    monkeypatch.setenv("COLLECTIONS_METRICS_HOST", "0.0.0.0")
+    assert Settings.from_env().metrics_host == "0.0.0.0"

@@ -91,6 +91,7 @@ def test_ports(services):
     assert published_ports(services["worker"]) == {}
     worker = services["worker"]  # its metrics reach a scraper in the stack only
     assert worker["environment"]["COLLECTIONS_METRICS_PORT"] in worker["expose"]
+    assert worker["environment"]["COLLECTIONS_METRICS_HOST"] == "0.0.0.0"  # the loopback is the default
     assert [name for name, service in services.items() if "container_name" in service] == []
 
 
