@@ -99,6 +99,8 @@ async def test_a_supervisor_approves_from_the_account_page(
     account = f"WEB-{uuid.uuid4().hex[:8]}"
     step = await start_until_approval(dev_env.client, settings, account)
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    refused: list[str] = []  # what the Content-Security-Policy blocked, if anything
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else 0)
 
     await page.goto(f"{base_url}/dashboard")
     await expect(page).to_have_url(f"{base_url}/dashboard/login?next=%2Fdashboard")
@@ -108,6 +110,9 @@ async def test_a_supervisor_approves_from_the_account_page(
     chart = page.locator("svg.aging[data-currency='CNY']")
     await expect(chart.locator("g[data-bucket='61-90'] text.count")).to_have_text("1 account")
     await expect(chart.locator("g[data-bucket='61-90'] text.amount")).to_have_text("CN¥12,000.00")
+    # The stylesheet applies under the CSP, the chart's colours included.
+    await expect(page.locator("header")).to_have_css("background-color", "rgb(16, 42, 67)")
+    await expect(chart.locator("g[data-bucket='61-90'] rect")).to_have_css("fill", "rgb(249, 115, 22)")
     await expect(page.locator("#accounts")).to_contain_text(account)
     await screenshot(page, tmp_path / "book.png")
 
@@ -148,6 +153,7 @@ async def test_a_supervisor_approves_from_the_account_page(
     await expect(page.locator("h1")).to_contain_text(account)
 
     await screenshot(page, tmp_path / "account.png")
+    assert refused == []
 
 
 async def test_the_legal_team_sees_its_inbox_and_not_the_book(

@@ -72,6 +72,9 @@ def test_an_ops_key_sees_no_page(web: TestClient) -> None:
         ("write-off", {"reason": "gone"}, "write-off: tick the box to confirm. Nothing was sent."),
         ("promise", {"amount": "lots", "currency": "CNY", "promised_date": "2026-12-01"}, "promise: amount"),
         ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "Mars/Olympus"}, "unknown timezone"),
+        ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "Asia"}, "unknown timezone &#39;Asia&#39;"),
+        ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "Etc"}, "unknown timezone &#39;Etc&#39;"),
+        ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "../etc"}, "unknown timezone"),
         ("approve", {"reason": "ok"}, "approve: step: Field required"),
     ],
 )
@@ -100,6 +103,21 @@ def test_a_filter_out_of_bounds_is_a_page_that_says_why(web: TestClient, query: 
     sign_in(web, "dev-supervisor")
     answer = web.get(f"/dashboard?{query}")
     assert answer.status_code == 422 and "Filter not applied" in answer.text and message in answer.text
+
+
+def test_every_answer_is_neither_stored_nor_framed_and_runs_nothing_inline(web: TestClient) -> None:
+    """Pages with debtor data: Cache-Control no-store, no framing, a CSP with no script and no inline style (the
+    pages need none: their one stylesheet is served by the dashboard)."""
+    answers = [web.get("/dashboard/login"), web.get("/dashboard/accounts/ACC-1"), sign_in(web, "dev-legal")]
+    answers += [web.get("/dashboard/legal"), web.get("/dashboard/accounts/ACC-1")]  # a page, a 403 page
+    for answer in answers:
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["x-frame-options"] == "DENY"
+        csp = answer.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "style-src 'self';" in csp and "frame-ancestors 'none'" in csp
+        assert "<script" not in answer.text and " style=" not in answer.text and "<style" not in answer.text
+    stylesheet = web.get("/dashboard/dashboard.css")
+    assert stylesheet.headers["content-type"].startswith("text/css") and "svg.aging .bar" in stylesheet.text
 
 
 def test_an_unknown_command_is_a_404_page(web: TestClient) -> None:
