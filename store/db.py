@@ -32,10 +32,11 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """An engine for `url` (default: `database_url()`). SQLite gets what lets several workers write at once."""
+    """An engine for `url` (default: `database_url()`). SQLite gets what lets several workers write at once.
+    Its errors never show a statement's parameters: they are debtors' data, and errors end up in logs."""
     parsed = make_url(normalize_url(url or database_url()))
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     _ensure_sqlite_folder(parsed)
     # One connection per process: SQLite has one writer at a time anyway (and every transaction here takes the
     # write lock), and threads queued on the pool get it the moment it is free, where threads queued on SQLite's
@@ -43,7 +44,7 @@ def make_engine(url: str | None = None) -> Engine:
     engine = create_engine(
         parsed,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
-        poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=SQLITE_BUSY_MS / 1000,
+        poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=SQLITE_BUSY_MS / 1000, hide_parameters=True,
     )  # fmt: skip
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)

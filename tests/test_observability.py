@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from observability import JsonFormatter, host_port
+from observability import JsonFormatter, host_port, redact
 from settings import Settings
 from tests.postgres import free_port
 from worker import metrics_runtime
@@ -39,6 +39,18 @@ def test_an_activity_record_and_extra_fields_and_errors() -> None:
     assert (entry["account_id"], entry["activity_type"]) == ("ACC-7", "send_email")
     assert entry["key"] == "collection-ACC-7/evt-1/d003-send_email"
     assert "ValueError: SMTP refused" in entry["exception"]
+
+
+def test_emails_and_phone_numbers_are_masked_in_message_fields_and_traceback() -> None:
+    try:
+        raise ValueError("{'debtor@example.org': (550, b'no')}")
+    except ValueError as error:
+        entry = formatted(msg="sms to %s failed", args=("+86 138 0000 0000",), recipient="a.b+c@mail.example.co.uk",
+                          exc_info=(ValueError, error, None))  # fmt: skip
+    assert (entry["message"], entry["recipient"]) == ("sms to [phone] failed", "[email]")
+    assert "ValueError: {'[email]': (550, b'no')}" in entry["exception"]
+    harmless = "due 2026-11-25T08:04:00+08:00, 12000.00 CNY, evt-0001, +5 days"
+    assert redact(harmless) == harmless
 
 
 def test_a_record_about_no_account_has_no_account_fields() -> None:

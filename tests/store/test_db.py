@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from store import DEFAULT_URL, database_url, make_engine
+from store import DEFAULT_URL, Store, database_url, make_engine
 from store.db import VAR_DIR, normalize_url
 
 
@@ -38,3 +39,13 @@ def test_sqlite_engine_is_set_up_for_concurrent_writers(tmp_path: Path) -> None:
         engine.dispose()
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1}
     assert timeout is not None and timeout >= 10_000
+
+
+def test_a_database_error_does_not_carry_the_debtors_data(store: Store) -> None:
+    """Errors reach the worker's log: a NUL in a name made PostgreSQL refuse the row, and the log printed the
+    statement's parameters, the debtor's name, phone and email among them."""
+    debtor = {"name": "上海明达贸易有限公司", "phone": "+8613800000000"}
+    with pytest.raises(DBAPIError) as failure, store.engine.begin() as connection:
+        connection.execute(text("SELECT :name, :phone FROM no_such_table"), debtor)
+    assert "no_such_table" in str(failure.value)
+    assert not any(value in str(failure.value) for value in debtor.values())
