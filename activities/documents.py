@@ -16,6 +16,7 @@ from typing import Any
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
 
 # The letters name fonts a Debian worker lacks (Georgia, SimSun), and where a font lacks a glyph fontconfig
 # picks one of its own: for a Chinese debtor name in an English letter that is Noto Sans CJK JP (Japanese
@@ -34,7 +35,12 @@ body {
 # One font configuration for every letter: a fresh one per letter (WeasyPrint's default) loads the fonts again,
 # which made each letter 30% slower and grew the process by megabytes a letter.
 _fonts = FontConfiguration()
-_base_stylesheet = CSS(string=BASE_CSS, font_config=_fonts)
+# What a letter may load: its own data: URLs (inline images), nothing else. No file:// (a template or a debtor's
+# text naming /etc/passwd as an image or an attachment), no network. Fonts are not fetched: fontconfig finds them
+# by family name among the fonts installed (Noto CJK, DejaVu). A refused URL is left out of the letter, with a
+# warning from WeasyPrint.
+_fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+_base_stylesheet = CSS(string=BASE_CSS, font_config=_fonts, url_fetcher=_fetcher)
 _rendering = threading.Lock()  # no thread-safety promise, and threaded pango crashes were reported: one at a time
 
 
@@ -42,7 +48,7 @@ def html_to_pdf(html: str) -> bytes:
     """The letter as PDF, its fonts subset and embedded, rendered in this process. The bytes differ between two
     renderings of one letter (the font subsets carry a timestamp) unless SOURCE_DATE_EPOCH is set."""
     with _rendering:
-        return HTML(string=html).write_pdf(stylesheets=[_base_stylesheet], font_config=_fonts)
+        return HTML(string=html, url_fetcher=_fetcher).write_pdf(stylesheets=[_base_stylesheet], font_config=_fonts)
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

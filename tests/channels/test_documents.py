@@ -5,9 +5,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,56 @@ def test_letters_render_in_a_process_of_their_own_which_is_replaced_when_it_dies
         assert PdfReader(io.BytesIO(renderers.render(html))).pages  # on a fresh process
     finally:
         renderers.close()
+
+
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+@pytest.fixture
+def web() -> Iterator[tuple[str, list[str]]]:
+    """A web server on a free loopback port serving a stylesheet to any path; the paths it was asked for."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            body = b'body::after { content: "FROM THE NETWORK" }'
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_letter_loads_nothing_from_files_or_the_network_only_its_own_data(
+    web: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    """WeasyPrint's default fetcher reads any URL: a template (or a debtor's text, if escaping ever failed) naming
+    file:///etc/passwd as an attachment put the file into the PDF, and an http:// stylesheet called out."""
+    url, asked = web
+    stylesheet = tmp_path / "local.css"
+    stylesheet.write_text('body::before { content: "FROM A FILE" }')
+    pdf = html_to_pdf(f"""<html><head>
+        <link rel="attachment" href="file:///etc/passwd">
+        <link rel="stylesheet" href="file://{stylesheet}">
+        <link rel="stylesheet" href="{url}/letter.css">
+        <style>@import url("{url}/imported.css");</style>
+        </head><body><p>Dear debtor</p><img src="{url}/pixel.png"><img src="data:image/png;base64,{PIXEL}">
+        </body></html>""")
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Dear debtor" in text and "FROM A FILE" not in text and "FROM THE NETWORK" not in text
+    assert reader.attachments == {} and asked == []
+    assert len(reader.pages[0]["/Resources"]["/XObject"]) == 1  # the data: image, and only it
 
 
 def alive(pid: int) -> bool:
