@@ -4,6 +4,7 @@
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -31,6 +32,7 @@ from api.app import create_app
 from observability import configure_logging, host_port, prometheus_runtime
 from settings import ConfigError, Settings
 from store.db import make_engine, migrate
+from store.files import private_dir
 from store.repository import Store
 from workflows import SEARCH_ATTRIBUTES, TASK_QUEUE
 from workflows.collection import CollectionWorkflow
@@ -79,7 +81,7 @@ def build_worker(
     """The worker with its real dependencies: the store (migrated to head), the channels, the templates.
     Without a database URL the store is a SQLite file in the outbox folder (what tests want). `tuning` goes to
     the SDK's Worker (max_concurrent_activities, max_concurrent_workflow_tasks, max_cached_workflows)."""
-    outbox_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(outbox_dir)
     url = database_url or f"sqlite:///{outbox_dir / 'collections.db'}"
     migrate(url)
     store = Store(make_engine(url))
@@ -140,7 +142,7 @@ async def run_with_dev_server(settings: Settings, stop: asyncio.Event, runtime: 
         with socket.socket() as probe:
             if probe.connect_ex((host, taken)) == 0:
                 sys.exit(f"port {taken} on {host} is in use: is another `make run` or Temporal server running?")
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.var_dir)
     database = settings.var_dir / "temporal.db"
     flags = dev_server_flags(database)
     if settings.encryption_keys:  # the Web UI decrypts histories through our API's codec endpoint
@@ -217,6 +219,7 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
 
 
 async def main(client: Client | None = None, dev_server: bool = False) -> None:
+    os.umask(0o077)  # whatever this process and its dev server create (var/temporal.db too) is the owner's alone
     try:
         settings = Settings.from_env()
     except ConfigError as error:

@@ -14,6 +14,8 @@ from typing import BinaryIO, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from store.files import private_dir, private_file, write_private
+
 OutboundKind = Literal["sms", "email", "letter", "task"]
 
 
@@ -69,8 +71,8 @@ class FileChannel:
         self.folder = folder
         self.path = folder / "outbox.jsonl"
         self.documents = folder / "documents"
-        self.documents.mkdir(parents=True, exist_ok=True)
-        self.path.touch(exist_ok=True)
+        private_dir(self.documents)
+        private_file(self.path)
         self._lock = threading.Lock()
         self._known: dict[str, str] = {}  # idempotency key -> reference, read from the file so far
         self._read_upto = 0
@@ -121,10 +123,7 @@ class FileChannel:
         digest = hashlib.sha256(content).hexdigest()
         path = self.documents / document_name(key, digest, suffix)
         temporary = self.documents / f".{uuid.uuid4().hex}.tmp"
-        with temporary.open("xb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
+        write_private(temporary, content, exclusive=True)
         try:
             os.link(temporary, path)
         except FileExistsError:

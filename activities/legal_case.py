@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from domain.actions import ActionRequest
+from store.files import FILE_MODE, private_dir, write_private
 from store.models import ContactLog, LegalCase
 from store.repository import Store
 
@@ -46,16 +47,18 @@ class LegalDesk:
         return case
 
     def export(self, case: LegalCase, folder: Path | None = None) -> Path:
-        """Write the package to `<folder>/<case_id>/` and `<folder>/<case_id>.zip`; returns the zip."""
+        """Write the package to `<folder>/<case_id>/` and `<folder>/<case_id>.zip`, owner-only; returns the zip."""
         root = (folder or self.folder) / case.case_id
-        (root / "documents").mkdir(parents=True, exist_ok=True)
-        (root / "case.json").write_text(case.package, encoding="utf-8")
+        private_dir(root / "documents")
+        write_private(root / "case.json", case.package.encode())
         package = json.loads(case.package)
-        (root / "contact_log.csv").write_text(_csv(package["contact_log"]), encoding="utf-8")
+        write_private(root / "contact_log.csv", _csv(package["contact_log"]).encode())
         for document in package["documents"]:
-            (root / "documents" / document["filename"]).write_bytes(self.store.document(document["id"]).content)
-        (root / "README.txt").write_text(README.format(case_id=case.case_id), encoding="utf-8")
-        return Path(shutil.make_archive(str(root), "zip", root_dir=root.parent, base_dir=root.name))
+            write_private(root / "documents" / document["filename"], self.store.document(document["id"]).content)
+        write_private(root / "README.txt", README.format(case_id=case.case_id).encode())
+        archive = Path(shutil.make_archive(str(root), "zip", root_dir=root.parent, base_dir=root.name))
+        archive.chmod(FILE_MODE)
+        return archive
 
     def _documents(self, log: list[ContactLog]) -> list[dict]:
         ids = sorted({row.document_id for row in log if row.document_id is not None})

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import QueuePool
 
+from store.files import private_dir, private_file
+
 VAR_DIR = Path(__file__).resolve().parent.parent / "var"
 DEFAULT_URL = f"sqlite:///{VAR_DIR / 'collections.db'}"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -38,6 +40,8 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     _ensure_sqlite_folder(parsed)
+    if parsed.database and parsed.database != ":memory:":
+        private_file(Path(parsed.database))  # owner-only; SQLite gives its -wal and -shm files the same mode
     # One connection per process: SQLite has one writer at a time anyway (and every transaction here takes the
     # write lock), and threads queued on the pool get it the moment it is free, where threads queued on SQLite's
     # busy handler sleep in steps of up to 100 ms. Under a burst of activities that sleeping was most of their time.
@@ -80,7 +84,7 @@ def alembic_config(url: str | None = None) -> Config:
 
 def _ensure_sqlite_folder(url: URL) -> None:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(url.database).parent)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

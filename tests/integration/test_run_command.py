@@ -78,6 +78,10 @@ def test_run_command_serves_ingest_and_stops_everything_on_ctrl_c(tmp_path: Path
         assert "Traceback" not in text and "KeyboardInterrupt" not in text  # the PDF renderer ignores Ctrl-C
         leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "var")], capture_output=True, text=True)
         assert leftovers.stdout == "", "the dev server outlived Ctrl-C"
+        # The store, the outbox, the letters and the dev server's own database hold debtors' data: owner-only.
+        var = tmp_path / "var"
+        assert {p.name for p in var.iterdir()} >= {"collections.db", "temporal.db", "outbox"}
+        assert [(str(p), oct(p.stat().st_mode)) for p in (var, *var.rglob("*")) if p.stat().st_mode & 0o077] == []
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
