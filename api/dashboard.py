@@ -4,16 +4,20 @@ Plain HTML forms, no JavaScript and no inline style (the pages' CSP allows neith
 form POSTs and is redirected back (POST/redirect/GET), with the outcome carried to the next page in a one-shot flash
 cookie.
 
-Sign-in: the API key of the HTTP API goes into an HttpOnly, SameSite=Strict cookie (Secure over https). SameSite=
-Strict is the CSRF defence: a browser never attaches the cookie to a request started from another site, so a forged
-form arrives signed out and is sent to the login page. Each form also carries a command id made when it was drawn,
-so submitting it twice applies the command once (the workflow's own idempotency).
+Sign-in with an API key opens a server-side session (`api.sessions`): the browser holds only its opaque random id,
+in an HttpOnly, SameSite=Strict cookie (Secure over https), and signing out closes it, so a copied cookie stops
+working. SameSite does not stop a page of the same site (another port of the host, a sibling subdomain) from posting
+a form with the cookie attached, so every form also carries the session's CSRF token and every POST is refused (403)
+without it; the sign-in form carries a token of its own, kept in a cookie until there is a session. Each form also
+carries a command id made when it was drawn, so submitting it twice applies the command once (the workflow's own
+idempotency).
 """
 
 import asyncio
 import base64
 import binascii
 import functools
+import hmac
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -36,9 +40,10 @@ from temporalio.client import Client
 
 import book
 from activities.rendering import STAFF_LOCALE, babel_locale
-from api.auth import HEADER, LEGAL, SUPERVISOR, role_of
+from api.auth import HEADER, LEGAL, ROLES, SUPERVISOR, role_of
 from api.errors import temporal_errors
-from api.state import get_client, get_settings, get_store
+from api.sessions import new_token
+from api.state import get_client, get_sessions, get_settings, get_store
 from domain.aging import AgingReport
 from domain.commands import ApprovalDecision, Command, Pause, PromiseToPay, Resume, WriteOff
 from domain.status import AccountStatus
@@ -46,8 +51,10 @@ from workflows import APPROVE_ACTION, PAUSE, PROMISE_TO_PAY, REJECT_ACTION, RESU
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "collections_session"
+LOGIN_COOKIE = "collections_login"  # the sign-in form's CSRF token
 FLASH_COOKIE = "collections_flash"
-SESSION_HOURS = 8
+CSRF_FIELD = "csrf_token"
+LOGIN_SECONDS = 3600  # how long a sign-in form may stay open
 QUERY_TIMEOUT = timedelta(seconds=10)
 UPDATE_TIMEOUT = timedelta(seconds=30)  # an update waits for a worker to validate and apply it
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
@@ -107,11 +114,14 @@ router = APIRouter(prefix=PREFIX, route_class=_PageRoute, include_in_schema=Fals
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is signed in: the key's role, and the name they gave, recorded as `by` on their commands."""
+    """Who is signed in: the key's role, and the name they gave, recorded as `by` on their commands; their session
+    and its CSRF token."""
 
     key: str
     role: str
     name: str
+    session: str
+    csrf: str
 
     @property
     def by(self) -> str:
@@ -132,23 +142,28 @@ def _decode(value: str | None) -> dict[str, str]:
 
 
 def current_viewer(request: Request) -> Viewer | None:
-    """The viewer of the session cookie; None when absent or when its key no longer has a role."""
-    session = _decode(request.cookies.get(SESSION_COOKIE))
-    key = str(session.get("key", ""))
-    role = role_of(key, getattr(request.app.state, "api_keys", None))
+    """The viewer of the session cookie; None when there is no open session, or when its key no longer has a role."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    session = get_sessions(request).get(sid)
+    if sid is None or session is None:
+        return None
+    role = role_of(session.key, getattr(request.app.state, "api_keys", None))
     if role is None:
         return None
-    return Viewer(key=key, role=role, name=str(session.get("name") or role))
+    return Viewer(key=session.key, role=role, name=session.name or role, session=sid, csrf=session.csrf)
 
 
 def requires(*roles: str) -> Any:
-    """A dependency admitting viewers of `roles`: others are sent to sign in, or shown a 403 page."""
+    """A dependency admitting viewers of `roles`: others are sent to sign in, or shown a 403 page. A POST must also
+    carry the session's CSRF token (the form is read only once the session is known)."""
 
-    def signed_in(request: Request) -> Viewer:
+    async def signed_in(request: Request) -> Viewer:
         viewer = current_viewer(request)
         if viewer is None:
             back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise PageError(303, "sign in first", location=f"{PREFIX}/login?{urlencode({'next': back})}")
+        if request.method == "POST" and not _token_matches(await _form(request), viewer.csrf):
+            raise PageError(403, FORGED)
         if viewer.role not in roles:
             needed = " or ".join(roles)
             raise PageError(403, f"This page needs the {needed} role; you are signed in as {viewer.role}.")
@@ -157,9 +172,19 @@ def requires(*roles: str) -> Any:
     return Depends(signed_in)
 
 
+FORGED = "This form did not come from this dashboard, or its page is out of date: reload the page and try again."
+
+
+def _token_matches(form: dict[str, str], expected: str | None) -> bool:
+    """The form's CSRF token is `expected` (compared in constant time)."""
+    token = form.get(CSRF_FIELD, "")
+    return bool(token and expected) and hmac.compare_digest(token.encode(), (expected or "").encode())
+
+
 Supervisor = Annotated[Viewer, requires(SUPERVISOR)]
 Lawyer = Annotated[Viewer, requires(LEGAL)]  # as the API's package download
 LegalReader = Annotated[Viewer, requires(LEGAL, SUPERVISOR)]  # supervisors oversee the inbox too
+Anyone = Annotated[Viewer, requires(*ROLES)]
 
 
 def _safe_next(value: str | None, default: str) -> str:
@@ -196,24 +221,40 @@ async def stylesheet() -> Response:
 
 @router.get("/login")
 async def login_form(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", next=_safe_next(next, ""), error=None)
+    return _login_page(request, _safe_next(next, ""))
+
+
+def _login_page(request: Request, target: str, status_code: int = 200, error: str | None = None) -> Response:
+    """The sign-in form. Its CSRF token is also kept in a cookie of its own (there is no session yet), and the POST
+    must bring both: another site can make a browser post the form, but not read the token."""
+    token = request.cookies.get(LOGIN_COOKIE) or new_token()
+    response = render(request, "login.html", status_code, next=target, error=error, csrf_token=token)
+    _set_cookie(response, request, LOGIN_COOKIE, token, LOGIN_SECONDS)
+    return response
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await _form(request)
-    key, name, target = form.get("api_key", ""), form.get("name", ""), form.get("next")
+    key, name, target = form.get("api_key", ""), form.get("name", ""), _safe_next(form.get("next"), "")
+    if not _token_matches(form, request.cookies.get(LOGIN_COOKIE)):
+        return _login_page(request, target, 403, FORGED)
     role = role_of(key, getattr(request.app.state, "api_keys", None))
     if role is None:
-        error = "That API key is not known."
-        return render(request, "login.html", status_code=401, next=_safe_next(target, ""), error=error)
-    response = RedirectResponse(_safe_next(target, _home(role)), status_code=303)
-    _set_cookie(response, request, SESSION_COOKIE, _encode({"key": key, "name": name[:100]}), SESSION_HOURS * 3600)
+        return _login_page(request, target, 401, "That API key is not known.")
+    sessions = get_sessions(request)
+    sessions.close(request.cookies.get(SESSION_COOKIE))  # a new id at every sign-in: none can be planted
+    response = RedirectResponse(target or _home(role), status_code=303)
+    session_seconds = int(sessions.ttl.total_seconds())
+    _set_cookie(response, request, SESSION_COOKIE, sessions.open(key, name[:100]), session_seconds)
+    response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
     return response
 
 
 @router.post("/logout")
-async def logout() -> Response:
+async def logout(request: Request, viewer: Anyone) -> Response:
+    """Closes the session on the server: the cookie, wherever it was copied to, no longer signs anybody in."""
+    get_sessions(request).close(viewer.session)
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
@@ -268,6 +309,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     flash = Flash(flash_data["kind"], flash_data["text"]) if {"kind", "text"} <= flash_data.keys() else None
     viewer = current_viewer(request)
     home = _home(viewer.role) if viewer else PREFIX
+    context = {"csrf_token": viewer.csrf if viewer else ""} | context  # every form of the page carries it
     html = ENV.get_template(template).render(viewer=viewer, home=home, flash=flash, **context)
     response = HTMLResponse(html, status_code=status_code)
     if FLASH_COOKIE in request.cookies:

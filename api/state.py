@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from temporalio.client import Client
 
+from api.sessions import Sessions
 from domain.policy import PolicyBook
 from settings import Settings
 from store.repository import Store
@@ -32,6 +33,10 @@ def get_settings(request: Request) -> Settings:
 
 def get_policies(request: Request) -> PolicyBook:
     return _get(request, "policies")
+
+
+def get_sessions(request: Request) -> Sessions:
+    return _get(request, "sessions")
 
 
 TemporalClient = Annotated[Client, Depends(get_client)]

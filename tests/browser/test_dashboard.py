@@ -2,10 +2,13 @@
 real stack (the dev server, an in-process worker on compressed policies, the app served by uvicorn)."""
 
 import asyncio
+import contextlib
+import threading
 import uuid
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -154,6 +157,63 @@ async def test_a_supervisor_approves_from_the_account_page(
 
     await screenshot(page, tmp_path / "account.png")
     assert refused == []
+
+
+async def test_a_form_posted_from_another_port_is_refused(
+    dev_env: WorkflowEnvironment, settings: Settings, worker: None, base_url: str, browser: Browser
+) -> None:
+    """A page on another port of the same host is the same site: the browser attaches the SameSite=Strict session
+    cookie to the form it posts. The CSRF token, which that page cannot read, is what refuses it (such a form once
+    wrote off an account through a signed-in browser)."""
+    account = f"WEB-{uuid.uuid4().hex[:8]}"
+    await start_until_approval(dev_env.client, settings, account)
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{base_url}/dashboard/login")
+    await sign_in(page, "dev-supervisor", "Supervisor Li")
+    await expect(page).to_have_url(f"{base_url}/dashboard")
+
+    target = f"{base_url}/dashboard/accounts/{account}/write-off"
+    fields = {"reason": "forged", "confirm": "yes", "command_id": f"evil-{account}", "csrf_token": "guessed"}
+    inputs = "".join(f'<input type="hidden" name="{name}" value="{value}">' for name, value in fields.items())
+    with another_site(
+        f'<form method="post" action="{target}">{inputs}</form><script>document.forms[0].submit()</script>'
+    ) as evil:
+        forged = await context.new_page()
+        await forged.goto(evil)
+        await expect(forged).to_have_url(target)
+        await expect(forged.locator(".flash.error")).to_contain_text("did not come from this dashboard")
+
+    status = await account_status(dev_env.client, account)
+    assert status.outcome is None and "forged" not in str(status.history)
+    await page.reload()
+    await expect(page.locator("header")).to_contain_text("Supervisor Li")  # still signed in: nothing was lost
+
+
+@contextlib.contextmanager
+def another_site(html: str) -> Iterator[str]:
+    """A page served from another free port of the same host; yields its URL."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, name="another-site", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 async def test_the_legal_team_sees_its_inbox_and_not_the_book(

@@ -1,6 +1,8 @@
 """The dashboard's sign-in, roles and form handling, without Temporal or a browser: what must hold whatever the
 workflows say (no open redirect, the cookie's flags, wrong roles, bad input shown as a message)."""
 
+import base64
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api import dashboard
+from api.dashboard import CSRF_FIELD, FORGED, SESSION_COOKIE
 from domain.policy import PolicyBook
 from domain.rerouting import settle
 from domain.status import account_status
@@ -22,8 +25,21 @@ def web(offline_app: FastAPI) -> TestClient:
     return TestClient(offline_app, follow_redirects=False)
 
 
-def sign_in(web: TestClient, key: str, next: str = "") -> httpx.Response:
-    return web.post("/dashboard/login", data={"api_key": key, "name": "Li", "next": next})
+def sign_in(web: TestClient, key: str, next: str = "", name: str = "Li") -> httpx.Response:
+    """The sign-in form, filled in and posted with its CSRF token, as a browser does."""
+    token = form_token(web.get("/dashboard/login"))
+    return web.post("/dashboard/login", data={"api_key": key, "name": name, "next": next, CSRF_FIELD: token})
+
+
+def form_token(page: httpx.Response) -> str:
+    found = re.search(rf'name="{CSRF_FIELD}" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def post_form(web: TestClient, path: str, data: dict[str, str]) -> httpx.Response:
+    """A dashboard form posted with the session's CSRF token (as every page's sign-out form carries it)."""
+    return web.post(path, data=data | {CSRF_FIELD: form_token(web.get("/dashboard/legal"))})
 
 
 def test_signed_out_pages_send_to_the_login_page(web: TestClient) -> None:
@@ -33,11 +49,11 @@ def test_signed_out_pages_send_to_the_login_page(web: TestClient) -> None:
     assert "API key" in web.get(answer.headers["location"]).text
 
 
-def test_an_unknown_key_is_refused_and_sets_no_cookie(web: TestClient) -> None:
-    answer = web.post("/dashboard/login", data={"api_key": "guess"})
+def test_an_unknown_key_is_refused_and_opens_no_session(web: TestClient) -> None:
+    answer = sign_in(web, "guess")
     assert answer.status_code == 401
     assert "That API key is not known." in answer.text
-    assert "set-cookie" not in answer.headers
+    assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
 
 
 def test_the_session_cookie_is_httponly_and_samesite_strict(web: TestClient) -> None:
@@ -45,6 +61,50 @@ def test_the_session_cookie_is_httponly_and_samesite_strict(web: TestClient) -> 
     assert (answer.status_code, answer.headers["location"]) == (303, "/dashboard")
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
+
+
+def test_the_session_cookie_is_an_opaque_id_and_signing_out_revokes_it(web: TestClient, offline_app: FastAPI) -> None:
+    sign_in(web, "dev-legal")
+    session = web.cookies[SESSION_COOKIE]
+    assert len(session) >= 43 and "dev-legal" not in session and "dev-legal" not in str(base64_variants(session))
+    copied = TestClient(offline_app, follow_redirects=False, cookies={SESSION_COOKIE: session})
+    assert copied.get("/dashboard/legal").status_code == 200
+
+    assert post_form(web, "/dashboard/logout", {}).headers["location"] == "/dashboard/login"
+    assert copied.get("/dashboard/legal").headers["location"] == "/dashboard/login?next=%2Fdashboard%2Flegal"
+
+
+def base64_variants(value: str) -> list[bytes]:
+    """What `value` decodes to, were it base64 (the session cookie once was the key in base64 JSON)."""
+    padded = value + "=" * (-len(value) % 4)
+    return [base64.urlsafe_b64decode(padded), base64.b64decode(padded.replace("-", "+").replace("_", "/"))]
+
+
+@pytest.mark.parametrize("token", [None, "", "forged", "session-of-another"])
+def test_a_post_without_this_sessions_csrf_token_is_refused(
+    web: TestClient, offline_app: FastAPI, token: str | None
+) -> None:
+    """The session cookie alone (what a browser attaches to a form posted from another page of the same site) is not
+    enough: the write-off never reaches Temporal (whose client here would fail)."""
+    other = TestClient(offline_app, follow_redirects=False)
+    sign_in(other, "dev-supervisor")
+    sign_in(web, "dev-supervisor")
+    form = {"reason": "forged", "confirm": "yes", "command_id": "evil-1"}
+    if token is not None:
+        form[CSRF_FIELD] = form_token(other.get("/dashboard/legal")) if token == "session-of-another" else token
+    answer = web.post("/dashboard/accounts/ACC-1/write-off", data=form)
+    assert answer.status_code == 403 and FORGED in answer.text
+    assert web.post("/dashboard/logout", data={}).status_code == 403  # signing out is a form like any other
+    assert web.get("/dashboard/legal").status_code == 200  # still signed in
+
+
+def test_the_sign_in_form_needs_its_own_token(web: TestClient) -> None:
+    answer = web.post("/dashboard/login", data={"api_key": "dev-supervisor", "name": "Li"})
+    assert answer.status_code == 403 and FORGED in answer.text
+    assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
+    web.cookies.clear()
+    refused = web.post("/dashboard/login", data={"api_key": "dev-supervisor", CSRF_FIELD: form_token(answer)})
+    assert refused.status_code == 403  # a token without its cookie (a form copied from another browser)
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/dashboard", "/v1/accounts", "/dashboardx"])
@@ -82,7 +142,7 @@ def test_bad_input_is_a_message_on_the_next_page_and_nothing_is_sent(
     web: TestClient, command: str, form: dict[str, str], message: str
 ) -> None:
     sign_in(web, "dev-supervisor")
-    answer = web.post(f"/dashboard/accounts/ACC-1/{command}", data=form | {"back": "/dashboard/legal"})
+    answer = post_form(web, f"/dashboard/accounts/ACC-1/{command}", form | {"back": "/dashboard/legal"})
     assert (answer.status_code, answer.headers["location"]) == (303, "/dashboard/legal")
     page = web.get("/dashboard/legal")
     assert 'class="flash error"' in page.text and message in page.text
@@ -122,7 +182,7 @@ def test_every_answer_is_neither_stored_nor_framed_and_runs_nothing_inline(web: 
 
 def test_an_unknown_command_is_a_404_page(web: TestClient) -> None:
     sign_in(web, "dev-supervisor")
-    answer = web.post("/dashboard/accounts/ACC-1/delete-everything", data={})
+    answer = post_form(web, "/dashboard/accounts/ACC-1/delete-everything", {})
     assert answer.status_code == 404 and "No such command" in answer.text
 
 
@@ -134,7 +194,7 @@ def test_only_the_legal_team_downloads_evidence_packages(web: TestClient) -> Non
 
 
 def test_what_people_type_is_escaped(web: TestClient) -> None:
-    web.post("/dashboard/login", data={"api_key": "dev-legal", "name": "<script>alert(1)</script>"})
+    sign_in(web, "dev-legal", name="<script>alert(1)</script>")
     page = web.get("/dashboard/legal").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
 
