@@ -33,7 +33,7 @@ MAX_BODY = 64 * KiB
 MAX_EVENTS_BODY = 16 * MiB
 # The Web UI's codec calls carry one set of payloads: at most Temporal's 2 MB blob limit, 2.7 MB in base64.
 MAX_CODEC_BODY = 4 * MiB
-LIMITS: Mapping[str, int] = {"/v1/events": MAX_EVENTS_BODY, **{f"{codec_router.prefix}/": MAX_CODEC_BODY}}
+LIMITS: Mapping[str, int] = {"/v1/events": MAX_EVENTS_BODY, f"{codec_router.prefix}/": MAX_CODEC_BODY}
 KEYED = ("/v1/", f"{codec_router.prefix}/")  # every route under these needs a key (tests/api/test_roles.py)
 
 
@@ -61,7 +61,7 @@ class Guard:
             await _refuse(send, 401, UNAUTHENTICATED, _unknown(path, headers))
             return
         length = headers.get("content-length")
-        if length is not None and not length.isdigit():
+        if length is not None and not (length.isascii() and length.isdigit()):
             await _refuse(send, 400, "invalid Content-Length")
             return
         if length is not None and int(length) > limit:
