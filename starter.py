@@ -56,6 +56,7 @@ from tqdm import tqdm
 
 import workflows as names
 from book import Filters, aging, list_accounts
+from domain.account import ACCOUNT_FULL
 from domain.bounds import check_happened
 from domain.commands import (
     AgreeInstallmentPlan,
@@ -185,9 +186,13 @@ async def submit(
     )
     if _started(handle):
         return "started"
-    # The workflow was running: it decides joined or duplicate. A query after the signal sees the signal applied.
+    # The workflow was running: it decides joined, duplicate or conflict. A query after the signal sees the signal
+    # applied; an event it did not record (None) was refused: the account is full.
     try:
-        return await handle.query(EVENT_OUTCOME, event.event_id, rpc_timeout=QUERY_TIMEOUT) or "joined"
+        outcome = await handle.query(EVENT_OUTCOME, args=[event.event_id, digest(event)], rpc_timeout=QUERY_TIMEOUT)
+        if outcome == "conflict":
+            return f"rejected: event id {event.event_id} was already used for a different event on this account"
+        return f"rejected: {ACCOUNT_FULL}" if outcome in (None, "rejected") else outcome
     except RPCError as error:
         if error.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
             raise

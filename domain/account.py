@@ -6,6 +6,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 
 from domain.actions import Balance, InvoiceLine
 from domain.arrangements import (
@@ -20,15 +21,20 @@ from domain.arrangements import (
     PauseRecord,
     Promise,
 )
-from domain.bounds import check_happened
+from domain.bounds import MAX_LISTED_REPEATS, STATE_BUDGET, check_happened
 from domain.commands import digest
 from domain.events import Debtor, InvoiceOverdue, PaymentReceived
 from domain.money import Allocation, Debt, InterestTerms, allocate, to_minor
 from domain.policy import WINDOW_OF_ACTION, ActionKind, Policy
 from domain.timeline import Timeline
 
-EventOutcome = Literal["started", "joined", "duplicate"]
+EventOutcome = Literal["started", "joined", "duplicate", "rejected"]
 FILLABLE = ("phone", "email", "country")  # what a joining invoice may add to a debtor that lacks it
+REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
+ACCOUNT_FULL = (
+    "the account holds as much as one account may (see STATE_BUDGET in domain/bounds.py); a supervisor decides "
+    "(write it off, or settle it and open a new account)"
+)
 StepResult = Literal["done", "skipped", "failed"]
 HistoryKind = Literal[
     "invoice",
@@ -138,6 +144,7 @@ class AccountState(BaseModel):
     payments: list[PaymentRecord] = []
     charges: list[Charge] = []
     events: dict[str, EventOutcome] = {}
+    event_digests: dict[str, str] = Field(default={}, description="event id -> what it said: tells a conflict")
     handled: dict[str, StepResult] = {}
     history: list[HistoryEntry] = []
     outcome: str | None = None
@@ -169,6 +176,7 @@ class AccountState(BaseModel):
     migrations: list[Migration] = []
     debtor_conflicts: list[DebtorConflict] = Field(default=[], description="joining invoices' differing debtors")
     generation: int = Field(default=0, description="ladder restarts by policy migration: part of new keys")
+    unlisted: dict[str, int] = Field(default={}, description="repeats not itemised in the history, by kind")
 
     def note_deferral(self, now: datetime, step: str, until: datetime, reason: str) -> None:
         """Say once, in the history, that a step waits for its contact window, and until when."""
@@ -272,20 +280,45 @@ class AccountState(BaseModel):
         restart = f"/r{self.generation}" if self.generation else ""  # a restarted ladder sends its steps again
         return f"{self.workflow_id}/{self.episode}{restart}/{step_key}"
 
+    def event_conflict(self, event_id: str, said: str) -> bool:
+        """Whether `event_id` was already used for an event that said something else (domain.commands.digest)."""
+        return self.event_digests.get(event_id, said) != said
+
+    def full(self) -> bool:
+        """Whether the account holds as much as one account may (domain.bounds.STATE_BUDGET): then it takes no
+        new invoice, payment or command, and says so in its history."""
+        return len(to_json(self)) > STATE_BUDGET  # bytes, as the payload converter writes them
+
+    def refuse_when_full(self, now: datetime, what: str) -> bool:
+        if self.full():
+            self.log(now, "refused", f"{what} refused: {ACCOUNT_FULL}")
+            return True
+        return False
+
     # --- changes (each records itself in the history) ---
 
     def add_invoice(self, event: InvoiceOverdue, now: datetime) -> EventOutcome:
-        """Apply an `invoice_overdue` event; duplicates (event id or invoice id) change nothing."""
+        """Apply an `invoice_overdue` event; duplicates (event id or invoice id) change nothing, and an event id
+        already used for a different event is refused (`event_conflict` tells the starter)."""
+        said = digest(event)
         if event.event_id in self.events:
+            if self.event_conflict(event.event_id, said):
+                self.log(now, "refused", f"event {event.event_id} refused: that id was already used for a different "
+                         "event")  # fmt: skip
+                return "rejected"
             # Answer "duplicate" from now on: the starter's query follows this re-delivery.
             self.events[event.event_id] = "duplicate"
             self.log(now, "duplicate", f"event {event.event_id} delivered again: ignored")
             return "duplicate"
         known = next((i for i in self.invoices if i.invoice_id == event.invoice.invoice_id), None)
         if known is not None:
-            self.events[event.event_id] = "duplicate"
+            if not self.full():  # remembered, so that the starter can say "duplicate"
+                self.events[event.event_id] = "duplicate"
+                self.event_digests[event.event_id] = said
             self.log(now, "duplicate", f"event {event.event_id}: invoice {known.invoice_id} already on the account")
             return "duplicate"
+        if self.refuse_when_full(now, f"event {event.event_id} (invoice {event.invoice.invoice_id})"):
+            return "rejected"
         outcome: EventOutcome = "joined" if self.invoices else "started"
         if outcome == "started":
             self.episode = event.event_id
@@ -312,6 +345,7 @@ class AccountState(BaseModel):
             )
         )
         self.events[event.event_id] = outcome
+        self.event_digests[event.event_id] = said
         self.log(
             now,
             "invoice",
@@ -351,6 +385,8 @@ class AccountState(BaseModel):
             check_happened(payment, now)
         except ValueError as error:
             self.log(now, "refused", f"payment {payment.payment_id} refused: {error}")
+            return False
+        if self.refuse_when_full(now, f"payment {payment.payment_id} of {payment.amount} {payment.currency}"):
             return False
         self.accrue(now)
         invoices = {i.invoice_id: i for i in self.invoices if i.currency == payment.currency}
@@ -418,4 +454,9 @@ class AccountState(BaseModel):
         self.log(now, "closed", f"{outcome}: {reason}")
 
     def log(self, now: datetime, kind: HistoryKind, detail: str, **extra: object) -> None:
+        """Append to the history. Duplicate deliveries and refusals are itemised MAX_LISTED_REPEATS times, then only
+        counted (`unlisted`): a sender repeating itself cannot grow the account without end."""
+        if kind in REPEATS and sum(h.kind == kind for h in self.history) >= MAX_LISTED_REPEATS:
+            self.unlisted[kind] = self.unlisted.get(kind, 0) + 1
+            return
         self.history.append(HistoryEntry(at=now, kind=kind, detail=detail, **extra))

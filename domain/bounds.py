@@ -13,7 +13,11 @@ every event and command is bounded here, at the edge, by types the models share:
   at most 10 decimals (0.0000000001 a day is already nothing);
 - texts have a maximum length and no control characters (a NUL breaks PostgreSQL, an escape sequence an operator's
   terminal); notes may hold newlines and tabs;
-- lists have a maximum length.
+- lists have a maximum length;
+- an account's state holds at most STATE_BUDGET bytes: beyond it, new invoices, payments and commands are refused
+  (and said so in its history), so that the state, its status and every activity input stay well under Temporal's
+  2 MB payload limit however long the account lives; repeated refusals and duplicate deliveries are itemised
+  MAX_LISTED_REPEATS times, then only counted.
 """
 
 import re
@@ -32,6 +36,9 @@ MAX_SHORT_TEXT = 500  # a reason, a name, who gave a command
 MAX_NOTE = 4000  # a note on a resolution, a bankruptcy or a legal outcome
 MAX_REFERENCE = 100  # a contract or case reference
 MAX_LIST = 100  # invoices named in a dispute, installments in a plan
+STATE_BUDGET = 1_000_000  # bytes of an account's state as JSON: half the payload limit (50 invoices, 200 payments and
+# 100 commands with every text at its maximum take 0.56 MB; a typical account 20 KB)
+MAX_LISTED_REPEATS = 20
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")

@@ -10,7 +10,7 @@ import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from domain.account import AccountState
+from domain.account import ACCOUNT_FULL, AccountState
 from domain.arrangements import (
     Approval,
     Bankruptcy,
@@ -59,28 +59,33 @@ def seen(state: AccountState, command: Command) -> bool:
     return command.command_id in state.commands
 
 
-def conflict(state: AccountState, command: Command) -> str | None:
-    """Why the command conflicts with the one its id was first used for, if it does. Commands recorded before
-    digests were kept (no digest) count as repeats."""
-    known = state.digests.get(command.command_id)
-    if known is None or known == digest(command):
-        return None
-    first = state.commands[command.command_id]
-    return f"command id {command.command_id} was already used for a different command ({first})"
+def refusal(state: AccountState, command: Command) -> CommandRejected | None:
+    """Why any command is refused before its own rules are asked: its id was already used for a different command
+    (commands recorded before digests were kept count as repeats), or the account is full (domain.bounds)."""
+    if seen(state, command):
+        known = state.digests.get(command.command_id)
+        if known is None or known == digest(command):
+            return None
+        first = state.commands[command.command_id]
+        return CommandConflict(f"command id {command.command_id} was already used for a different command ({first})")
+    if state.full():
+        return CommandRejected(ACCOUNT_FULL)
+    return None
 
 
-def check_conflict(state: AccountState, command: Command) -> None:
-    reason = conflict(state, command)
-    if reason:
-        raise CommandConflict(reason)
+def check_acceptable(state: AccountState, command: Command) -> None:
+    """The part of every validator that `refusal` decides."""
+    error = refusal(state, command)
+    if error:
+        raise error
 
 
-def refuse_conflict(state: AccountState, command: Command, now: datetime) -> bool:
+def refuse_signal(state: AccountState, command: Command, now: datetime) -> bool:
     """For signals, which cannot be refused to the sender: record the refusal in the history. True if refused."""
-    reason = conflict(state, command)
-    if reason:
-        state.log(now, "refused", f"{type(command).__name__} by {command.by} refused: {reason}")
-    return reason is not None
+    error = refusal(state, command)
+    if error:
+        state.log(now, "refused", f"{type(command).__name__} by {command.by} refused: {error}")
+    return error is not None
 
 
 def _open(state: AccountState) -> None:

@@ -75,6 +75,7 @@ class AccountStatus(BaseModel):
     limitation_basis: str | None = Field(default=None, description="what last started or restarted the period")
     limitation_override: str | None = None
     debtor_conflicts: list[DebtorConflict] = Field(default=[], description="joining invoices' differing debtors")
+    unlisted: dict[str, int] = Field(default={}, description="repeated refusals and duplicates counted, not listed")
 
     @property
     def outstanding(self) -> Decimal:
@@ -160,6 +161,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         limitation_basis=limit[1] if limit else None,
         limitation_override=state.limitation_override,
         debtor_conflicts=state.debtor_conflicts,
+        unlisted=state.unlisted,
     )
 
 
@@ -239,7 +241,7 @@ def describe(status: AccountStatus) -> str:
         parts = ", ".join(f"{a.part} {a.amount} ({a.target})" for a in payment.allocations) or "nothing owed"
         extra = f", {payment.unapplied} unapplied" if payment.unapplied else ""
         lines.append(f"    {payment.payment_id:<12} {payment.amount} {payment.currency}: {parts}{extra}")
-    lines.append("  history")
+    lines.append("  history" + "".join(f" (and {n} more {kind} not listed)" for kind, n in status.unlisted.items()))
     for entry in status.history:
         key = f"  [{entry.idempotency_key}]" if entry.idempotency_key else ""
         day = f"day {entry.day:>3}" if entry.day is not None else "       "

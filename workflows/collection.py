@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -226,8 +227,8 @@ class CollectionWorkflow:
     # --- messages: each applies a domain rule and wakes the loop to plan again ---
 
     def _apply(self, apply: Callable[..., None], message: Command, *extra: object) -> AccountStatus:
-        # An update's conflict was refused by its validator; a signal's is recorded as refused here.
-        if not rules.refuse_conflict(self.state, message, workflow.now()):
+        # An update that conflicts or finds the account full was refused by its validator; a signal is refused here.
+        if not rules.refuse_signal(self.state, message, workflow.now()):
             apply(self.state, message, workflow.now(), *extra)
         self.changed = True
         return account_status(self.state, workflow.now())
@@ -235,7 +236,7 @@ class CollectionWorkflow:
     def _check(self, check: Callable[..., None], command: Command) -> None:
         """Validators reject before anything is written to history."""
         try:
-            rules.check_conflict(self.state, command)
+            rules.check_acceptable(self.state, command)
             check(self.state, command, workflow.now())
         except rules.CommandRejected as rejected:
             raise ApplicationError(str(rejected), type=type(rejected).__name__, non_retryable=True) from None
@@ -380,8 +381,11 @@ class CollectionWorkflow:
         return account_status(self.state, as_of or workflow.now())
 
     @workflow.query(name=names.EVENT_OUTCOME)
-    def event_outcome(self, event_id: str) -> EventOutcome | None:
-        """What became of an event: lets the starter report `joined` or `duplicate` after signal-with-start."""
+    def event_outcome(self, event_id: str, said: str | None = None) -> EventOutcome | Literal["conflict"] | None:
+        """What became of an event: lets the starter report `joined` or `duplicate` after signal-with-start, or
+        `conflict` when the event it sent (its digest `said`) is not the one that id was first used for."""
+        if said is not None and self.state.event_conflict(event_id, said):
+            return "conflict"
         return self.state.events.get(event_id)
 
     @workflow.query(name=names.MESSAGE_DIGEST)

@@ -177,13 +177,13 @@ def test_a_command_id_reused_for_another_command_is_a_conflict() -> None:
     dispute = OpenDispute(command_id="cmd-7", by="ops", reason="goods damaged")
     rules.check_dispute(state, dispute, NOW)
     rules.apply_dispute(state, dispute, NOW)
-    rules.check_conflict(state, dispute)  # the same command again: a repeat
-    rules.check_conflict(state, dispute.model_copy(update={"by": "someone else"}))  # who sends it is not content
+    rules.check_acceptable(state, dispute)  # the same command again: a repeat
+    rules.check_acceptable(state, dispute.model_copy(update={"by": "someone else"}))  # who sends it is not content
     pause = Pause(command_id="cmd-7", by="ops", reason="holiday", until=NOW + timedelta(days=3))
     with pytest.raises(rules.CommandConflict, match="cmd-7 was already used for a different command"):
-        rules.check_conflict(state, pause)
+        rules.check_acceptable(state, pause)
     bankrupt = ReportBankruptcy(command_id="cmd-7", by="ops")
-    assert rules.refuse_conflict(state, bankrupt, NOW)
+    assert rules.refuse_signal(state, bankrupt, NOW)
     assert state.bankruptcy is None
     assert state.history[-1].kind == "refused"
     assert "ReportBankruptcy by ops refused: command id cmd-7" in state.history[-1].detail

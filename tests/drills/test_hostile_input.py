@@ -97,9 +97,14 @@ UNICODE = (
     "上海明达",
     "\ufeffbom",
     "Ω≈ç√∫",
+)
+# Control characters (and Unicode's line separators) in a one-line text: refused since issue 13 (a NUL failed every
+# activity on PostgreSQL, an escape sequence cleared the operator's terminal).
+CONTROLS = (
     "nul\x00byte",
     "bell\x07",
     "\x1b[31mred",
+    "\x1b[2Jclear",
     "tab\tand",
     "line\nbreak",
     "\u2028sep\u2029",  # raw in a JSON line unless ASCII-escaped: see test_json_lines_split_only_at_newlines
@@ -192,7 +197,8 @@ def _mutations() -> tuple[Mutation, ...]:
     # Only blanks: stripped to nothing, which an optional contract reference may be (an empty reference).
     add("huge", tuple(p for p in huge_paths if p != ("invoice", "contract_ref")), huge_strings[-1:], "reject")
     add("huge", (("x_note",), ("debtor", "x_note"), ("invoice", "x_note")), huge_strings, "accept")  # ignored
-    add("bad_id", IDS, tuple(f"ID-{p}-1" for p in PAYLOADS), "reject")  # inside: whitespace at the ends is stripped
+    add("bad_id", IDS, tuple(f"ID-{p}-1" for p in PAYLOADS + CONTROLS), "reject")  # inside: ends are stripped
+    add("control", (("debtor", "name"), ("invoice", "contract_ref")), tuple(f"x {c} y" for c in CONTROLS), "reject")
     add("boundary", (("debtor", "name"),), ("n" * 200,), "accept")
     add("boundary", (("debtor", "name"),), ("n" * 201, "   "), "reject")
     add("boundary", (("invoice", "contract_ref"),), ("c" * 101,), "reject")
@@ -209,7 +215,8 @@ def _mutations() -> tuple[Mutation, ...]:
     add(
         "bad_currency", (("invoice", "currency"),), ("XYZ", "cny", "", "C N Y", "EURO", "¥", "$", "CNY\u200b"), "reject"
     )
-    add("bad_timezone", (("debtor", "timezone"),), (*PAYLOADS, "Mars/Olympus", "/etc/passwd", "", "UTC\x00"), "reject")
+    odd_zones = (*PAYLOADS, *CONTROLS, "Mars/Olympus", "/etc/passwd", "", "UTC\x00")
+    add("bad_timezone", (("debtor", "timezone"),), odd_zones, "reject")
     add(
         "bad_timezone",
         (("debtor", "timezone"),),
@@ -227,8 +234,16 @@ def _mutations() -> tuple[Mutation, ...]:
         "reject",
     )
     add("odd_contact", (("debtor", "email"),), ("{{7*7}}@x.example",), "either")  # RFC 5322 allows { } * there
-    add("bad_date", (("invoice", "due_date"),), ("2999-01-01",), "reject")  # not overdue yet
-    add("ancient_due", (("invoice", "due_date"),), ("0001-01-01", "1970-01-01"), "accept")  # time-barred: skipped
+    add("bad_date", (("invoice", "due_date"),), ("2999-01-01", "9999-12-30"), "reject")  # not overdue yet
+    # Past the longest limitation period (20 years before the event), or before 1970: refused since issue 13.
+    # NOW's date in the debtors' timezones (UTC-8 to UTC+14) is within a day of its UTC date.
+    twenty_years = NOW.date().replace(year=NOW.year - 20)
+    too_old, old = (twenty_years + timedelta(days=d) for d in (-2, 2))
+    add("ancient_due", (("invoice", "due_date"),), ("0001-01-01", "1970-01-01", too_old.isoformat()), "reject")
+    add("old_due", (("invoice", "due_date"),), (old.isoformat(),), "accept")  # time-barred: the ladder skips to legal
+    far = ("9999-12-31T00:00:00Z", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00Z", "2101-01-01T00:00:00Z",
+           (NOW + timedelta(days=2)).isoformat())  # fmt: skip
+    add("far_date", (("occurred_at",),), far, "reject")
     extras: tuple[Any, ...] = ({"admin": True}, {"$where": "1==1"}, "{{ 7*7 }}", nested(40), nested(100, "a"), None)
     add(
         "extra_field",
@@ -239,7 +254,9 @@ def _mutations() -> tuple[Mutation, ...]:
     add("deep_nesting", (("x_deep",),), (nested(300), nested(300, "a")), "either")  # past the parser's limit
     interest = ({"daily_rate": "0.0005"}, {"reference_rate": "0.03", "reference_name": "{{ 7*7 }}"})
     add("interest", (("invoice", "interest"),), interest, "accept")
-    bad_interest = ({"daily_rate": "NaN"}, {"daily_rate": "-1"}, {"foo": 1}, {"reference_name": "x" * 41})
+    bad_interest = ({"daily_rate": "NaN"}, {"daily_rate": "-1"}, {"foo": 1}, {"reference_name": "x" * 41},
+                    {"daily_rate": "1e-999990"}, {"daily_rate": "0.00000000001"}, {"reference_rate": "0.03",
+                    "multiple": "1e-999990"}, {"daily_rate": "0.0005", "reference_name": "LPR\x00"})  # fmt: skip
     add("bad_interest", (("invoice", "interest"),), bad_interest, "reject")
     return tuple(found)
 
@@ -394,7 +411,8 @@ def batches(draw: st.DrawFn) -> list[Spec]:
                 again["invoice"]["amount"], again["invoice"]["currency"] = "1.00", "USD"
             if how == "same_invoice_other_event":
                 again["event_id"] = f"E{number}"
-            specs.append(Spec(f"redelivery_{how}", "accept", again))
+            # An event id reused for other content is a conflict (issue 13), refused with its reason.
+            specs.append(Spec(f"redelivery_{how}", "reject" if how == "same_event_other_amount" else "accept", again))
     return specs
 
 
@@ -427,7 +445,8 @@ class Account:
         self.invoices[invoice["invoice_id"]] = Invoice(
             Decimal(invoice["amount"].strip()), invoice["currency"], invoice.get("contract_ref")
         )
-        self.debtor_name = event["debtor"]["name"]  # a joining event brings the debtor's latest details
+        # A joining event does not change the debtor's name: a differing one is a conflict for a supervisor.
+        self.debtor_name = self.debtor_name or event["debtor"]["name"]
         return outcome
 
 
@@ -873,6 +892,8 @@ async def test_known_crash_through_the_api(case: str, as_json_lines: bool, api: 
 @pytest.mark.integration
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"], ids=["U+2028", "U+2029", "U+0085"])
 async def test_json_lines_split_only_at_newlines(separator: str, api: Api) -> None:
+    """One line, one result: a raw separator inside a string does not split it (the name is then refused whole, as a
+    one-line text with a line separator in it)."""
     event = api.event(name=f"Debtor{separator}Ltd")
     body = json.dumps(event, ensure_ascii=False)  # what a sender writing UTF-8 JSON lines sends
     assert separator in body
@@ -881,4 +902,6 @@ async def test_json_lines_split_only_at_newlines(separator: str, api: Api) -> No
         "/v1/events", "ops", content=body.encode(), headers={"Content-Type": "application/x-ndjson"}
     )
 
-    assert [(r["line"], r["result"]) for r in response.json()] == [(1, "started")], response.text[:300]
+    [result] = response.json()
+    assert (result["line"], result["result"]) == (1, "rejected"), response.text[:300]
+    assert result["reason"].startswith(f"debtor.name: control character {ord(separator):#06x}")
