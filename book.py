@@ -10,6 +10,10 @@ stage a moment ago may show its previous values (or not show yet) for a second o
 one account is its `status` query (`GET /v1/accounts/{id}`). Days past due are computed here from the oldest unpaid
 due date (`CollectionOldestDue`, midnight UTC of that date) and `today` (the UTC date by default), because the
 `CollectionDaysPastDue` attribute is only as fresh as the workflow's last plan and goes stale while it sleeps.
+A stuck account (its workflow tasks fail, so nothing more happens until the code is fixed) is one Temporal's
+server flags itself: `TemporalReportedProblems`, set after a few consecutive workflow task failures (server 1.30
+and later; `workflows.STUCK_AFTER_FAILURES`, set by our dev server's flags and the compose stack's dynamic
+configuration) and cleared by the first task that succeeds.
 An account owing several currencies has one `CollectionOutstanding` (their sum) and `CollectionCurrency` lists them
 joined by commas ("CNY,USD"): such an account appears under that joined key.
 """
@@ -24,6 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
+from temporalio.common import SearchAttributeKey
 
 from domain.aging import AgingReport, AgingRow, age
 from workflows import (
@@ -39,6 +44,8 @@ from workflows import (
 )
 
 CENT = Decimal("0.01")
+REPORTED_PROBLEMS = SearchAttributeKey.for_keyword_list("TemporalReportedProblems")
+TASK_PROBLEMS = ("category=WorkflowTaskFailed", "category=WorkflowTaskTimedOut")
 # Only these reach a query string: no quote, no space, no operator can be smuggled in.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 AGING_PAGE_SIZE = 1000
@@ -65,6 +72,7 @@ class AccountRow:
     days_past_due: int | None
     pending_approval: bool
     running: bool
+    stuck: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class Filters:
     pending_approval: bool | None = None
     include_closed: bool = False
     task_queue: str | None = None
+    stuck: bool = False  # only accounts whose workflow tasks keep failing
 
 
 def to_query(filters: Filters, today: date | None = None) -> str:
@@ -112,6 +121,8 @@ def to_query(filters: Filters, today: date | None = None) -> str:
         clauses.append(f"{OLDEST_DUE.name} >= '{_midnight(due)}'")
     if filters.pending_approval is not None:
         clauses.append(f"{PENDING_APPROVAL.name} = {'true' if filters.pending_approval else 'false'}")
+    if filters.stuck:
+        clauses.append(f"{REPORTED_PROBLEMS.name} IN ({', '.join(repr(p) for p in TASK_PROBLEMS)})")
     return " AND ".join(clauses)
 
 
@@ -170,6 +181,7 @@ def account_row(execution: WorkflowExecution, today: date) -> AccountRow:
         days_past_due=(today - oldest).days if oldest else None,
         pending_approval=bool(attributes.get(PENDING_APPROVAL)),
         running=execution.status == WorkflowExecutionStatus.RUNNING,
+        stuck=any(p in TASK_PROBLEMS for p in attributes.get(REPORTED_PROBLEMS) or ()),
     )
 
 

@@ -19,6 +19,7 @@ STAGE_TRANSITIONS = "collections_stage_transitions"  # from, to
 APPROVALS_REQUESTED = "collections_approvals_requested"  # level
 APPROVALS_DECIDED = "collections_approvals_decided"  # decision
 LEGAL_HANDOFFS = "collections_legal_handoffs"
+WORKFLOW_TASK_FAILURES = "collections_workflow_task_failures"  # where: run | signal | update (a stuck account)
 
 # Record attributes the SDK's loggers add: workflow.logger puts `temporal_workflow`, activity.logger
 # `temporal_activity`, each a dict with the workflow id among other things.

@@ -585,15 +585,16 @@ async def cmd_list(client: Client, args: argparse.Namespace, settings: Settings)
         stage=args.stage, segment=args.segment, min_outstanding=args.min_outstanding,
         max_outstanding=args.max_outstanding, min_days_past_due=args.min_dpd, max_days_past_due=args.max_dpd,
         pending_approval=args.pending_approval, include_closed=args.closed, task_queue=settings.task_queue,
+        stuck=args.stuck,
     )  # fmt: skip
     rows, cursor = await list_accounts(client, filters, page_size=args.page_size, cursor=args.cursor)
     if args.json:
         print(json.dumps({"accounts": [asdict(r) for r in rows], "next_cursor": cursor}, default=str, indent=2))
         return 0
-    header = ("account", "stage", "segment", "outstanding", "days", "oldest due", "approval")
+    header = ("account", "stage", "segment", "outstanding", "days", "oldest due", "approval", "")
     table = [
         (r.account_id, r.stage, r.segment or "-", f"{r.outstanding} {r.currency}", str(r.days_past_due or "-"),
-         str(r.oldest_due or "-"), "pending" if r.pending_approval else "")
+         str(r.oldest_due or "-"), "pending" if r.pending_approval else "", "STUCK" if r.stuck else "")
         for r in rows
     ]  # fmt: skip
     print(render_table(header, table))
@@ -662,6 +663,7 @@ def parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("--max-dpd", type=int, help="at most this many days past due")
     list_cmd.add_argument("--pending-approval", action="store_true", default=None, help="only those awaiting one")
     list_cmd.add_argument("--closed", action="store_true", help="include closed accounts")
+    list_cmd.add_argument("--stuck", action="store_true", help="only accounts whose workflow tasks keep failing")
     list_cmd.add_argument("--page-size", type=int, default=50)
     list_cmd.add_argument("--cursor", help="the next page, as printed by the previous one")
     list_cmd.add_argument("--json", action="store_true")

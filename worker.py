@@ -34,8 +34,9 @@ from settings import ConfigError, Settings
 from store.db import make_engine, migrate
 from store.files import private_dir
 from store.repository import Store
-from workflows import SEARCH_ATTRIBUTES, TASK_QUEUE
+from workflows import SEARCH_ATTRIBUTES, STUCK_AFTER_FAILURES, TASK_QUEUE
 from workflows.collection import CollectionWorkflow
+from workflows.task_failures import SurfaceTaskFailures
 
 SEARCH_ATTRIBUTE_TYPES = {
     IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD: "Keyword",
@@ -52,10 +53,16 @@ SEARCH_ATTRIBUTE_TYPES = {
 DEV_SERVER_SQLITE = ("--sqlite-pragma=journal_mode=wal", "--sqlite-pragma=synchronous=normal")
 
 
+# Temporal flags a workflow whose tasks keep failing (TemporalReportedProblems): book.py lists them as stuck.
+STUCK_KEY = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute"
+DEV_SERVER_STUCK = ("--dynamic-config-value", f"{STUCK_KEY}={STUCK_AFTER_FAILURES}")
+
+
 def dev_server_flags(database: Path | None) -> list[str]:
-    """`temporal server start-dev` flags for our search attributes and its state: a SQLite file, or memory."""
+    """`temporal server start-dev` flags for our search attributes, stuck accounts and its state: a SQLite file, or
+    memory."""
     flags = [f"--search-attribute={k.name}={SEARCH_ATTRIBUTE_TYPES[k.indexed_value_type]}" for k in SEARCH_ATTRIBUTES]
-    return flags + (["--db-filename", str(database), *DEV_SERVER_SQLITE] if database else [])
+    return flags + [*DEV_SERVER_STUCK] + (["--db-filename", str(database), *DEV_SERVER_SQLITE] if database else [])
 
 
 # Imported lazily inside the sandbox (by pydantic for email addresses, by the holiday calendars): deterministic
@@ -93,6 +100,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=[CollectionWorkflow],
         workflow_runner=SANDBOX,
+        interceptors=[SurfaceTaskFailures()],
         activities=activities.all(),
         activity_executor=ThreadPoolExecutor(max_workers=max(16, tuning.get("max_concurrent_activities", 0))),
         graceful_shutdown_timeout=shutdown_grace,  # on SIGTERM in-flight activities may finish

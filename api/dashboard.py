@@ -359,6 +359,7 @@ def _book_filters(request: Request, cursor: str | None) -> book.Filters:
             min_days_past_due=_number(params, "min_days_past_due", int),
             pending_approval=True if "pending_approval" in params else None,
             include_closed="include_closed" in params,
+            stuck="stuck" in params,
             task_queue=get_settings(request).task_queue,
         )
         book.to_query(filters)
@@ -471,11 +472,12 @@ async def overview(request: Request, viewer: Supervisor, cursor: str | None = No
     client = get_client(request)
     filters = _book_filters(request, cursor)
     queue = filters.task_queue
-    report, (rows, next_cursor), (pending, _), (disputed, _) = await asyncio.gather(
+    report, (rows, next_cursor), (pending, _), (disputed, _), (stuck, _) = await asyncio.gather(
         book.aging(client, filters=book.Filters(task_queue=queue)),
         _list(client, filters, cursor),
         _list(client, book.Filters(pending_approval=True, task_queue=queue)),
         _list(client, book.Filters(stage="disputed", task_queue=queue)),
+        _list(client, book.Filters(stuck=True, task_queue=queue)),
     )
     waiting, contested = await asyncio.gather(
         statuses(client, [row.account_id for row in pending]), statuses(client, [row.account_id for row in disputed])
@@ -489,6 +491,7 @@ async def overview(request: Request, viewer: Supervisor, cursor: str | None = No
         rows=rows,
         params=params,
         next_page=f"{PREFIX}?{urlencode(params | {'cursor': next_cursor})}" if next_cursor else None,
+        stuck=stuck,
         waiting=[status for status in waiting if status.pending_approvals],
         disputes=open_disputes([*waiting, *contested]),
     )

@@ -8,6 +8,7 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from worker import DEV_SERVER_STUCK
 from workflows import SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
@@ -31,6 +32,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=list(DEV_SERVER_STUCK),
     )
     yield env
     await env.shutdown()

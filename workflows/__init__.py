@@ -24,6 +24,10 @@ CEASE_COMMUNICATION = "cease_communication"
 OVERRIDE_LIMITATION = "override_limitation"
 MIGRATE_POLICY = "migrate_policy"
 
+# After this many consecutive failed workflow tasks Temporal flags an account as stuck (`TemporalReportedProblems`,
+# server 1.30+; its default is 5): our dev server and the compose stack set it (book.py lists them).
+STUCK_AFTER_FAILURES = 2
+
 # A collection workflow continues as new after this many history events (or when Temporal suggests it).
 HISTORY_EVENTS_PER_RUN = 5000
 APPROVE_ACTION = "approve_action"

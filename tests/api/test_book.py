@@ -102,6 +102,7 @@ async def test_filters_and_pages(api: Api) -> None:
         "days_past_due": 70,
         "pending_approval": False,
         "running": True,
+        "stuck": False,
     }
     assert {name: row["days_past_due"] for name, row in by_name.items()} == {
         name: k.days_past_due for name, k in BOOK.items()
