@@ -29,6 +29,10 @@ from domain.policy import WINDOW_OF_ACTION, ActionKind, Policy
 from domain.timeline import Timeline
 
 EventOutcome = Literal["started", "joined", "duplicate", "rejected"]
+# Rules that change what a running account does are versioned, so that an account replays as it was recorded:
+# 0: before issue 13; 1: the ladder's day and stage stand still during a hold, and money that paid nothing is a
+# supervisor's task before the account closes. New accounts take the latest (the workflow sets it, under a patch).
+RULES = 1
 FILLABLE = ("phone", "email", "country")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (
@@ -168,6 +172,7 @@ class AccountState(BaseModel):
     cancelled: Decimal = Decimal(0)
     shift_days: int = Field(default=0, description="ladder days added by holds, minus days skipped ahead")
     held_since: datetime | None = None
+    rules: int = Field(default=0, description="which version of the rules the account was opened under (RULES)")
     stage_cap: str | None = Field(default=None, description="the ladder goes no further than this stage")
     cease_communication: str | None = Field(default=None, description="the debtor asked us to stop contacting")
     contacts: list[ContactMade] = Field(default=[], description="what the caps count")
@@ -232,6 +237,14 @@ class AccountState(BaseModel):
         if disputed is None:
             return []
         return [i for i in self.unpaid() if i.invoice_id not in disputed]
+
+    def unapplied(self) -> dict[str, Decimal]:
+        """Money received that paid nothing, per currency: another currency than the debts', or more than owed."""
+        totals: dict[str, Decimal] = {}
+        for payment in self.payments:
+            if payment.unapplied:
+                totals[payment.currency] = totals.get(payment.currency, Decimal(0)) + payment.unapplied
+        return totals
 
     def total_paid(self) -> Decimal:
         return sum((p.amount - p.unapplied for p in self.payments), Decimal(0))

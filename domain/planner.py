@@ -93,9 +93,17 @@ def days_past_due(state: AccountState, now: datetime) -> int | None:
 
 
 def ladder_day(state: AccountState, now: datetime) -> int | None:
-    """Where the ladder stands: days past the oldest collectible due date, less held days, plus jumps."""
+    """Where the ladder stands: days past the oldest collectible due date, less held days, plus jumps. While a hold
+    lasts the ladder's clock is stopped, so its day (and the stage) stays where the hold found it."""
     oldest = state.oldest_collectible_due_date()
-    return None if oldest is None else timeline(state).days_past(oldest, now) - state.shift_days
+    return None if oldest is None else timeline(state).days_past(oldest, now) - held_days(state, now)
+
+
+def held_days(state: AccountState, now: datetime) -> int:
+    """Ladder days to subtract: those of past holds (less jumps ahead), and those of the hold still running."""
+    if state.held_since is None or state.rules < 1:
+        return state.shift_days
+    return state.shift_days + timeline(state).days_between(state.held_since, now)
 
 
 def stage(state: AccountState, now: datetime) -> str | None:
@@ -142,7 +150,8 @@ def plan(state: AccountState, now: datetime) -> Decision:
         return Wait(None)
     closing = _closing(state)
     if closing:
-        return closing
+        review = next((s for s in unapplied_reviews(state) if s.step.key not in state.handled), None)
+        return _act(state, review.step, now, details=review.details) if review else closing
     if state.bankruptcy:
         claim = SideAction(
             Step(day=0, action=ActionKind.CLAIM_FILING, template="claim_filing", id="bankruptcy-claim"),
@@ -180,6 +189,16 @@ def plan(state: AccountState, now: datetime) -> Decision:
 
 
 def _closing(state: AccountState) -> Close | None:
+    closing = _closing_outcome(state)
+    unapplied = state.unapplied()
+    if closing and unapplied:
+        money = ", ".join(f"{amount} {currency}" for currency, amount in sorted(unapplied.items()))
+        return replace(closing, reason=f"{closing.reason}; {money} received but unapplied: a supervisor reviews it "
+                                       "(refund or reallocation)")  # fmt: skip
+    return closing
+
+
+def _closing_outcome(state: AccountState) -> Close | None:
     if state.write_off:
         return Close("written_off", state.write_off)
     if state.legal_outcome:
@@ -214,7 +233,7 @@ def _ladder(state: AccountState, now: datetime) -> Decision:
     oldest = state.oldest_collectible_due_date()
     assert oldest is not None  # holds cover "nothing collectible"
     policy, clock = state.policy, timeline(state)
-    day = clock.days_past(oldest, now) - state.shift_days
+    day = clock.days_past(oldest, now) - held_days(state, now)
     current_stage = policy.stage_at(day)
     for step in policy.steps:
         if step.key in state.handled:
@@ -363,6 +382,7 @@ def side_actions(state: AccountState) -> list[SideAction]:
             step, at, count = _reminder(state, f"{prefix}-reminder", ActionKind.APPROVAL_REQUEST, "approval_reminder",
                                         approval.requested_at, clock.span(every))  # fmt: skip
             actions.append(SideAction(step, at, about | {"waiting_days": str(count * every)}))
+    actions += unapplied_reviews(state)
     if state.plan and state.plan.state == "active":
         lead, count = policy.installments.reminder_days_before, len(state.plan.installments)
         for term in state.plan.installments:
@@ -376,6 +396,22 @@ def side_actions(state: AccountState) -> list[SideAction]:
                 step = Step(day=0, action=action, template="installment_reminder", id=key)
                 actions.append(SideAction(step, clock.moment(term.due_date, -lead), about))
     return actions
+
+
+def unapplied_reviews(state: AccountState) -> list[SideAction]:
+    """Money that paid nothing (another currency than the account's, or more than it owed) is a supervisor's task:
+    refund it or reallocate it. Sent before the account closes, which then says so (rules 1: see domain.account)."""
+    reviews: list[SideAction] = []
+    if state.rules < 1:
+        return reviews
+    for p in (p for p in state.payments if p.unapplied > 0):
+        step = Step(day=0, action=ActionKind.SUPERVISOR_REMINDER, template="unapplied_payment",
+                    id=f"unapplied-{p.payment_id}")  # fmt: skip
+        about = {"assignee_role": "supervisor", "payment_id": p.payment_id, "payment_amount": str(p.amount),
+                 "currency": p.currency, "unapplied": str(p.unapplied),
+                 "received_at": p.received_at.isoformat()}  # fmt: skip
+        reviews.append(SideAction(step, p.received_at, about))
+    return reviews
 
 
 def _reminder(

@@ -19,7 +19,20 @@ from domain.arrangements import (
     PauseRecord,
     Promise,
 )
-from domain.planner import Act, Defer, Skip, Wait, days_past_due, hold, limitation_of, plan, stage, timeline
+from domain.planner import (
+    Act,
+    Defer,
+    Skip,
+    Wait,
+    days_past_due,
+    held_days,
+    hold,
+    ladder_day,
+    limitation_of,
+    plan,
+    stage,
+    timeline,
+)
 
 
 class NextAction(BaseModel):
@@ -58,6 +71,7 @@ class AccountStatus(BaseModel):
     migrations: list[Migration] = []
     held: str | None = Field(default=None, description="why the ladder is paused now, if it is")
     held_days: int = Field(default=0, description="days the ladder's deadlines have moved (negative: jumped ahead)")
+    ladder_day: int | None = Field(default=None, description="the ladder's day: days past due less the days held")
     stage_cap: str | None = None
     promises: list[Promise] = []
     broken_promises: int = 0
@@ -75,6 +89,7 @@ class AccountStatus(BaseModel):
     limitation_basis: str | None = Field(default=None, description="what last started or restarted the period")
     limitation_override: str | None = None
     debtor_conflicts: list[DebtorConflict] = Field(default=[], description="joining invoices' differing debtors")
+    unapplied: dict[str, Decimal] = Field(default={}, description="money received that paid nothing, per currency")
     unlisted: dict[str, int] = Field(default={}, description="repeated refusals and duplicates counted, not listed")
 
     @property
@@ -132,7 +147,8 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         allocation_order=list(state.policy.money.allocation),
         migrations=state.migrations,
         held=hold(state) if state.outcome is None else None,
-        held_days=state.shift_days,
+        held_days=held_days(state, now),
+        ladder_day=ladder_day(state, now) if state.outcome is None else None,
         stage_cap=state.stage_cap,
         promises=state.promises,
         broken_promises=sum(p.state == "broken" for p in state.promises),
@@ -162,6 +178,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         limitation_override=state.limitation_override,
         debtor_conflicts=state.debtor_conflicts,
         unlisted=state.unlisted,
+        unapplied=state.unapplied(),
     )
 
 
@@ -191,8 +208,14 @@ def describe(status: AccountStatus) -> str:
     if status.outcome:
         lines.append(f"  outcome      {status.outcome} at {_when(status.closed_at, status.timezone)}")
     else:
-        lines.append(f"  stage        {status.stage}, {status.days_past_due} days past due")
+        ladder = f" (ladder day {status.ladder_day})" if status.ladder_day not in (None, status.days_past_due) else ""
+        lines.append(f"  stage        {status.stage}{ladder}, {status.days_past_due} days past due")
     lines.append(f"  outstanding  {money} (oldest unpaid due date {status.oldest_due_date or '-'})")
+    if status.unapplied:
+        money = ", ".join(f"{amount} {currency}" for currency, amount in sorted(status.unapplied.items()))
+        lines.append(
+            f"  unapplied    {money} received but paid nothing: a supervisor reviews it (refund or reallocation)"
+        )
     if charges:
         lines.append(f"  interest     {status.interest}; payments pay {', then '.join(status.allocation_order)}")
     if status.limitation_date:

@@ -15,7 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import contact_window
     from domain import rerouting as rules
-    from domain.account import AccountState, EventOutcome
+    from domain.account import RULES, AccountState, EventOutcome
     from domain.actions import ActionResult, DecisionRecord
     from domain.commands import (
         AgreeInstallmentPlan,
@@ -55,6 +55,7 @@ from workflows import (
     WORKFLOW_TYPE,
 )
 
+RULES_PATCH = f"account-rules-{RULES}"  # see domain.account.RULES and tests/histories/README.md
 contact_window.unrestricted = workflow.unsafe.sandbox_unrestricted  # holiday calendars: see contact_window
 
 # Channels fail transiently (SMTP down, disk full): retry without limit, backing off to every 5 minutes.
@@ -82,6 +83,8 @@ class CollectionWorkflow:
 
     @workflow.run
     async def run(self, input: CollectionInput) -> AccountStatus:
+        if input.state is None and workflow.patched(RULES_PATCH):
+            self.state.rules = RULES  # accounts opened before keep the rules their histories recorded
         while True:
             if self._history_is_long(input):
                 # Handlers first: an update half-done would be lost with this run. Signals that arrive meanwhile

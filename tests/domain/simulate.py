@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.account import AccountState
+from domain.account import RULES, AccountState
 from domain.actions import ActionRequest
 from domain.commands import ApprovalDecision
 from domain.planner import Act, Close, Decision, Defer, Skip, Wait, plan
@@ -30,7 +30,7 @@ class Run:
 
 
 def open_account(policy: Policy, now: datetime, **event: object) -> AccountState:
-    state = AccountState(workflow_id="collection-ACC-1", account_id="ACC-1", policy=policy)
+    state = AccountState(workflow_id="collection-ACC-1", account_id="ACC-1", policy=policy, rules=RULES)
     state.add_invoice(overdue(occurred_at=now, **event), now)
     return state
 

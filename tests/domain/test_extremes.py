@@ -19,7 +19,7 @@ from pydantic_core import to_json
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import rerouting as rules
-from domain.account import AccountState
+from domain.account import RULES, AccountState
 from domain.bounds import (
     EARLIEST,
     LATEST,
@@ -116,7 +116,7 @@ def drive(state: AccountState, now: datetime) -> None:
 def test_any_accepted_input_is_processed_without_error(data: st.DataObject) -> None:
     first = data.draw(events("evt-1", "INV-1"))
     state = AccountState(workflow_id="collection-ACC-X", account_id="ACC-X",
-                         policy=BOOK.for_segment(first.debtor.segment))  # fmt: skip
+                         policy=BOOK.for_segment(first.debtor.segment), rules=RULES)  # fmt: skip
     opened = first.occurred_at
     state.add_invoice(first, opened)
     drive(state, opened)
@@ -163,7 +163,8 @@ def test_an_account_at_the_stated_size_stays_under_the_payload_budget() -> None:
     """50 invoices, 200 payments and 100 commands, every text at its maximum."""
     now = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
     name = "蔡" * 200
-    state = AccountState(workflow_id="collection-ACC-X", account_id="ACC-X", policy=BOOK.for_segment("commercial"))
+    state = AccountState(workflow_id="collection-ACC-X", account_id="ACC-X", policy=BOOK.for_segment("commercial"),
+                         rules=RULES)  # fmt: skip
 
     def event(n: int) -> InvoiceOverdue:
         return InvoiceOverdue.model_validate({

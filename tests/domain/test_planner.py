@@ -101,7 +101,15 @@ def test_overpayment_and_foreign_currency_are_kept_as_unapplied() -> None:
     state.add_payment(payment("PAY-USD", "50.00", currency="USD", at=START), START)
     state.add_payment(payment("PAY-CNY", "12500.00", at=START), START)
     assert [p.unapplied for p in state.payments] == [Decimal("50.00"), Decimal("500.00")]
-    assert plan(state, START) == Close("paid", "every invoice is paid in full")
+    for key in ("unapplied-PAY-USD", "unapplied-PAY-CNY"):  # a supervisor's task each, before the account closes
+        decision = plan(state, START)
+        assert isinstance(decision, Act) and decision.step.key == key
+        assert decision.request.assignee_role == "supervisor" and decision.request.template == "unapplied_payment"
+        state.record_step(START, key, "done", "task", 0)
+    assert plan(state, START) == Close(
+        "paid", "every invoice is paid in full; 500.00 CNY, 50.00 USD received but unapplied: a supervisor reviews it "
+        "(refund or reallocation)",
+    )  # fmt: skip
 
 
 def test_second_invoice_joins_and_duplicates_change_nothing() -> None:

@@ -170,6 +170,9 @@ def test_a_payment_never_brings_a_deadline_forward(stream: list, pay_at: float, 
         rules.settle(copy, now)
     first, then = plan(before, now), plan(after, now)
     if isinstance(first, Wait):
-        assert not isinstance(then, Act), f"a payment made {then.step.key if isinstance(then, Act) else ''} due"
+        # The one thing a payment may make due at once: the review of its money when it paid nothing (overpaid).
+        review = isinstance(then, Act) and then.step.key == "unapplied-P-late"
+        made_due = then.step.key if isinstance(then, Act) else ""
+        assert review or not made_due, f"a payment made {made_due} due"
         if first.until is not None and isinstance(then, Wait) and then.until is not None:
             assert then.until >= first.until, "a payment brought the next deadline forward"

@@ -98,9 +98,9 @@ class Account:
             history_events_per_run=self.events_per_run,
         )  # fmt: skip
 
-    async def pay(self, payment_id: str, amount: str) -> None:
+    async def pay(self, payment_id: str, amount: str, currency: str = "CNY") -> None:
         at = await self.env.get_current_time()
-        await self.handle.signal(PAYMENT_RECEIVED, payment(payment_id, amount, at=at))
+        await self.handle.signal(PAYMENT_RECEIVED, payment(payment_id, amount, currency, at=at))
 
     async def update(self, name: str, command_type: type[Command], **fields: object) -> AccountStatus:
         self.commands += 1

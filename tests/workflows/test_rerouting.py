@@ -286,3 +286,23 @@ async def test_approval_escalates_after_silence(account: Account) -> None:
     assert [(p.step, p.approver) for p in status.pending_approvals] == [("d090-lock_new_orders", "manager")]
     assert "d090-lock_new_orders" not in account.steps()
     assert Decimal(status.balances[0].amount) == Decimal("12000.00")
+
+
+async def test_money_in_another_currency_is_a_supervisors_task_and_the_close_reason_says_so(account: Account) -> None:
+    """Issue 13: 50 USD on a CNY account was kept unapplied, and the account closed as paid with nobody told."""
+    await account.pay("PAY-USD", "50.00", "USD")
+    await account.days(1)
+    status = await account.status()
+    assert status.unapplied == {"USD": Decimal("50.00")} and status.outcome is None
+    assert "unapplied    50.00 USD received but paid nothing" in status.describe()
+    task = account.sent("unapplied-PAY-USD")
+    assert (task["kind"], task["recipient"]) == ("task", "supervisor")
+    assert task["text"].startswith("Review unapplied money on account")
+    assert "$50.00 of payment PAY-USD paid nothing" in task["text"]
+
+    await account.pay("PAY-CNY", "12000.00")
+    final = await account.result()
+    assert final.outcome == "paid"
+    closing = next(h.detail for h in final.history if h.kind == "closed")
+    assert closing == ("paid: every invoice is paid in full; 50.00 USD received but unapplied: a supervisor reviews "
+                       "it (refund or reallocation)")  # fmt: skip
