@@ -26,6 +26,7 @@ from domain.events import describe as reason_of
 from settings import ConfigError, Settings, exit_now
 from store.db import make_engine, migrate
 from store.repository import Store
+from terminal import escaping_output
 from workflows import LEGAL_OUTCOME
 
 OUTCOMES = get_args(LegalOutcome.model_fields["outcome"].annotation)
@@ -74,6 +75,7 @@ async def record_outcome(store: Store, client: Client, case_id: str, outcome: st
     return case.workflow_id
 
 
+@escaping_output
 async def main(argv: list[str] | None = None, client: Client | None = None) -> int:
     args = parser().parse_args(argv)
     try:

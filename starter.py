@@ -82,6 +82,7 @@ from domain.events import EventRejected, InvoiceOverdue, PaymentReceived, descri
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from settings import ConfigError, Settings, exit_now
+from terminal import escaping_output
 from workflows import (
     EVENT_OUTCOME,
     HISTORY_EVENTS_PER_RUN,
@@ -587,7 +588,10 @@ async def cmd_list(client: Client, args: argparse.Namespace, settings: Settings)
         pending_approval=args.pending_approval, include_closed=args.closed, task_queue=settings.task_queue,
         stuck=args.stuck,
     )  # fmt: skip
-    rows, cursor = await list_accounts(client, filters, page_size=args.page_size, cursor=args.cursor)
+    try:
+        rows, cursor = await list_accounts(client, filters, page_size=args.page_size, cursor=args.cursor)
+    except ValueError as error:  # a filter out of the book's bounds, or a cursor not ours
+        return rejected(str(error))
     if args.json:
         print(json.dumps({"accounts": [asdict(r) for r in rows], "next_cursor": cursor}, default=str, indent=2))
         return 0
@@ -642,6 +646,14 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+def decimal_arg(text: str) -> Decimal:
+    """An amount argument: argparse reports a bad one (Decimal's own error is no ValueError it knows)."""
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"not an amount: {text[:40]!r}") from None
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = root.add_subparsers(dest="command", required=True)
@@ -657,8 +669,8 @@ def parser() -> argparse.ArgumentParser:
     list_cmd = commands.add_parser("list", help="accounts in the book, filtered (Temporal visibility)")
     list_cmd.add_argument("--stage")
     list_cmd.add_argument("--segment")
-    list_cmd.add_argument("--min-outstanding", type=Decimal)
-    list_cmd.add_argument("--max-outstanding", type=Decimal)
+    list_cmd.add_argument("--min-outstanding", type=decimal_arg)
+    list_cmd.add_argument("--max-outstanding", type=decimal_arg)
     list_cmd.add_argument("--min-dpd", type=int, help="at least this many days past due")
     list_cmd.add_argument("--max-dpd", type=int, help="at most this many days past due")
     list_cmd.add_argument("--pending-approval", action="store_true", default=None, help="only those awaiting one")
@@ -683,6 +695,7 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+@escaping_output
 async def main(argv: list[str] | None = None, client: Client | None = None) -> int:
     args = parser().parse_args(argv)
     if "operation" in args:  # an operator command: reject a malformed one before connecting

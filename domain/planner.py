@@ -148,7 +148,7 @@ def plan(state: AccountState, now: datetime) -> Decision:
         return Close(state.outcome, "already closed")
     if not state.invoices:
         return Wait(None)
-    closing = _closing(state)
+    closing = closing_now(state)
     if closing:
         review = next((s for s in unapplied_reviews(state) if s.step.key not in state.handled), None)
         return _act(state, review.step, now, details=review.details) if review else closing
@@ -188,7 +188,8 @@ def plan(state: AccountState, now: datetime) -> Decision:
     return ladder
 
 
-def _closing(state: AccountState) -> Close | None:
+def closing_now(state: AccountState) -> Close | None:
+    """How the account closes now (written off, paid...), if it does: the workflow records it next."""
     closing = _closing_outcome(state)
     unapplied = state.unapplied()
     if closing and unapplied:

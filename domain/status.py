@@ -21,6 +21,7 @@ from domain.arrangements import (
 )
 from domain.planner import (
     Act,
+    Close,
     Defer,
     Skip,
     Wait,
@@ -58,6 +59,7 @@ class AccountStatus(BaseModel):
     stage: str
     outcome: str | None
     closed_at: datetime | None
+    closing: str | None = Field(default=None, description="the outcome it closes with, until the workflow records it")
     balances: list[Balance]
     invoices: list[InvoiceLine]
     oldest_due_date: date | None
@@ -135,6 +137,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         stage=stage,
         outcome=state.outcome,
         closed_at=state.closed_at,
+        closing=None if state.outcome or not isinstance(decision, Close) else f"{decision.outcome}: {decision.reason}",
         balances=state.balance_lines(now),
         invoices=state.invoice_lines(now),
         oldest_due_date=state.oldest_due_date(),
@@ -207,6 +210,8 @@ def describe(status: AccountStatus) -> str:
     ]
     if status.outcome:
         lines.append(f"  outcome      {status.outcome} at {_when(status.closed_at, status.timezone)}")
+    elif status.closing:
+        lines.append(f"  closing      {status.closing}")
     else:
         ladder = f" (ladder day {status.ladder_day})" if status.ladder_day not in (None, status.days_past_due) else ""
         lines.append(f"  stage        {status.stage}{ladder}, {status.days_past_due} days past due")

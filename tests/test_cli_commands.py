@@ -164,6 +164,9 @@ async def test_pause_resume_and_write_off_close_the_account(
                                "--by", "wang.fang", "--id", "wo-1")  # fmt: skip
     assert code == 0, err
     assert out.startswith("write-off accepted (id wo-1)\n")
+    # The update answers before the workflow records the close: the status says what it closes with (issue 13: it
+    # showed the account as before the write-off).
+    assert "  closing      written_off: uneconomic (by wang.fang)\n" in out and "  stage " not in out
 
     final = await closed_status(dev_env.client, capsys, account)
     assert final["outcome"] == "written_off"

@@ -3,7 +3,7 @@
 import io
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from domain.policy import PolicyBook
+from domain.status import AccountStatus, account_status
+from tests.domain.simulate import open_account
 from tests.factories import overdue_line
 from worker import build_worker
 from workflows import workflow_id
@@ -127,3 +129,25 @@ async def test_bulk_ingest_shows_a_progress_bar_and_a_summary(
     assert len([line for line in out.splitlines() if line.startswith("line ") and line.endswith("started")]) == 25
     assert out.splitlines()[-1] == "25 events: 25 started"
     await terminate(dev_env, accounts)
+
+
+async def test_the_command_line_prints_control_characters_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 13: a debtor name with `\\x1b[2J` cleared the operator's screen. Stored text from before the validators
+    refused it still prints as an escape, never as the sequence."""
+    now = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), now)
+    assert state.debtor is not None
+    state.debtor = state.debtor.model_copy(update={"name": "Evil\x1b[2J\x07Ltd"})  # as stored before the bounds
+    status = account_status(state, now)
+
+    class Handle:
+        async def query(self, *args: object, **kwargs: object) -> AccountStatus:
+            return status
+
+    class Client:
+        def get_workflow_handle(self, workflow_id: str) -> Handle:
+            return Handle()
+
+    assert await starter.main(["status", "ACC-1"], client=Client()) == 0  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert "Evil\\x1b[2J\\x07Ltd" in out and "\x1b" not in out and "\x07" not in out
