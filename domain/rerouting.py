@@ -42,7 +42,7 @@ from domain.commands import (
     digest,
     total,
 )
-from domain.money import to_minor
+from domain.money import check_amount, to_minor
 from domain.planner import hold, ladder_day, limitation_of, stage, step_awaiting_approval, time_barred, timeline
 
 
@@ -222,6 +222,13 @@ def check_resolution(state: AccountState, command: ResolveDispute, now: datetime
     if command.adjustment is not None:
         if command.resolution != "upheld":
             raise CommandRejected("an adjustment only goes with an upheld dispute")
+        currencies = {i.currency for i in _disputed(state, dispute)}
+        if len(currencies) != 1:
+            raise CommandRejected("an adjustment needs disputed invoices in one currency: resolve them one by one")
+        try:
+            check_amount(command.adjustment, currencies.pop())
+        except ValueError as error:
+            raise CommandRejected(f"adjustment: {error}") from None
         disputed = sum(i.outstanding for i in _disputed(state, dispute))
         if command.adjustment > disputed:
             raise CommandRejected(f"adjustment {command.adjustment} is more than the disputed {disputed}")

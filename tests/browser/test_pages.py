@@ -16,7 +16,7 @@ from domain.policy import PolicyBook
 from domain.rerouting import settle
 from domain.status import account_status
 from tests.domain.simulate import open_account
-from tests.factories import payment
+from tests.factories import overdue, payment
 
 
 @pytest.fixture
@@ -219,3 +219,22 @@ def test_the_account_page_shows_interest_fees_and_what_each_payment_paid(
     assert "CN¥11,673.55 (principal CN¥11,659.18, interest CN¥14.37, fees CN¥0.00)" in page
     assert "costs CN¥100.00 (fee-formal_demand-CNY); interest CN¥59.18 (INV-1); principal CN¥340.82 (INV-1)" in page
     assert "LPR 1Y 3% × 1.5 a year" in page and "fee-formal_demand-CNY" in page
+
+
+def test_the_account_page_shows_unapplied_money_and_debtor_conflicts(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: what a supervisor must decide is on the page, not only in the history."""
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start)
+    state.add_payment(payment("PAY-USD", "50.00", currency="USD", at=start), start)
+    state.add_invoice(overdue(event_id="evt-2", invoice_id="INV-2", occurred_at=start, name="Other Ltd"), start)
+
+    async def status(client: object, account_id: str) -> object:
+        return account_status(state, start)
+
+    monkeypatch.setattr(dashboard, "account_status", status)
+    sign_in(web, "dev-supervisor")
+    page = web.get("/dashboard/accounts/ACC-1").text
+    assert "$50.00 received but paid nothing: a supervisor reviews it" in page
+    assert "event evt-2 gives the name as “Other Ltd”; the account keeps “上海明达贸易有限公司”" in page

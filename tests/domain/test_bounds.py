@@ -211,3 +211,13 @@ def test_a_joining_invoice_fills_missing_details_and_records_differing_ones_as_c
     assert details[0] == "event evt-2 filled the debtor's missing phone +8613911111111"
     assert "event evt-2 gives the debtor's name as 'Someone Else Ltd', the account has" in details[2]
     assert "conflict     event evt-2: segment 'important', kept 'standard'" in account_status(state, NOW).describe()
+
+
+def test_a_dispute_adjustment_fits_the_currency_of_the_disputed_invoices() -> None:
+    state = open_account(PolicyBook().for_segment("standard"), NOW)
+    dispute = OpenDispute(command_id="d-1", by="ops", reason="short delivery")
+    rules.apply_dispute(state, dispute, NOW)
+    adjust = ResolveDispute(command_id="r-1", by="ops", dispute_id="d-1", resolution="upheld", adjustment="12.345")
+    with pytest.raises(rules.CommandRejected, match=r"adjustment: amount 12\.345 has more decimals than CNY allows"):
+        rules.check_resolution(state, adjust, NOW)
+    rules.check_resolution(state, adjust.model_copy(update={"adjustment": Decimal("12.35")}), NOW)
