@@ -20,31 +20,11 @@ from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import PermanentSendError
 from domain.actions import ActionRequest, ActionResult, DecisionRecord
-from domain.policy import ActionKind
+from domain.kinds import KINDS, ActionKind, Output
 from observability import MESSAGES
 from store.models import Account, ContactLog, Document, Invoice, Message, Payment, Task
 from store.repository import Store
 
-# Who works each staff task (side actions name their own assignee in the request).
-ASSIGNEES = {
-    ActionKind.CALL_TASK: "collector",
-    ActionKind.VISIT_TASK: "field_collector",
-    ActionKind.ESCALATION: "collections_manager",
-    ActionKind.LITIGATION: "legal",
-    ActionKind.LOCK_ORDERS: "sales_operations",
-}
-TASK_KINDS = {
-    ActionKind.CALL_TASK: "collector_call",
-    ActionKind.VISIT_TASK: "visit",
-    ActionKind.ESCALATION: "manager_escalation",
-    ActionKind.LITIGATION: "litigation",
-    ActionKind.LOCK_ORDERS: "order_lock",
-    ActionKind.APPROVAL_REQUEST: "approval_request",
-    ActionKind.DISPUTE_REVIEW: "dispute_review",
-    ActionKind.SUPERVISOR_REMINDER: "supervisor_reminder",
-    ActionKind.CLAIM_FILING: "claim_filing",
-    ActionKind.SKIP_TRACE: "skip_trace",
-}
 RECORDED_ACCOUNTS = 10_000  # accounts whose last recorded state one worker remembers
 
 
@@ -56,79 +36,19 @@ class CollectionActivities:
     ) -> None:
         self.store, self.channels, self.renderer, self.legal = store, channels, renderer, legal
         self.pdf = pdf or PdfRenderers.shared(1)
+        self._outputs: dict[Output, Callable[[ActionRequest], ActionResult]] = {
+            "sms": self._sms, "email": self._email, "letter": self._letter, "task": self._task,
+        }  # fmt: skip
         self._recorded: dict[str, tuple[object, ...]] = {}  # account id -> what this process last recorded of it
 
-    @activity.defn(name=ActionKind.SMS.value)
-    def send_sms(self, request: ActionRequest) -> ActionResult:
-        return self._sms(request)
-
-    @activity.defn(name=ActionKind.INSTALLMENT_SMS.value)
-    def send_installment_sms(self, request: ActionRequest) -> ActionResult:
-        return self._sms(request)
-
-    @activity.defn(name=ActionKind.EMAIL.value)
-    def send_email(self, request: ActionRequest) -> ActionResult:
-        return self._email(request)
-
-    @activity.defn(name=ActionKind.INSTALLMENT_EMAIL.value)
-    def send_installment_email(self, request: ActionRequest) -> ActionResult:
-        return self._email(request)
-
-    @activity.defn(name=ActionKind.DEMAND_LETTER.value)
-    def send_demand_letter(self, request: ActionRequest) -> ActionResult:
-        return self._letter(request)
-
-    @activity.defn(name=ActionKind.FINAL_NOTICE.value)
-    def send_final_notice(self, request: ActionRequest) -> ActionResult:
-        return self._letter(request)
-
-    @activity.defn(name=ActionKind.LAWYER_LETTER.value)
-    def issue_lawyer_letter(self, request: ActionRequest) -> ActionResult:
-        return self._letter(request)
-
-    @activity.defn(name=ActionKind.CALL_TASK.value)
-    def create_call_task(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
-
-    @activity.defn(name=ActionKind.VISIT_TASK.value)
-    def create_visit_task(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
-
-    @activity.defn(name=ActionKind.ESCALATION.value)
-    def escalate_to_manager(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
-
-    @activity.defn(name=ActionKind.LITIGATION.value)
-    def open_litigation_task(self, request: ActionRequest) -> ActionResult:
-        """The handoff: a litigation task and a legal case with its evidence package."""
-        result = self._task(request)
-        case = self.legal.open_case(request)
-        self._log(request, "handoff", f"legal case {case.case_id} opened: {request.handoff_reason}")
+    def perform(self, request: ActionRequest) -> ActionResult:
+        """Do the action the request names: render it and deliver it as its kind says (domain.kinds). The
+        litigation task also opens the legal case with its evidence package: the handoff."""
+        result = self._outputs[KINDS[request.action].output](request)
+        if request.action is ActionKind.LITIGATION:
+            case = self.legal.open_case(request)
+            self._log(request, "handoff", f"legal case {case.case_id} opened: {request.handoff_reason}")
         return result
-
-    @activity.defn(name=ActionKind.LOCK_ORDERS.value)
-    def lock_new_orders(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
-
-    @activity.defn(name=ActionKind.APPROVAL_REQUEST.value)
-    def request_approval(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
-
-    @activity.defn(name=ActionKind.DISPUTE_REVIEW.value)
-    def create_dispute_review_task(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
-
-    @activity.defn(name=ActionKind.SUPERVISOR_REMINDER.value)
-    def remind_supervisor(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
-
-    @activity.defn(name=ActionKind.CLAIM_FILING.value)
-    def open_claim_filing_task(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
-
-    @activity.defn(name=ActionKind.SKIP_TRACE.value)
-    def create_skip_trace_task(self, request: ActionRequest) -> ActionResult:
-        return self._task(request)
 
     @activity.defn(name="record_decision")
     def record_decision(self, decision: DecisionRecord) -> None:
@@ -143,15 +63,17 @@ class CollectionActivities:
             )
         )  # fmt: skip
 
-    def all(self) -> list:
-        return [
-            self.send_sms, self.send_installment_sms, self.send_email, self.send_installment_email,
-            self.send_demand_letter, self.send_final_notice, self.issue_lawyer_letter,
-            self.create_call_task, self.create_visit_task, self.escalate_to_manager, self.open_litigation_task,
-            self.lock_new_orders,
-            self.request_approval, self.create_dispute_review_task, self.remind_supervisor,
-            self.open_claim_filing_task, self.create_skip_trace_task, self.record_decision,
-        ]  # fmt: skip
+    def all(self) -> list[Callable[..., object]]:
+        """Every activity the worker registers: one per action kind, named as the kind (as recorded histories name
+        them), each running `perform`; and `record_decision`."""
+        return [*(self._activity(kind) for kind in ActionKind), self.record_decision]
+
+    def _activity(self, kind: ActionKind) -> Callable[[ActionRequest], ActionResult]:
+        def run(request: ActionRequest) -> ActionResult:
+            return self.perform(request)
+
+        run.__name__ = run.__qualname__ = kind.value
+        return activity.defn(name=kind.value)(run)
 
     # --- rendering ---
 
@@ -183,7 +105,7 @@ class CollectionActivities:
 
     def _task(self, request: ActionRequest) -> ActionResult:
         text = self.renderer.render("tasks", request, ".txt.j2", staff=True)
-        role = request.assignee_role or ASSIGNEES[request.action]
+        role = request.assignee_role or KINDS[request.action].assignee  # none: refused as InvalidRecipient
         due = request.deadline.isoformat() if request.deadline else None
         return self._deliver(
             request, "task", role, "tasks", ".txt.j2",
@@ -242,7 +164,7 @@ class CollectionActivities:
         def create(message: Outbound) -> str:
             task = self.store.create_task(
                 Task(idempotency_key=message.idempotency_key, account_id=message.account_id,
-                     kind=TASK_KINDS.get(request.action, request.action.value), assignee_role=message.recipient,
+                     kind=KINDS[request.action].task or request.action.value, assignee_role=message.recipient,
                      summary=message.subject or "", body=message.text,
                      due_at=_due(request), state="open", created_at=datetime.now(UTC))
             )  # fmt: skip

@@ -24,8 +24,9 @@ from domain.arrangements import (
 from domain.bounds import MAX_LISTED_REPEATS, STATE_BUDGET, check_happened
 from domain.commands import digest
 from domain.events import Debtor, InvoiceOverdue, PaymentReceived
+from domain.kinds import WINDOW_OF_ACTION, ActionKind
 from domain.money import Allocation, Debt, InterestTerms, allocate, to_minor
-from domain.policy import WINDOW_OF_ACTION, ActionKind, Policy
+from domain.policy import Policy
 from domain.timeline import Timeline
 
 EventOutcome = Literal["started", "joined", "duplicate", "rejected"]

@@ -7,8 +7,8 @@ from pydantic import BaseModel
 
 from domain.arrangements import Charge, Promise
 from domain.events import Debtor
+from domain.kinds import ActionKind
 from domain.money import Allocation
-from domain.policy import ActionKind
 
 
 class InvoiceLine(BaseModel):

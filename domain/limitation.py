@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from domain.account import AccountState
-from domain.policy import ActionKind
+from domain.kinds import ActionKind
 
 WRITTEN_DEMANDS = {ActionKind.DEMAND_LETTER, ActionKind.FINAL_NOTICE, ActionKind.LAWYER_LETTER}
 

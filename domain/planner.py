@@ -10,22 +10,10 @@ from zoneinfo import ZoneInfo
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
 from domain.contact_window import country_of, deferral_reason, next_permitted
+from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind
 from domain.limitation import limitation
-from domain.policy import CONTACT_NEEDS, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind, Step
+from domain.policy import Step
 from domain.timeline import Timeline
-
-# Actions that reach the debtor: never while bankrupt, paused, or disputing the whole balance.
-DEBTOR_CONTACT = {
-    ActionKind.SMS,
-    ActionKind.EMAIL,
-    ActionKind.DEMAND_LETTER,
-    ActionKind.CALL_TASK,
-    ActionKind.VISIT_TASK,
-    ActionKind.FINAL_NOTICE,
-    ActionKind.LAWYER_LETTER,
-    ActionKind.INSTALLMENT_SMS,
-    ActionKind.INSTALLMENT_EMAIL,
-}
 
 
 @dataclass(frozen=True)

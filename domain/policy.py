@@ -3,58 +3,15 @@
 import tomllib
 from datetime import time
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
+from domain.kinds import ActionKind
 from domain.money import InterestTerms, Part, check_amount, percent
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
-
-
-class ActionKind(StrEnum):
-    """What a ladder step does. The value is the name of the activity that does it."""
-
-    SMS = "send_sms"
-    EMAIL = "send_email"
-    DEMAND_LETTER = "send_demand_letter"
-    CALL_TASK = "create_call_task"
-    VISIT_TASK = "create_visit_task"
-    ESCALATION = "escalate_to_manager"
-    FINAL_NOTICE = "send_final_notice"
-    LAWYER_LETTER = "issue_lawyer_letter"
-    LITIGATION = "open_litigation_task"
-    LOCK_ORDERS = "lock_new_orders"
-    # Side actions: not ladder steps, but caused by events (disputes, approvals, plans, lost contact).
-    APPROVAL_REQUEST = "request_approval"
-    DISPUTE_REVIEW = "create_dispute_review_task"
-    SUPERVISOR_REMINDER = "remind_supervisor"
-    CLAIM_FILING = "open_claim_filing_task"
-    SKIP_TRACE = "create_skip_trace_task"
-    INSTALLMENT_SMS = "send_installment_sms"
-    INSTALLMENT_EMAIL = "send_installment_email"
-
-
-# Actions that reach the debtor, and the contact detail each needs.
-CONTACT_NEEDS = {
-    ActionKind.SMS: "phone",
-    ActionKind.EMAIL: "email",
-    ActionKind.INSTALLMENT_SMS: "phone",
-    ActionKind.INSTALLMENT_EMAIL: "email",
-}
-# Which contact window governs each action that reaches the debtor (letters go by post: no window).
-WINDOW_OF_ACTION = {
-    ActionKind.SMS: "sms",
-    ActionKind.INSTALLMENT_SMS: "sms",
-    ActionKind.EMAIL: "email",
-    ActionKind.INSTALLMENT_EMAIL: "email",
-    ActionKind.CALL_TASK: "call",
-    ActionKind.VISIT_TASK: "visit",
-}
-# Contact by phone or email: stopped when the debtor cannot be reached there (letters still go out).
-REMOTE_CONTACT = {ActionKind.SMS, ActionKind.EMAIL, ActionKind.CALL_TASK}
 
 
 class _Frozen(BaseModel):

@@ -36,8 +36,8 @@ with workflow.unsafe.imports_passed_through():
         WriteOff,
     )
     from domain.events import InvoiceOverdue, PaymentReceived
+    from domain.kinds import CONTACT_NEEDS, ActionKind
     from domain.planner import Act, Close, Defer, Skip, Wait, plan
-    from domain.policy import ActionKind
     from domain.status import AccountStatus, account_status, stage_and_day
     from observability import APPROVALS_DECIDED, APPROVALS_REQUESTED, LEGAL_HANDOFFS, STAGE_TRANSITIONS
     from workflows.inputs import CollectionInput
@@ -65,8 +65,6 @@ ACTION_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=["TemplateError", "InvalidRecipient", "PermanentSendError"],
 )
-CHANNEL_OF = {ActionKind.SMS: "phone", ActionKind.INSTALLMENT_SMS: "phone", ActionKind.EMAIL: "email",
-              ActionKind.INSTALLMENT_EMAIL: "email"}  # fmt: skip
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -167,7 +165,7 @@ class CollectionWorkflow:
         if not isinstance(cause, ApplicationError) or cause.type != "PermanentSendError" or not cause.details:
             return
         result = cause.details[0]
-        channel = CHANNEL_OF.get(act.step.action)
+        channel = CONTACT_NEEDS.get(act.step.action)  # the channel of a contact outcome: phone or email
         if result in ("no_answer", "wrong_number", "refused") and channel:
             outcome = ContactOutcome(
                 # A command id is an Identifier (no "/", at most 128 characters): derived from the step's key.

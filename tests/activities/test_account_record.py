@@ -15,20 +15,20 @@ def test_the_account_is_written_again_only_when_the_request_brings_something_new
     activities: CollectionActivities, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second, third, fourth, *_ = requests("en")
-    activities.send_sms(first)
+    activities.perform(first)
     upserts: list[str] = []
     upsert = store.upsert_account
     monkeypatch.setattr(
         store, "upsert_account", lambda account, *rows: upserts.append(account.email) or upsert(account, *rows)
     )
 
-    getattr(activities, second.action.value)(second)  # same debtor, invoices and payments
+    activities.perform(second)  # same debtor, invoices and payments
     assert upserts == []
 
     moved = third.debtor.model_copy(update={"email": "new-address@example.com"})
-    getattr(activities, third.action.value)(third.model_copy(update={"debtor": moved}))
+    activities.perform(third.model_copy(update={"debtor": moved}))
     paid = PaymentLine(payment_id="PAY-9", amount=Decimal("100.00"), currency="CNY", received_at=datetime.now(UTC))
-    getattr(activities, fourth.action.value)(fourth.model_copy(update={"debtor": moved, "payments": [paid]}))
+    activities.perform(fourth.model_copy(update={"debtor": moved, "payments": [paid]}))
 
     assert upserts == ["new-address@example.com", "new-address@example.com"]
     assert store.account(first.account_id).email == "new-address@example.com"

@@ -53,10 +53,10 @@ def test_crash_after_send_is_retried_and_the_provider_has_one_message(
     request = first_sms()
     monkeypatch.setattr(store, "mark_sent", CrashOnce(store))
     with pytest.raises(ConnectionError):
-        sms_activities.send_sms(request)  # attempt 1: the provider accepted, then the worker "died"
+        sms_activities.perform(request)  # attempt 1: the provider accepted, then the worker "died"
     assert store.message(request.idempotency_key).status == "pending"
 
-    result = sms_activities.send_sms(request)  # attempt 2, as Temporal retries it
+    result = sms_activities.perform(request)  # attempt 2, as Temporal retries it
 
     assert len(gateway.requests) == 2, "the retry sent again, with the same key"
     assert {r.headers["Idempotency-Key"] for r in gateway.requests} == {request.idempotency_key}
@@ -71,8 +71,8 @@ def test_a_sent_message_is_never_sent_again(
     sms_activities: CollectionActivities, store: Store, gateway: Gateway
 ) -> None:
     request = first_sms()
-    first = sms_activities.send_sms(request)
-    again = sms_activities.send_sms(request)
+    first = sms_activities.perform(request)
+    again = sms_activities.perform(request)
     assert (again.already_sent, again.reference) == (True, first.reference)
     assert len(gateway.requests) == 1
 
@@ -83,7 +83,7 @@ def test_a_wrong_number_is_a_permanent_failure_with_its_outcome(
     gateway.status, gateway.answer = 422, {"error": "invalid number"}
     request = first_sms()
     with pytest.raises(ApplicationError) as failure:
-        sms_activities.send_sms(request)
+        sms_activities.perform(request)
     assert (failure.value.type, failure.value.non_retryable, failure.value.details) == (
         "PermanentSendError", True, ("wrong_number",)
     )  # fmt: skip
@@ -97,8 +97,8 @@ def test_a_letter_retried_after_success_is_not_rendered_or_sent_again(
     opened = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)  # a working day in Shanghai
     state = open_account(PolicyBook().for_segment("standard"), opened)
     letter = next(r for r in simulate(state, opened, opened + timedelta(days=40)).requests if r.step.startswith("d031"))
-    first = activities.send_demand_letter(letter)
+    first = activities.perform(letter)
     monkeypatch.setattr(activities.pdf, "render", lambda html: pytest.fail("rendered again"))
-    again = activities.send_demand_letter(letter)
+    again = activities.perform(letter)
     assert (again.already_sent, again.reference) == (True, first.reference)
     assert [m.step for m in store.messages(letter.account_id)] == ["d031-send_demand_letter"]

@@ -39,7 +39,7 @@ def test_the_store_outbox_letters_and_legal_package_are_owner_only(
     """The whole standard ladder through the real activities: SMS, email, the three letters, the legal handoff."""
     state = open_account(PolicyBook().for_segment("standard"), START)
     for request in simulate(state, START, START + timedelta(days=400)).requests:
-        getattr(activities, request.action.value)(request)
+        activities.perform(request)
     written = {path.relative_to(tmp_path).parts[0] for path in tmp_path.rglob("*")}
     assert {"collections.db", "collections.db-wal", "outbox", "legal"} <= written
     assert list((tmp_path / "legal").glob("*.zip")) and list((tmp_path / "outbox" / "documents").glob("*.pdf"))

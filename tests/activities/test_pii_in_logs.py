@@ -18,7 +18,8 @@ from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender
 from domain.actions import ActionRequest
-from domain.policy import ActionKind, PolicyBook
+from domain.kinds import ActionKind
+from domain.policy import PolicyBook
 from observability import JsonFormatter, RedactingFormatter
 from store.repository import Store
 from tests.channels.gateway import Gateway
@@ -67,7 +68,7 @@ def debtor_channels(
 def test_an_smtp_refusal_is_logged_without_the_debtors_email(debtor_channels: tuple, reply: str) -> None:
     activities, mailbox, _ = debtor_channels
     mailbox.rcpt_reply = reply
-    line = logged_failure(JsonFormatter(), lambda: activities.send_email(first(ActionKind.EMAIL)))
+    line = logged_failure(JsonFormatter(), lambda: activities.perform(first(ActionKind.EMAIL)))
     assert "refused" in json.loads(line)["exception"] and reply[:3] in line  # still says what happened
     assert "[email]" in line and EMAIL not in line and "@" not in line
 
@@ -76,5 +77,5 @@ def test_a_provider_echoing_the_number_is_logged_without_it(debtor_channels: tup
     activities, _, gateway = debtor_channels
     gateway.status, gateway.answer = 422, {"error": f"invalid number {PHONE}"}
     formatter = RedactingFormatter("%(levelname)s %(name)s: %(message)s")
-    text = logged_failure(formatter, lambda: activities.send_sms(first(ActionKind.SMS)))
+    text = logged_failure(formatter, lambda: activities.perform(first(ActionKind.SMS)))
     assert "invalid number [phone]" in text and PHONE not in text and PHONE[1:] not in text

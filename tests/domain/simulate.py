@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from domain.account import RULES, AccountState
 from domain.actions import ActionRequest
 from domain.commands import ApprovalDecision
+from domain.kinds import ActionKind
 from domain.planner import Act, Close, Decision, Defer, Skip, Wait, plan
-from domain.policy import ActionKind, Policy
+from domain.policy import Policy
 from domain.rerouting import apply_decision, settle
 from tests.factories import overdue
 

@@ -23,8 +23,9 @@ from domain.commands import (
     UpdateContact,
 )
 from domain.contact_window import country_of, permitted
-from domain.planner import DEBTOR_CONTACT, Act, Close, Decision, Defer, Skip, Wait, hold, plan, timeline
-from domain.policy import WINDOW_OF_ACTION, PolicyBook
+from domain.kinds import DEBTOR_CONTACT, WINDOW_OF_ACTION
+from domain.planner import Act, Close, Decision, Defer, Skip, Wait, hold, plan, timeline
+from domain.policy import PolicyBook
 from tests.domain.simulate import days, open_account, simulate
 from tests.factories import overdue, payment
 

@@ -48,7 +48,8 @@ from activities.rendering import Renderer
 from domain.account import AccountState
 from domain.actions import ActionRequest
 from domain.events import InvoiceOverdue
-from domain.policy import ActionKind, PolicyBook
+from domain.kinds import ActionKind
+from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from tests.api import conftest as api_conftest
 from tests.api.conftest import Api
