@@ -1,17 +1,22 @@
-# One command to run, one to test. Both create the virtualenv and install the project first.
+# One command to run, one to test. Both create the virtualenv and install the project first, exactly as uv.lock
+# pins it: uv (the version pyproject.toml requires) syncs .venv to the lock, with the test extra and the project
+# itself editable, and stops if the lock no longer matches pyproject.toml (--locked). A new lock reinstalls.
 PYTHON ?= python3
 VENV ?= .venv
+UV_VERSION := 0.13.9
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 
 .PHONY: setup run test drills bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/system-deps.sh
+$(STAMP): pyproject.toml uv.lock scripts/system-deps.sh
 	-scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --editable '.[test]'
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra test --python $(PY)
 	touch $(STAMP)
 
 # Temporal dev server (SQLite under var/, Web UI on :8233) + the worker. Ctrl-C stops both.
