@@ -1,7 +1,6 @@
 """`GET /v1/accounts` (the book, filtered and paged, from visibility: see `book`) and `GET /v1/accounts/{id}` (one
 account's exact status, from its workflow's `status` query). Supervisors only."""
 
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
 
@@ -10,12 +9,11 @@ from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
 import book
-import starter
 from api.auth import SUPERVISOR, require
 from api.errors import temporal_errors
 from api.state import TemporalClient
 from domain.status import AccountStatus
-from workflows import STATUS, workflow_id
+from workflows.client import query_status
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require(SUPERVISOR))])
 
@@ -51,8 +49,5 @@ async def list_accounts(
 
 @router.get("/{account_id}", response_model=AccountStatus, summary="Where the account stands and why (exact)")
 async def account_status(account_id: str, client: TemporalClient) -> AccountStatus:
-    handle = client.get_workflow_handle(workflow_id(account_id))
     with temporal_errors(account_id):
-        return await handle.query(
-            STATUS, datetime.now(UTC), result_type=AccountStatus, rpc_timeout=starter.QUERY_TIMEOUT
-        )
+        return await query_status(client, account_id)

@@ -1,11 +1,12 @@
 """`POST /v1/accounts/{account_id}/...`: payments and every operator command, one route per update and signal.
 
-The routes are generated from one table, `ENDPOINTS`, over `starter.OPERATIONS`: the same workflow messages and the
-same domain command models as the command line, so a new command is one line here.
+The routes are generated from the operations table (`workflows.operations.OPERATIONS`: each command's model, its
+handler, its roles and its route), and send through `workflows.client.send`, as the command line does.
 
 Bodies are the domain command models (`domain.commands`), with three conveniences:
 - `command_id` is optional: absent, a fresh `api-<hex>` is used. It is returned in the `X-Command-Id` header (and in
-  the body of signals). Sending a command again with the same id applies it once.
+  the body of signals). Sending a command again with the same id applies it once; the same id with other content is
+  a conflict (409).
 - `by` (who gives the command) is optional: absent, it is the caller's role (`supervisor`). It is what the
   account's history records; it is asserted by the caller, not authenticated (the key only proves the role).
 - Ids that are in the path (`dispute_id`, `step`) are not in the body; `at` of a contact outcome and `received_at`
@@ -15,11 +16,7 @@ Updates answer 200 with the account's status. Signals (payments, bankruptcy, con
 facts recorded when the workflow next runs: 202 with what was sent. Errors: see `api.errors`.
 """
 
-import asyncio
-import inspect
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, TypeVar
@@ -30,51 +27,24 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError, create_mo
 from pydantic.json_schema import SkipJsonSchema
 from temporalio.client import Client
 
-import starter
 from api.auth import OPS, SUPERVISOR, Caller, require
 from api.errors import temporal_errors
-from api.state import TemporalClient, get_client
+from api.state import TemporalClient
 from domain.bounds import check_happened
 from domain.commands import Command
 from domain.events import Identifier, PaymentReceived, Text
+from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
-from workflows import PAYMENT_RECEIVED, workflow_id
+from workflows import PAYMENT_RECEIVED
+from workflows.client import new_command_id, pay, send
+from workflows.operations import OPERATIONS, Operation
 
 COMMAND_ID_HEADER = "X-Command-Id"
 M = TypeVar("M", bound=BaseModel)
 ACCOUNT_PATH = "/v1/accounts/{account_id}"
+AccountId = Annotated[str, Path(description="the account id of the billing system")]
 
 router = APIRouter(prefix=ACCOUNT_PATH, tags=["account commands"])
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A route under /v1/accounts/{account_id}/ for the operator command `operation` of `starter.OPERATIONS`.
-    `path_fields` are model fields taken from the path; `now_fields` are datetimes that default to now."""
-
-    path: str
-    operation: str
-    path_fields: tuple[str, ...] = ()
-    now_fields: tuple[str, ...] = ()
-
-
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("promises", "promise"),
-    Endpoint("installment-plans", "plan"),
-    Endpoint("disputes", "dispute"),
-    Endpoint("disputes/{dispute_id}/resolution", "resolve-dispute", path_fields=("dispute_id",)),
-    Endpoint("contact", "update-contact"),
-    Endpoint("pause", "pause"),
-    Endpoint("resume", "resume"),
-    Endpoint("write-off", "write-off"),
-    Endpoint("cease-communication", "cease-communication"),
-    Endpoint("override-limitation", "override-limitation"),
-    Endpoint("approvals/{step}/approve", "approve", path_fields=("step",)),
-    Endpoint("approvals/{step}/reject", "reject", path_fields=("step",)),
-    Endpoint("contact-outcomes", "contact-outcome", now_fields=("at",)),
-    Endpoint("bankruptcy", "bankruptcy"),
-    Endpoint("legal-outcome", "legal-outcome"),
-)
 
 
 class SignalSent(BaseModel):
@@ -119,57 +89,46 @@ def to_message(model: type[M], body: BaseModel, path: Mapping[str, str], default
     return message
 
 
-async def send(
-    client: Client, account_id: str, message: str, kind: str, payload: Command | PaymentReceived, command_id: str
-) -> Any:
-    """An update (its AccountStatus, waiting at most starter.UPDATE_TIMEOUT for a worker) or a signal (409 when its
-    id was already used for something else: see `starter.known_conflict`)."""
-    handle = client.get_workflow_handle(workflow_id(account_id))
-    with temporal_errors(account_id, command_id):
-        if kind == "signal":
-            conflict = await starter.known_conflict(handle, payload)
-            if conflict:
-                raise HTTPException(HTTPStatus.CONFLICT, detail=conflict)
-            await handle.signal(message, payload)
-            return None
-        async with asyncio.timeout(starter.UPDATE_TIMEOUT.total_seconds()):
-            return await handle.execute_update(message, payload, result_type=AccountStatus)
+def add_route(name: str, operation: Operation) -> None:
+    """The route of one operator command: its body, its path field if any (`{dispute_id}`, `{step}`), its roles."""
+    assert operation.route is not None
+    Body = body_model(operation.model, operation.path_fields, operation.now_fields)
+    Allowed = Annotated[Caller, Depends(require(*operation.roles))]
 
-
-def new_command_id() -> str:
-    return f"api-{uuid.uuid4().hex[:12]}"
-
-
-def add_endpoint(endpoint: Endpoint) -> None:
-    """Register the route of one operator command, with a signature FastAPI can read (path, body, caller)."""
-    operation = starter.OPERATIONS[endpoint.operation]
-    body_type = body_model(operation.model, endpoint.path_fields, endpoint.now_fields)
-
-    async def handler(
-        response: Response, account_id: str, body: Any, client: Client, caller: Caller, **path: str
-    ) -> AccountStatus | SignalSent:
-        defaults = {"command_id": new_command_id(), "by": caller.role}
-        defaults |= {name: datetime.now(UTC) for name in endpoint.now_fields}
+    async def run(response: Response, account_id: str, body: BaseModel, client: Client, caller: Caller,
+                  path: dict[str, str]) -> AccountStatus | SignalSent:  # fmt: skip
+        defaults = {"command_id": new_command_id("api"), "by": caller.role}
+        defaults |= {field: datetime.now(UTC) for field in operation.now_fields}
         command = to_message(operation.model, body, path, defaults)
         response.headers[COMMAND_ID_HEADER] = command.command_id
-        result = await send(client, account_id, operation.message, operation.kind, command, command.command_id)
-        if operation.kind == "signal":
-            response.status_code = status.HTTP_202_ACCEPTED
+        with temporal_errors(account_id, command.command_id):
+            try:
+                status = await send(client, account_id, operation, command)
+            except CommandConflict as conflict:
+                raise HTTPException(HTTPStatus.CONFLICT, detail=str(conflict)) from None
+        if status is None:
+            response.status_code = HTTPStatus.ACCEPTED
             return SignalSent(account_id=account_id, message=operation.message, command_id=command.command_id)
-        return result
+        return status
 
-    parameters = [
-        _param("response", Response),
-        _param("account_id", Annotated[str, Path(description="the account id of the billing system")]),
-        *(_param(name, Annotated[str, Path()]) for name in endpoint.path_fields),
-        _param("body", body_type),
-        _param("client", Annotated[Client, Depends(get_client)]),
-        _param("caller", Annotated[Caller, Depends(require(SUPERVISOR))]),
-    ]
-    handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    handler.__name__ = endpoint.operation.replace("-", "_")
+    if operation.path_fields:
+        [field] = operation.path_fields
+
+        async def with_path(response: Response, account_id: AccountId, key: Annotated[str, Path(alias=field)],
+                            body: Body, client: TemporalClient, caller: Allowed) -> Any:  # type: ignore[valid-type]  # fmt: skip
+            return await run(response, account_id, body, client, caller, {field: key})
+
+        handler = with_path
+    else:
+
+        async def without_path(response: Response, account_id: AccountId, body: Body, client: TemporalClient,
+                               caller: Allowed) -> Any:  # type: ignore[valid-type]  # fmt: skip
+            return await run(response, account_id, body, client, caller, {})
+
+        handler = without_path
+    handler.__name__ = name.replace("-", "_")
     router.add_api_route(
-        f"/{endpoint.path}",
+        f"/{operation.route}",
         handler,
         methods=["POST"],
         response_model=AccountStatus if operation.kind == "update" else SignalSent,
@@ -178,12 +137,9 @@ def add_endpoint(endpoint: Endpoint) -> None:
     )
 
 
-def _param(name: str, annotation: Any) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
-
-
-for _endpoint in ENDPOINTS:
-    add_endpoint(_endpoint)
+for _name, _operation in OPERATIONS.items():
+    if _operation.route:
+        add_route(_name, _operation)
 
 
 PaymentBody = body_model(PaymentReceived, now_fields=("received_at",))
@@ -196,11 +152,15 @@ PaymentBody = body_model(PaymentReceived, now_fields=("received_at",))
     summary="record a payment received (signal payment_received); idempotent by payment_id",
 )
 async def post_payment(
-    account_id: str,
+    account_id: AccountId,
     body: PaymentBody,  # type: ignore[valid-type]
     client: TemporalClient,
     _: Annotated[Caller, Depends(require(OPS, SUPERVISOR))],
 ) -> SignalSent:
     payment = to_message(PaymentReceived, body, {}, {"received_at": datetime.now(UTC)})
-    await send(client, account_id, PAYMENT_RECEIVED, "signal", payment, payment.payment_id)
+    with temporal_errors(account_id, payment.payment_id):
+        try:
+            await pay(client, account_id, payment)
+        except CommandConflict as conflict:
+            raise HTTPException(HTTPStatus.CONFLICT, detail=str(conflict)) from None
     return SignalSent(account_id=account_id, message=PAYMENT_RECEIVED, payment_id=payment.payment_id)

@@ -19,10 +19,9 @@ import binascii
 import functools
 import hmac
 import json
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -45,9 +44,10 @@ from api.errors import temporal_errors
 from api.sessions import new_token
 from api.state import get_client, get_sessions, get_settings, get_store
 from domain.aging import AgingReport
-from domain.commands import ApprovalDecision, Command, Pause, PromiseToPay, Resume, WriteOff
+from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
-from workflows import APPROVE_ACTION, PAUSE, PROMISE_TO_PAY, REJECT_ACTION, RESUME, STATUS, WRITE_OFF, workflow_id
+from workflows.client import new_command_id, query_status, send
+from workflows.operations import OPERATIONS, Operation
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "collections_session"
@@ -55,8 +55,6 @@ LOGIN_COOKIE = "collections_login"  # the sign-in form's CSRF token
 FLASH_COOKIE = "collections_flash"
 CSRF_FIELD = "csrf_token"
 LOGIN_SECONDS = 3600  # how long a sign-in form may stay open
-QUERY_TIMEOUT = timedelta(seconds=10)
-UPDATE_TIMEOUT = timedelta(seconds=30)  # an update waits for a worker to validate and apply it
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
 T = TypeVar("T")
 
@@ -281,10 +279,6 @@ def when(at: datetime | None, zone: str | None = None) -> str:
     return f"{at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone} ({utc})"
 
 
-def _new_command_id() -> str:
-    return f"web-{uuid.uuid4().hex[:16]}"
-
-
 ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     undefined=jinja2.StrictUndefined,
@@ -294,7 +288,8 @@ ENV = jinja2.Environment(
 )
 ENV.filters["money"] = money
 ENV.filters["when"] = when
-ENV.globals.update(prefix=PREFIX, new_command_id=_new_command_id, max_days_past_due=book.MAX_DAYS_PAST_DUE)
+ENV.globals.update(prefix=PREFIX, new_command_id=functools.partial(new_command_id, "web"),
+                   max_days_past_due=book.MAX_DAYS_PAST_DUE)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -335,9 +330,8 @@ async def _form(request: Request) -> dict[str, str]:
 
 async def account_status(client: Client, account_id: str) -> AccountStatus:
     """The account's exact, current status (its `status` query); Temporal's errors become error pages."""
-    handle = client.get_workflow_handle(workflow_id(account_id))
     with temporal_errors(account_id):
-        return await handle.query(STATUS, datetime.now(UTC), result_type=AccountStatus, rpc_timeout=QUERY_TIMEOUT)
+        return await query_status(client, account_id)
 
 
 async def statuses(client: Client, account_ids: Iterable[str]) -> list[AccountStatus]:
@@ -505,40 +499,24 @@ async def account(request: Request, account_id: str, viewer: Supervisor) -> Resp
     return render(request, "account.html", status=status, pending=pending)
 
 
-@dataclass(frozen=True)
-class Operation:
-    """A dashboard form: the workflow update it sends and the command it carries."""
-
-    message: str
-    model: type[Command]
-    confirm: bool = False  # irreversible: the form must carry confirm=yes
-
-
-OPERATIONS = {
-    "approve": Operation(APPROVE_ACTION, ApprovalDecision),
-    "reject": Operation(REJECT_ACTION, ApprovalDecision),
-    "pause": Operation(PAUSE, Pause),
-    "resume": Operation(RESUME, Resume),
-    "promise": Operation(PROMISE_TO_PAY, PromiseToPay),
-    "write-off": Operation(WRITE_OFF, WriteOff, confirm=True),
-}
+FORMS = {name: operation for name, operation in OPERATIONS.items() if operation.form}  # the commands with a form
 
 
 @router.post("/accounts/{account_id}/{name}")
 async def command(request: Request, account_id: str, name: str, viewer: Supervisor) -> Response:
     """Send one command and go back to the page the form was on, with the outcome as the flash message."""
-    operation = OPERATIONS.get(name)
+    operation = FORMS.get(name)
     if operation is None:
         raise PageError(404, f"No such command: {name}.")
     form = await _form(request)
     back = _safe_next(form.get("back"), f"{PREFIX}/accounts/{account_id}")
-    flash = await send(
+    flash = await submit_form(
         get_client(request), account_id, f"{name} {form.get('step', '')}".strip(), operation, form, viewer
     )
     return redirect_with(request, back, flash)
 
 
-async def send(
+async def submit_form(
     client: Client, account_id: str, what: str, operation: Operation, form: dict[str, str], viewer: Viewer
 ) -> Flash:
     """Validate the form into the command and execute the update. Every refusal (bad input, the workflow's
@@ -546,17 +524,17 @@ async def send(
     if operation.confirm and form.get("confirm") != "yes":
         return Flash("error", f"{what}: tick the box to confirm. Nothing was sent.")
     try:
-        fields = _localized(form) | {"command_id": form.get("command_id") or _new_command_id(), "by": viewer.by}
+        fields = _localized(form) | {"command_id": form.get("command_id") or new_command_id("web"), "by": viewer.by}
         command = operation.model.model_validate(fields)
     except ValidationError as error:
         return Flash("error", f"{what}: {_explain(error)}. Nothing was sent.")
     except ValueError as error:
         return Flash("error", f"{what}: {error}. Nothing was sent.")
-    handle = client.get_workflow_handle(workflow_id(account_id))
     try:
         with temporal_errors(account_id, command.command_id):
-            async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
-                await handle.execute_update(operation.message, command, result_type=AccountStatus)
+            await send(client, account_id, operation, command)
+    except CommandConflict as conflict:
+        return Flash("error", f"{what} not done: {conflict}")
     except HTTPException as error:  # the validator's reason, a closed account, no worker in time
         return Flash("error", f"{what} not done: {error.detail}")
     return Flash("ok", f"{what} accepted (id {command.command_id}).")

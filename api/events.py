@@ -1,8 +1,8 @@
-"""`POST /v1/events`: invoice.overdue events from billing systems, exactly as `starter.py ingest` takes them.
+"""`POST /v1/events`: invoice.overdue events from billing systems, as `starter.py ingest` takes them.
 
 The body is one event (a JSON object), a batch (a JSON array of events), or JSON lines
 (`Content-Type: application/x-ndjson`, one event per line). Validation, the start-or-join and the per-event results
-are `starter.ingest`'s own, so the API and the command line cannot drift apart.
+are `workflows.ingest`'s own, so the API and the command line cannot drift apart.
 
 Semantics are 207-style, in the body: the answer is HTTP 200 with one result per event, in input order, whatever
 the events' fates. A batch with invalid members applies the valid ones. `line` is the line number in JSON lines
@@ -19,9 +19,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
-import starter
 from api.auth import OPS, require
 from api.state import AppSettings, Policies, TemporalClient
+from workflows import ingest
 
 MAX_EVENTS = 10_000
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
@@ -64,20 +64,20 @@ async def post_events(
     request: Request, client: TemporalClient, settings: AppSettings, policies: Policies
 ) -> list[EventResult]:
     lines = split(request.headers.get("content-type", ""), await request.body())
-    report = await starter.ingest(
+    report = await ingest.ingest(
         client, lines, policies, task_queue=settings.task_queue, history_events_per_run=settings.history_events_per_run
     )
     return [result_of(line) for line in report.lines]
 
 
-def split(content_type: str, body: bytes) -> list[starter.Line]:
-    """The body as `starter.Line`s: JSON lines as they come, a JSON object or array one line per event."""
+def split(content_type: str, body: bytes) -> list[ingest.Line]:
+    """The body as `ingest.Line`s: JSON lines as they come, a JSON object or array one line per event."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise _unsplittable("the body is not UTF-8") from None
     if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
-        lines = starter.read_lines(text.split("\n"))  # JSON lines end at \n only, not at U+2028 or NEL
+        lines = ingest.read_lines(text.split("\n"))  # JSON lines end at \n only, not at U+2028 or NEL
     else:
         try:
             data = json.loads(text)
@@ -89,7 +89,7 @@ def split(content_type: str, body: bytes) -> list[starter.Line]:
             data = [data]
         if not isinstance(data, list):
             raise _unsplittable("expected an event (a JSON object) or a batch (a JSON array)")
-        lines = starter.read_lines(_member(member) for member in data)
+        lines = ingest.read_lines(_member(member) for member in data)
     if not lines:
         raise _unsplittable("no event in the body")
     if len(lines) > MAX_EVENTS:
@@ -105,8 +105,8 @@ def _member(member: object) -> str:
         return '"JSON nested too deeply"'
 
 
-def result_of(line: starter.Line) -> EventResult:
-    """`starter.Line.result` ("rejected: why", "accepted (why)", "started") as a result and its reason."""
+def result_of(line: ingest.Line) -> EventResult:
+    """`ingest.Line.result` ("rejected: why", "accepted (why)", "started") as a result and its reason."""
     kind = next(kind for kind in RESULTS if line.result.startswith(kind))
     reason = line.result.removeprefix(kind).strip().removeprefix(":").strip()
     if reason.startswith("(") and reason.endswith(")"):
@@ -115,7 +115,7 @@ def result_of(line: starter.Line) -> EventResult:
     return EventResult(line=line.number, event_id=ids[0], account_id=ids[1], result=kind, reason=reason or None)
 
 
-def _ids(line: starter.Line) -> tuple[str | None, str | None]:
+def _ids(line: ingest.Line) -> tuple[str | None, str | None]:
     """The event's ids, from the validated event, else from whatever the rejected line holds."""
     if line.event:
         return line.event.event_id, line.event.account_id
@@ -124,7 +124,7 @@ def _ids(line: starter.Line) -> tuple[str | None, str | None]:
 
 
 def _text(value: object) -> str | None:
-    return starter.printable(value, 128) if value is not None else None
+    return ingest.printable(value, 128) if value is not None else None
 
 
 def _unsplittable(reason: str) -> HTTPException:

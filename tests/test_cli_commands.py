@@ -16,10 +16,12 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 import starter
+import workflows.client
 from domain.policy import PolicyBook
 from tests.factories import overdue
 from worker import build_worker
 from workflows import workflow_id
+from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +45,7 @@ async def start_account(client: Client, queue: str) -> str:
     """A fresh account owing 12000.00 CNY, one day past due."""
     account = f"CLI-{uuid.uuid4().hex[:8]}"
     event = overdue(account_id=account, occurred_at=datetime.now(UTC))
-    assert await starter.submit(client, event, PolicyBook(), task_queue=queue) == "started"
+    assert await submit(client, event, PolicyBook(), task_queue=queue) == "started"
     return account
 
 
@@ -273,7 +275,7 @@ async def test_a_command_to_a_closed_account_is_rejected_as_such(
 async def test_an_update_with_no_worker_running_says_so_instead_of_hanging(
     dev_env: WorkflowEnvironment, queue: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(starter, "UPDATE_TIMEOUT", timedelta(seconds=1))
+    monkeypatch.setattr(workflows.client, "UPDATE_TIMEOUT", timedelta(seconds=1))
     account = await start_account(dev_env.client, queue)
     try:
         code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--by", "li.na",

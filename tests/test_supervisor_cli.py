@@ -15,6 +15,7 @@ from domain.policy import PolicyBook
 from tests.factories import overdue
 from tests.test_starter import terminate
 from worker import build_worker
+from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +40,7 @@ async def test_list_and_aging_on_a_known_book(
         for account, (_, days, amount, currency, segment) in zip(accounts, book, strict=True):
             event = overdue(account_id=account, occurred_at=now, due_date=today - timedelta(days=days), amount=amount,
                             currency=currency, segment=segment)  # fmt: skip
-            assert await starter.submit(dev_env.client, event, PolicyBook(), task_queue=queue) == "started"
+            assert await submit(dev_env.client, event, PolicyBook(), task_queue=queue) == "started"
         for _ in range(100):  # visibility is eventually consistent
             capsys.readouterr()
             await starter.main(["list", "--json"], client=dev_env.client)

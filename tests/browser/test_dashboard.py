@@ -22,13 +22,13 @@ from api.app import create_app
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from settings import ROOT, Settings
-from starter import submit
 from store.models import LegalCase
 from store.repository import Store
 from tests.api.conftest import serve_http
 from tests.factories import overdue
 from worker import build_worker
 from workflows import STATUS, workflow_id
+from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 DAY_SECONDS = 0.05

@@ -56,6 +56,7 @@ from tests.api.conftest import Api
 from tests.domain.simulate import simulate
 from tests.factories import event_dict
 from workflows import STATUS, workflow_id
+from workflows.ingest import IngestReport
 
 pytestmark = pytest.mark.drill
 
@@ -581,12 +582,12 @@ SERVER_SETTINGS = settings(DRILL_SETTINGS, phases=[Phase.explicit, Phase.generat
 
 
 @pytest.fixture
-def recorded_reports(monkeypatch: pytest.MonkeyPatch) -> list[starter.IngestReport]:
-    """The report of every `starter.ingest` run, as `cmd_ingest` got it (the per-line results it printed)."""
-    reports: list[starter.IngestReport] = []
+def recorded_reports(monkeypatch: pytest.MonkeyPatch) -> list[IngestReport]:
+    """The report of every `workflows.ingest.ingest` run, as `cmd_ingest` got it (the per-line results it printed)."""
+    reports: list[IngestReport] = []
     real = starter.ingest
 
-    async def recording(*args: Any, **kwargs: Any) -> starter.IngestReport:
+    async def recording(*args: Any, **kwargs: Any) -> IngestReport:
         report = await real(*args, **kwargs)
         reports.append(report)
         return report
@@ -618,7 +619,7 @@ async def test_hostile_lines_through_starter_ingest(
     dev_env: WorkflowEnvironment,
     worker: Path,
     tmp_path: Path,
-    recorded_reports: list[starter.IngestReport],
+    recorded_reports: list[IngestReport],
 ) -> None:
     prefix = f"H{uuid.uuid4().hex[:10]}"
     source = tmp_path / f"{prefix}.jsonl"

@@ -14,13 +14,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.policy import PolicyBook
 from observability import MESSAGES, STAGE_TRANSITIONS, prometheus_runtime
-from starter import submit
 from tests.api.conftest import eventually
 from tests.factories import overdue
 from tests.integration.test_end_to_end import compressed_policies
 from tests.postgres import free_port
 from worker import build_worker
 from workflows import workflow_id
+from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 

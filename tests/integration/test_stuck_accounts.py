@@ -24,6 +24,7 @@ from tests.integration.test_metrics import counter
 from tests.postgres import free_port
 from worker import build_worker
 from workflows import workflow_id
+from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ async def test_an_account_whose_workflow_tasks_fail_is_logged_counted_and_listed
     async with build_worker(client, tmp_path / "outbox", task_queue=queue):
         for account in (stuck, healthy):
             event = overdue(account_id=account, occurred_at=datetime.now(UTC))
-            assert await starter.submit(client, event, PolicyBook(), task_queue=queue) == "started"
+            assert await submit(client, event, PolicyBook(), task_queue=queue) == "started"
         try:
             rows = await eventually(stuck_rows, lambda rows: bool(rows), 60)
             metrics = await eventually(scrape, lambda text: counter(text, WORKFLOW_TASK_FAILURES, where="run") > 0, 20)

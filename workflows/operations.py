@@ -1,0 +1,234 @@
+"""The account operations: every update and signal of CollectionWorkflow that people send, declared once.
+
+Each names its handler (`CollectionWorkflow.promise_to_pay`: whether it is an update or a signal, and its message
+name, follow from it), its command model, the roles that may send it, its command-line shape (`starter.py NAME
+...`) and its HTTP route (`POST /v1/accounts/{account_id}/ROUTE`), and whether the dashboard has a form for it.
+`starter.py`, `api/commands.py` and `api/dashboard.py` are generated from this table, and send through
+`workflows.client.send`: a new command is one row here, its model and its rule (docs/architecture.md)."""
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, NamedTuple, get_args
+
+from temporalio import workflow
+
+from domain.commands import (
+    AgreeInstallmentPlan,
+    ApprovalDecision,
+    CeaseCommunication,
+    Command,
+    ContactOutcome,
+    ContactResult,
+    LegalOutcome,
+    MigratePolicy,
+    OpenDispute,
+    OverrideLimitation,
+    Pause,
+    PromiseToPay,
+    ReportBankruptcy,
+    ResolveDispute,
+    Resume,
+    UpdateContact,
+    WriteOff,
+)
+from domain.policy import PolicyBook
+from settings import Settings
+from workflows.collection import CollectionWorkflow
+
+SUPERVISOR = "supervisor"  # the API's role names (api.auth)
+
+
+class Arg(NamedTuple):
+    """One add_argument call."""
+
+    flags: tuple[str, ...]
+    options: dict[str, Any]
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return Arg(flags, options)
+
+
+class OneOf(NamedTuple):
+    """Arguments of which exactly one must be given."""
+
+    args: tuple[Arg, ...]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One command. `fields` builds the model's fields from the command line's arguments (None: the model's
+    default) besides `command_id` and `by`, and may raise ValueError for an argument it cannot read. `route` is
+    under /v1/accounts/{account_id}/ (None: no HTTP route); a `{field}` in it is the model's field of that name.
+    `now_fields` are datetimes that default to now at the edge. `form`: the dashboard draws a form for it;
+    `confirm`: irreversible, the form asks to tick a box."""
+
+    handler: Callable[..., Any]
+    model: type[Command]
+    fields: Callable[[argparse.Namespace], dict[str, Any]]
+    help: str
+    arguments: tuple[Arg | OneOf, ...] = ()
+    route: str | None = None
+    now_fields: tuple[str, ...] = ()
+    roles: tuple[str, ...] = (SUPERVISOR,)
+    form: bool = False
+    confirm: bool = False
+
+    @property
+    def kind(self) -> Literal["update", "signal"]:
+        return "update" if isinstance(self.handler, workflow.UpdateMethodMultiParam) else "signal"
+
+    @property
+    def message(self) -> str:
+        """The workflow message's name: the handler's (CollectionWorkflow names each handler as its message)."""
+        return self.handler.__name__
+
+    @property
+    def path_fields(self) -> tuple[str, ...]:
+        return tuple(part[1:-1] for part in (self.route or "").split("/") if part.startswith("{"))
+
+
+def choices(model: type[Command], name: str) -> tuple[str, ...]:
+    """The values of a Literal field, so that --help lists them and argparse checks them."""
+    return get_args(model.model_fields[name].annotation)
+
+
+def installment(text: str) -> dict[str, str]:
+    amount, colon, due_date = text.partition(":")
+    if not (colon and amount and due_date):
+        raise ValueError(f"installment {text[:40]!r}: expected AMOUNT:DATE such as 4000.00:2026-12-01")
+    return {"amount": amount, "due_date": due_date}
+
+
+AMOUNT_HELP = 'a decimal string such as "5000.00"'
+REASON = arg("--reason", required=True, help="why (recorded in the account's history)")
+NOTE = arg("--note", help="free text for the history")
+STEP = arg("step", help="the policy step awaiting approval, as in `status` (for example d091-issue_lawyer_letter)")
+
+OPERATIONS: dict[str, Operation] = {
+    "promise": Operation(
+        CollectionWorkflow.promise_to_pay, PromiseToPay,
+        lambda a: {"amount": a.amount, "currency": a.currency, "promised_date": a.date},
+        "the debtor promises an amount by a date",
+        (arg("--amount", required=True, help=AMOUNT_HELP), arg("--currency", required=True),
+         arg("--date", required=True, help="the promised date, YYYY-MM-DD (the debtor's calendar)")),
+        route="promises", form=True,
+    ),
+    "plan": Operation(
+        CollectionWorkflow.agree_installment_plan, AgreeInstallmentPlan,
+        lambda a: {"currency": a.currency, "installments": [installment(t) for t in a.installment]},
+        "the balance paid in installments",
+        (arg("--currency", required=True),
+         arg("--installment", required=True, action="append", metavar="AMOUNT:DATE",
+             help="one installment, such as 4000.00:2026-12-01; repeat for each, in date order")),
+        route="installment-plans",
+    ),
+    "dispute": Operation(
+        CollectionWorkflow.open_dispute, OpenDispute,
+        lambda a: {"reason": a.reason, "invoice_ids": a.invoice},
+        "the debtor contests invoices (none named: the whole balance); the dispute's id is the command id",
+        (REASON, arg("--invoice", action="append", metavar="INVOICE_ID", help="a disputed invoice; repeatable")),
+        route="disputes",
+    ),
+    "resolve-dispute": Operation(
+        CollectionWorkflow.resolve_dispute, ResolveDispute,
+        lambda a: {"dispute_id": a.dispute_id, "resolution": a.resolution, "adjustment": a.adjustment,
+                   "note": a.note},
+        "upheld: cancel the disputed amount (or reduce it by --adjustment); rejected: collection resumes",
+        (arg("dispute_id", metavar="DISPUTE_ID", help="the id the `dispute` command was accepted with"),
+         OneOf((arg("--upheld", dest="resolution", action="store_const", const="upheld"),
+                arg("--rejected", dest="resolution", action="store_const", const="rejected"))),
+         arg("--adjustment", help="upheld: reduce by this much instead of cancelling, " + AMOUNT_HELP), NOTE),
+        route="disputes/{dispute_id}/resolution",
+    ),
+    "update-contact": Operation(
+        CollectionWorkflow.update_contact, UpdateContact,
+        lambda a: {"phone": a.phone, "email": a.email},
+        "new contact details (ends lost contact)",
+        (arg("--phone", help="E.164, such as +8613800000000"), arg("--email")),
+        route="contact",
+    ),
+    "pause": Operation(
+        CollectionWorkflow.pause, Pause,
+        lambda a: {"reason": a.reason, "until": a.until},
+        "stop all contact until a time",
+        (REASON, arg("--until", required=True, help="ISO 8601 with timezone, such as 2026-12-01T00:00:00+08:00")),
+        route="pause", form=True,
+    ),
+    "resume": Operation(
+        CollectionWorkflow.resume, Resume,
+        lambda a: {"reason": a.reason},
+        "end a pause now",
+        (arg("--reason", help="why (recorded in the account's history)"),),
+        route="resume", form=True,
+    ),
+    "cease-communication": Operation(
+        CollectionWorkflow.cease_communication, CeaseCommunication,
+        lambda a: {"reason": a.reason},
+        "the debtor asks us to stop contacting them: no SMS, email, letter, call or visit from now on",
+        (REASON,),
+        route="cease-communication",
+    ),
+    "override-limitation": Operation(
+        CollectionWorkflow.override_limitation, OverrideLimitation,
+        lambda a: {"reason": a.reason},
+        "allow legal action on a time-barred debt (a supervisor's decision, with its reason)",
+        (REASON,),
+        route="override-limitation",
+    ),
+    "migrate-policy": Operation(
+        CollectionWorkflow.migrate_policy, MigratePolicy,
+        lambda a: {"policy": PolicyBook(Settings.from_env().policy_dir).by_name(a.policy), "reason": a.reason,
+                   "mapping": "restart_at_stage" if a.restart_at else "keep_day", "stage": a.restart_at},
+        "move the account to the current version of a policy (policies/*.toml), keeping its day or restarting a stage",
+        (arg("--policy", required=True, help="the policy's name, for example standard"),
+         arg("--restart-at", help="restart the ladder at this stage of the new policy (default: keep the day)"),
+         REASON),
+    ),
+    "write-off": Operation(
+        CollectionWorkflow.write_off, WriteOff,
+        lambda a: {"reason": a.reason},
+        "close the account as written off",
+        (REASON,),
+        route="write-off", form=True, confirm=True,
+    ),
+    "approve": Operation(
+        CollectionWorkflow.approve_action, ApprovalDecision,
+        lambda a: {"step": a.step, "reason": a.reason},
+        "approve a step that waits for approval",
+        (STEP, REASON),
+        route="approvals/{step}/approve", form=True,
+    ),
+    "reject": Operation(
+        CollectionWorkflow.reject_action, ApprovalDecision,
+        lambda a: {"step": a.step, "reason": a.reason},
+        "reject a step that waits for approval (the ladder stays below its stage)",
+        (STEP, REASON),
+        route="approvals/{step}/reject", form=True,
+    ),
+    "bankruptcy": Operation(
+        CollectionWorkflow.report_bankruptcy, ReportBankruptcy,
+        lambda a: {"case_reference": a.case_reference, "note": a.note},
+        "the debtor is bankrupt: contact stops, the claim goes to legal, the account closes",
+        (arg("--case-reference", help="the court's case reference"), NOTE),
+        route="bankruptcy",
+    ),
+    "contact-outcome": Operation(
+        CollectionWorkflow.contact_outcome, ContactOutcome,
+        lambda a: {"channel": a.channel, "result": a.result, "at": a.at or datetime.now(UTC)},
+        "what happened when we tried to reach the debtor",
+        (arg("--channel", required=True, choices=choices(ContactOutcome, "channel")),
+         arg("--result", required=True, choices=get_args(ContactResult)),
+         arg("--at", help="when, ISO 8601 with timezone (default: now)")),
+        route="contact-outcomes", now_fields=("at",),
+    ),
+    "legal-outcome": Operation(
+        CollectionWorkflow.legal_outcome, LegalOutcome,
+        lambda a: {"outcome": a.outcome, "note": a.note},
+        "how the case handed to legal ended",
+        (arg("--outcome", required=True, choices=choices(LegalOutcome, "outcome")), NOTE),
+        route="legal-outcome",
+    ),
+}  # fmt: skip
