@@ -30,7 +30,7 @@ from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
 from api.app import create_app
 from observability import configure_logging, host_port, prometheus_runtime
-from settings import ConfigError, Settings
+from settings import ConfigError, Settings, sqlite_url
 from store.db import make_engine, migrate
 from store.files import private_dir
 from store.repository import Store
@@ -86,10 +86,11 @@ def build_worker(
     **tuning: int,
 ) -> Worker:
     """The worker with its real dependencies: the store (migrated to head), the channels, the templates.
-    Without a database URL the store is a SQLite file in the outbox folder (what tests want). `tuning` goes to
-    the SDK's Worker (max_concurrent_activities, max_concurrent_workflow_tasks, max_cached_workflows)."""
+    `run_worker` gives it `Settings.database_url`; without one (tests, benchmarks) the store is Settings' SQLite
+    file in the outbox folder instead of the var folder, never DATABASE_URL. `tuning` goes to the SDK's Worker
+    (max_concurrent_activities, max_concurrent_workflow_tasks, max_cached_workflows)."""
     private_dir(outbox_dir)
-    url = database_url or f"sqlite:///{outbox_dir / 'collections.db'}"
+    url = database_url or sqlite_url(outbox_dir)
     migrate(url)
     store = Store(make_engine(url))
     channels = Channels(FileChannel(outbox_dir), EmailSender(smtp) if smtp else None, SmsSender(sms) if sms else None)

@@ -2,11 +2,12 @@
 
     uvicorn api.app:create_app --factory --host 0.0.0.0 --port 8000
 
-Configuration is the project's (`settings.Settings.from_env()`: TEMPORAL_ADDRESS, DATABASE_URL, ...) plus
-`COLLECTIONS_API_KEYS` (see `api.auth`). Tests and embedders pass their own client and store; what is not given is
-opened by the lifespan: a Temporal client (`settings.connect()`, so the app does not start while Temporal is
-unreachable: it cannot serve anything without it) and the store (migrated to head when the database answers; when
-it does not, the app starts anyway and `/readyz` says so until it does).
+Configuration is the project's (`settings.Settings.from_env()`: the Temporal client profile, DATABASE_URL, the
+codec's CORS origins, ...), kept on `app.state.settings` for the routes, plus `COLLECTIONS_API_KEYS` (see
+`api.auth`). Tests and embedders pass their own settings, client and store; what is not given is opened by the
+lifespan: a Temporal client (`settings.connect()`, so the app does not start while Temporal is unreachable: it
+cannot serve anything without it) and the store (migrated to head when the database answers; when it does not, the
+app starts anyway and `/readyz` says so until it does).
 """
 
 import logging

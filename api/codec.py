@@ -8,12 +8,11 @@ Decoded payloads are debtor data: only the `supervisor` and `legal` roles may ca
 send).
 
 The Web UI calls it from the browser, from another origin: these routes (and only these) answer CORS for the
-origins in `COLLECTIONS_CODEC_CORS_ORIGINS` (comma-separated, default the dev server's UI and a standalone UI on
-8080), read on each request.
+origins of `Settings.codec_cors_origins` (`COLLECTIONS_CODEC_CORS_ORIGINS`, comma-separated, default the dev
+server's UI and a standalone UI on 8080), the app's settings on `app.state.settings`.
 """
 
-import os
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -24,25 +23,19 @@ from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
 from api.auth import LEGAL, SUPERVISOR, Caller, api_key_header, require
-from api.state import AppSettings
+from api.state import AppSettings, get_settings
 from codec import ENV, CodecError, EncryptionCodec
 
-CORS_ENV = "COLLECTIONS_CODEC_CORS_ORIGINS"
-DEFAULT_ORIGINS = "http://localhost:8233,http://localhost:8080"
 # What the Web UI sends: its JSON body, the namespace it shows, and the key (either header).
 ALLOWED_HEADERS = "authorization, content-type, x-api-key, x-namespace"
 
 
-def allowed_origins() -> set[str]:
-    text = os.environ.get(CORS_ENV) or DEFAULT_ORIGINS
-    return {origin.strip().rstrip("/") for origin in text.split(",") if origin.strip()}
-
-
-def cors_headers(origin: str | None) -> dict[str, str]:
-    """The headers that let the browser hand our answer to a page of `origin` (none for other origins). Credentials
-    are allowed so that the UI's "include cross-origin credentials" works too; the origin is never a wildcard."""
+def cors_headers(origin: str | None, allowed: Collection[str]) -> dict[str, str]:
+    """The headers that let the browser hand our answer to a page of `origin` if it is one of the `allowed` (the
+    settings' `codec_cors_origins`; none for other origins). Credentials are allowed so that the UI's "include
+    cross-origin credentials" works too; the origin is never a wildcard."""
     headers = {"Vary": "Origin"}
-    if origin and origin in allowed_origins():
+    if origin and origin in allowed:
         headers |= {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
     return headers
 
@@ -55,7 +48,7 @@ class CorsRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def with_cors(request: Request) -> Response:
-            headers = cors_headers(request.headers.get("origin"))
+            headers = cors_headers(request.headers.get("origin"), get_settings(request).codec_cors_origins)
             try:
                 response = await handle(request)
             except HTTPException as error:
@@ -130,9 +123,9 @@ async def decode(_: Reader, codec: Codec, body: CodecPayloads) -> CodecPayloads:
 
 @router.options("/encode", include_in_schema=False)
 @router.options("/decode", include_in_schema=False)
-async def preflight(request: Request) -> Response:
+async def preflight(request: Request, settings: AppSettings) -> Response:
     """The browser asks before its first POST from the UI's origin (no key is sent with this question)."""
-    if "Access-Control-Allow-Origin" not in cors_headers(request.headers.get("origin")):
+    if "Access-Control-Allow-Origin" not in cors_headers(request.headers.get("origin"), settings.codec_cors_origins):
         return Response("origin not allowed", status_code=status.HTTP_400_BAD_REQUEST, media_type="text/plain")
     return Response(
         status_code=status.HTTP_204_NO_CONTENT,

@@ -58,7 +58,7 @@ class Guard:
         path, headers = scope["path"], _headers(scope)
         limit = limit_of(path)
         if path.startswith(KEYED) and scope["method"] != "OPTIONS" and not _known_key(scope, headers):
-            await _refuse(send, 401, UNAUTHENTICATED, _unknown(path, headers))
+            await _refuse(send, 401, UNAUTHENTICATED, _unknown(scope, path, headers))
             return
         length = headers.get("content-length")
         if length is not None and not (length.isascii() and length.isdigit()):
@@ -114,9 +114,12 @@ def _known_key(scope: Scope, headers: Mapping[str, str]) -> bool:
     return role_of(key, getattr(scope["app"].state, "api_keys", None)) is not None
 
 
-def _unknown(path: str, headers: Mapping[str, str]) -> dict[str, str]:
-    """The 401's headers, as the routes' own: the codec's carry CORS, so that the Web UI can show the refusal."""
-    extra = cors_headers(headers.get("origin")) if path.startswith(KEYED[1]) else {}
+def _unknown(scope: Scope, path: str, headers: Mapping[str, str]) -> dict[str, str]:
+    """The 401's headers, as the routes' own: the codec's carry CORS (the app's settings' origins), so that the Web
+    UI can show the refusal."""
+    settings = getattr(scope["app"].state, "settings", None)
+    allowed = settings.codec_cors_origins if settings is not None else ()
+    extra = cors_headers(headers.get("origin"), allowed) if path.startswith(KEYED[1]) else {}
     return {"WWW-Authenticate": "ApiKey", **extra}
 
 

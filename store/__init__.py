@@ -1,11 +1,10 @@
 """The system of record: SQLModel tables, Alembic migrations, and a `Store` with idempotent writes."""
 
-from store.db import DEFAULT_URL, alembic_config, database_url, make_engine, migrate
+from store.db import alembic_config, make_engine, migrate
 from store.models import Account, ContactLog, Document, Invoice, LegalCase, Message, Payment, Task
 from store.repository import Conflict, NotFound, Store
 
 __all__ = [
-    "DEFAULT_URL",
     "Account",
     "Conflict",
     "ContactLog",
@@ -18,7 +17,6 @@ __all__ = [
     "Store",
     "Task",
     "alembic_config",
-    "database_url",
     "make_engine",
     "migrate",
 ]

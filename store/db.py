@@ -1,6 +1,6 @@
-"""Where the database is and how to open it: SQLite under var/ by default, PostgreSQL via DATABASE_URL."""
+"""How to open the database at a URL: SQLite or PostgreSQL. Which URL is not decided here: `settings.Settings`
+(`DATABASE_URL`, else a SQLite file under the var folder) is the one place that knows, and callers pass its URL."""
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +12,8 @@ from sqlalchemy.pool import QueuePool
 
 from store.files import private_dir, private_file
 
-VAR_DIR = Path(__file__).resolve().parent.parent / "var"
-DEFAULT_URL = f"sqlite:///{VAR_DIR / 'collections.db'}"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_MS = 30_000
-
-
-def database_url() -> str:
-    """`DATABASE_URL`, or the SQLite file under var/; the folder of a SQLite file is created here."""
-    url = normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_URL)
-    _ensure_sqlite_folder(make_url(url))
-    return url
 
 
 def normalize_url(url: str) -> str:
@@ -33,10 +24,10 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for `url` (default: `database_url()`). SQLite gets what lets several workers write at once.
-    Its errors never show a statement's parameters: they are debtors' data, and errors end up in logs."""
-    parsed = make_url(normalize_url(url or database_url()))
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; the folder of a SQLite file is created. SQLite gets what lets several workers write at
+    once. Its errors never show a statement's parameters: they are debtors' data, and errors end up in logs."""
+    parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     _ensure_sqlite_folder(parsed)
@@ -55,8 +46,8 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
-def migrate(url: str | None = None) -> None:
-    """Bring the database to the newest revision (Alembic `upgrade head`), from any working directory.
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest revision (Alembic `upgrade head`), from any working directory.
 
     Safe to call from every worker at start-up: concurrent callers are serialised (an advisory lock on
     PostgreSQL, the write lock on SQLite), and the later ones find the database already at head.
@@ -71,14 +62,14 @@ def migrate(url: str | None = None) -> None:
         engine.dispose()
 
 
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str) -> Config:
     """Alembic's configuration built in code, so no alembic.ini or working directory is needed.
 
     Put an open connection in `config.attributes["connection"]` to have the migrations run on it.
     """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))  # ini interpolation
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ini interpolation
     return config
 
 

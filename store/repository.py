@@ -37,8 +37,8 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str | None = None) -> "Store":
-        """Migrate the database at `url` (default: `database_url()`) to head and open a store on it."""
+    def open(cls, url: str) -> "Store":
+        """Migrate the database at `url` (`Settings.database_url`, or a test's) to head and open a store on it."""
         migrate(url)
         return cls(make_engine(url))
 

@@ -252,12 +252,18 @@ async def test_other_origins_get_no_cors_answer(http: httpx.AsyncClient, monkeyp
     answer = await http.post("/codec/decode", json={"payloads": []}, headers=bearer("legal") | {"Origin": UI[:-1]})
     assert answer.status_code == 200 and "Access-Control-Allow-Origin" not in answer.headers
 
+    # The origins are the settings' (read at start, as every variable): an app built with the variable set.
     monkeypatch.setenv("COLLECTIONS_CODEC_CORS_ORIGINS", "https://temporal.example.com/, http://localhost:9000")
-    configured = await http.options("/codec/encode", headers={"Origin": "https://temporal.example.com"} | ask)
-    assert configured.status_code == 204
-    assert configured.headers["Access-Control-Allow-Origin"] == "https://temporal.example.com"
-    default = await http.options("/codec/encode", headers={"Origin": UI} | ask)
-    assert default.status_code == 400  # the defaults are replaced, not extended
+    app = create_app(Settings.from_env())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as other_app:
+        configured = await other_app.options("/codec/encode", headers={"Origin": "https://temporal.example.com"} | ask)
+        assert configured.status_code == 204
+        assert configured.headers["Access-Control-Allow-Origin"] == "https://temporal.example.com"
+        default = await other_app.options("/codec/encode", headers={"Origin": UI} | ask)
+        assert default.status_code == 400  # the defaults are replaced, not extended
+        refused = await other_app.post("/codec/decode", json={}, headers={"Origin": "http://localhost:9000"})
+        assert refused.status_code == 401  # refused before any route (api/limits.py), with the same CORS answer
+        assert refused.headers["Access-Control-Allow-Origin"] == "http://localhost:9000"
 
 
 async def test_the_endpoint_reports_codec_errors(http: httpx.AsyncClient) -> None:

@@ -1,7 +1,8 @@
 """Alembic environment: `store.migrate()` hands in its connection; `alembic` by hand builds one from the URL.
 
-The URL for the command line is `sqlalchemy.url` in alembic.ini when set, otherwise `DATABASE_URL`, otherwise
-the SQLite file under var/. Either way the engine comes from `store.db.make_engine`, with its SQLite pragmas.
+The URL for the command line is `sqlalchemy.url` in alembic.ini when set, otherwise the store of
+`settings.Settings` (`DATABASE_URL`, otherwise the SQLite file under the var folder). Either way the engine comes
+from `store.db.make_engine`, with its SQLite pragmas.
 """
 
 from typing import Any, Literal
@@ -12,7 +13,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from store.db import database_url, make_engine
+from store.db import make_engine
 
 MIGRATION_LOCK = 7_361_042  # any constant: the PostgreSQL advisory lock that serialises concurrent upgrades
 
@@ -39,12 +40,22 @@ def run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def configured_url() -> str:
+    """The project's store, as every process finds it (imported here: only `alembic` by hand needs it)."""
+    from settings import ConfigError, Settings
+
+    try:
+        return Settings.from_env().database_url
+    except ConfigError as error:
+        raise SystemExit(str(error)) from None
+
+
 def run_online() -> None:
     given = context.config.attributes.get("connection")
     if given is not None:
         run(given)
         return
-    engine = make_engine(context.config.get_main_option("sqlalchemy.url") or database_url())
+    engine = make_engine(context.config.get_main_option("sqlalchemy.url") or configured_url())
     try:
         with engine.connect() as connection:
             run(connection)

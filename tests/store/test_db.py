@@ -6,22 +6,21 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from store import DEFAULT_URL, Store, database_url, make_engine
-from store.db import VAR_DIR, normalize_url
+from store import Store, make_engine
+from store.db import normalize_url
 
 
-def test_default_url_is_the_sqlite_file_under_var(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert database_url() == DEFAULT_URL == f"sqlite:///{VAR_DIR / 'collections.db'}"
-    assert VAR_DIR.is_dir()
-
-
-def test_database_url_from_environment_creates_the_sqlite_folder(
+def test_the_store_opens_the_url_it_is_given_and_creates_the_sqlite_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'deep' / 'x.db'}")
-    assert database_url().endswith("deep/x.db")
-    assert (tmp_path / "deep").is_dir()
+    """Which URL is Settings' business (tests/test_settings.py); the store reads no variable of its own."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'deep' / 'x.db'}")
+    try:
+        assert engine.url.database == str(tmp_path / "deep" / "x.db")
+        assert (tmp_path / "deep").is_dir()
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
