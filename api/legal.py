@@ -90,10 +90,16 @@ async def get_case(case_id: str, store: SystemOfRecord, _: Lawyer) -> CaseDetail
     summary="The evidence package as a zip a lawyer can open without this system",
 )
 async def package_zip(case_id: str, store: SystemOfRecord, settings: AppSettings, _: Lawyer) -> FileResponse:
+    return await evidence_package(store, settings.legal_dir, case_id)
+
+
+async def evidence_package(store: Store, legal_dir: Path, case_id: str) -> FileResponse:
+    """The case's evidence package as a zip download (`LegalDesk.export`), written to a folder of its own that is
+    removed once sent; 404 for an unknown case. This route and the dashboard's download both serve it."""
     case = await _case(store, case_id)
     folder = Path(tempfile.mkdtemp(prefix="legal-export-"))
     try:
-        archive = await asyncio.to_thread(LegalDesk(store, settings.legal_dir).export, case, folder)
+        archive = await asyncio.to_thread(LegalDesk(store, legal_dir).export, case, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

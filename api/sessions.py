@@ -1,10 +1,9 @@
 """The dashboard's sessions: the browser holds an opaque random id, and what it stands for stays on the server.
 
-A session is opened by signing in with an API key and holds that key (the server needs it to call the API for the
-viewer: the evidence package), the name the viewer gave, and the session's CSRF token, which every form of the
-dashboard carries and every POST must return. The id is 256 random bits (`secrets`): it says nothing and cannot be
-guessed. Signing out closes the session, so a copied cookie stops working at once; a session also ends
-`SESSION_TTL` after it was opened.
+A session is opened by signing in with an API key and holds that key (the viewer's role is read from it at every
+request), the name the viewer gave, and the session's CSRF token, which every form of the dashboard carries and every
+POST must return. The id is 256 random bits (`secrets`): it says nothing and cannot be guessed. Signing out closes
+the session, so a copied cookie stops working at once; a session also ends `SESSION_TTL` after it was opened.
 
 Sessions live in the memory of the API process (`app.state.sessions`): restarting the API signs everybody out, and
 several API processes behind one address would each know only their own sessions (run one, as docker-compose does,

@@ -2,7 +2,9 @@
 workflows say (no open redirect, the cookie's flags, wrong roles, bad input shown as a message)."""
 
 import base64
+import io
 import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,11 +12,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api import dashboard
-from api.dashboard import CSRF_FIELD, FORGED, SESSION_COOKIE
+from api.dashboard import pages
+from api.dashboard.signin import CSRF_FIELD, FORGED, SESSION_COOKIE
 from domain.policy import PolicyBook
 from domain.rerouting import settle
 from domain.status import account_status
+from store.models import LegalCase
 from tests.domain.simulate import open_account
 from tests.factories import overdue, payment
 
@@ -193,6 +196,24 @@ def test_only_the_legal_team_downloads_evidence_packages(web: TestClient) -> Non
     assert answer.status_code == 403 and "needs the legal role" in answer.text
 
 
+def test_the_evidence_package_is_built_for_the_lawyer_without_calling_the_api(
+    web: TestClient, offline_app: FastAPI
+) -> None:
+    """The zip the API's route serves (`api.legal.evidence_package`), under the pages' headers; an unknown case is a
+    404 page that says so."""
+    case = LegalCase(case_id="CASE-1", account_id="ACC-1", workflow_id="collection-ACC-1", opened_at=datetime.now(UTC),
+                     reason="day 105", package='{"contact_log": [], "documents": []}')  # fmt: skip
+    offline_app.state.store.open_case(case)
+    sign_in(web, "dev-legal")
+    answer = web.get("/dashboard/legal/cases/CASE-1/package.zip")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    assert answer.headers["content-disposition"] == 'attachment; filename="CASE-1.zip"'
+    assert answer.headers["cache-control"] == "no-store" and answer.headers["x-frame-options"] == "DENY"
+    assert "CASE-1/README.txt" in zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
+    missing = web.get("/dashboard/legal/cases/CASE-NOPE/package.zip")
+    assert missing.status_code == 404 and "could not be fetched: no legal case CASE-NOPE" in missing.text
+
+
 def test_what_people_type_is_escaped(web: TestClient) -> None:
     sign_in(web, "dev-legal", name="<script>alert(1)</script>")
     page = web.get("/dashboard/legal").text
@@ -213,7 +234,7 @@ def test_the_account_page_shows_interest_fees_and_what_each_payment_paid(
     async def status(client: object, account_id: str) -> object:
         return account_status(state, at + timedelta(days=10))
 
-    monkeypatch.setattr(dashboard, "account_status", status)
+    monkeypatch.setattr(pages, "account_status", status)
     sign_in(web, "dev-supervisor")
     page = web.get("/dashboard/accounts/ACC-1").text
     assert "CN¥11,673.55 (principal CN¥11,659.18, interest CN¥14.37, fees CN¥0.00)" in page
@@ -233,7 +254,7 @@ def test_the_account_page_shows_unapplied_money_and_debtor_conflicts(
     async def status(client: object, account_id: str) -> object:
         return account_status(state, start)
 
-    monkeypatch.setattr(dashboard, "account_status", status)
+    monkeypatch.setattr(pages, "account_status", status)
     sign_in(web, "dev-supervisor")
     page = web.get("/dashboard/accounts/ACC-1").text
     assert "$50.00 received but paid nothing: a supervisor reviews it" in page

@@ -1,0 +1,19 @@
+"""Server-rendered pages for supervisors and the legal team: the book, one account, the legal inbox.
+
+Plain HTML forms, no JavaScript and no inline style (the pages' CSP allows neither: see `signin.SECURITY_HEADERS`).
+Every form POSTs and is redirected back (POST/redirect/GET), with the outcome carried to the next page in a one-shot
+flash cookie.
+
+- `signin`: sign-in, sessions and CSRF, and the frame of every page (security headers, error pages, rendering with
+  `Jinja2Templates`, the flash message);
+- `views`: what the pages show, shaped from statuses, reports and forms (pure);
+- `pages`: the book, one account and its command forms, the legal inbox.
+"""
+
+from fastapi import APIRouter
+
+from api.dashboard import pages, signin
+
+router = APIRouter(include_in_schema=False)  # every route of the dashboard, under /dashboard
+router.include_router(signin.router)
+router.include_router(pages.router)
