@@ -1,6 +1,8 @@
 # One command to run, one to test. Both create the virtualenv and install the project first, exactly as uv.lock
 # pins it: uv (the version pyproject.toml requires) syncs .venv to the lock, with the test extra and the project
 # itself editable, and stops if the lock no longer matches pyproject.toml (--locked). A new lock reinstalls.
+# Bytecode is compiled at install (pip's default, not uv's): where PYTHONDONTWRITEBYTECODE is set, every process
+# would otherwise compile its imports from source at each start (7 s for the worker's).
 PYTHON ?= python3
 VENV ?= .venv
 UV_VERSION := 0.13.9
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml uv.lock scripts/system-deps.sh
 	-scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra test --python $(PY)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --compile-bytecode --extra test --python $(PY)
 	touch $(STAMP)
 
 # Temporal dev server (SQLite under var/, Web UI on :8233) + the worker. Ctrl-C stops both.

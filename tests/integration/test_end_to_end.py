@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -69,6 +70,10 @@ def stack_env(
 def worker_process(stack_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen]:
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=stack_env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60  # events sent before it polls would find no worker to say joined or duplicate
+    while "worker polling" not in (tmp_path / "worker.log").read_text() and time.monotonic() < deadline:
+        assert process.poll() is None, (tmp_path / "worker.log").read_text()
+        time.sleep(0.1)
     yield process
     process.terminate()
     process.wait(timeout=30)
