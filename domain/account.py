@@ -155,7 +155,7 @@ class AccountState(BaseModel):
     outcome: str | None = None
     closed_at: datetime | None = None
 
-    # Re-routing (domain/rerouting.py changes these; the planner reads them).
+    # Re-routing (domain/rerouting/ changes these; the planner reads them).
     commands: dict[str, str] = Field(default={}, description="command id -> what it was: idempotency")
     digests: dict[str, str] = Field(default={}, description="command id -> what it said: tells a conflict")
     promises: list[Promise] = []

@@ -332,6 +332,17 @@ def step_awaiting_approval(state: AccountState, now: datetime) -> Step | None:
 
 def side_actions(state: AccountState) -> list[SideAction]:
     """Every action caused by an event rather than by the ladder, with the time it is due."""
+    return (
+        _dispute_reviews(state)
+        + _skip_traces(state)
+        + _approval_requests(state)
+        + unapplied_reviews(state)
+        + _installment_reminders(state)
+    )
+
+
+def _dispute_reviews(state: AccountState) -> list[SideAction]:
+    """Each dispute is a supervisor's review task, with a reminder every few days while it stays open."""
     clock, policy = timeline(state), state.policy
     actions: list[SideAction] = []
     for dispute in state.disputes:
@@ -354,11 +365,23 @@ def side_actions(state: AccountState) -> list[SideAction]:
             step, at, count = _reminder(state, f"dispute-{dispute.dispute_id}-reminder", ActionKind.SUPERVISOR_REMINDER,
                                         "dispute_reminder", dispute.opened_at, clock.span(period))  # fmt: skip
             actions.append(SideAction(step, at, about | {"open_days": str(count * period)}))
-    if state.lost_contact:
-        failures = "; ".join(f"{channel}: {n} consecutive failures" for channel, n in sorted(state.failures.items()))
-        trace = Step(day=0, action=ActionKind.SKIP_TRACE, template="skip_trace", id=f"skip-trace-{state.skip_traces}")
-        actions.append(SideAction(trace, state.lost_contact, {"assignee_role": "collector", "failures": failures}))
+    return actions
+
+
+def _skip_traces(state: AccountState) -> list[SideAction]:
+    """Lost contact is a collector's skip-trace task."""
+    if not state.lost_contact:
+        return []
+    failures = "; ".join(f"{channel}: {n} consecutive failures" for channel, n in sorted(state.failures.items()))
+    trace = Step(day=0, action=ActionKind.SKIP_TRACE, template="skip_trace", id=f"skip-trace-{state.skip_traces}")
+    return [SideAction(trace, state.lost_contact, {"assignee_role": "collector", "failures": failures})]
+
+
+def _approval_requests(state: AccountState) -> list[SideAction]:
+    """Each pending approval is a request to its level, with a reminder every few days while it waits."""
+    clock, policy = timeline(state), state.policy
     levels = policy.approvals.levels
+    actions: list[SideAction] = []
     for approval in state.approvals.values():
         if approval.state == "pending":
             prefix = f"approval-{approval.step}-L{approval.level}"
@@ -371,7 +394,13 @@ def side_actions(state: AccountState) -> list[SideAction]:
             step, at, count = _reminder(state, f"{prefix}-reminder", ActionKind.APPROVAL_REQUEST, "approval_reminder",
                                         approval.requested_at, clock.span(every))  # fmt: skip
             actions.append(SideAction(step, at, about | {"waiting_days": str(count * every)}))
-    actions += unapplied_reviews(state)
+    return actions
+
+
+def _installment_reminders(state: AccountState) -> list[SideAction]:
+    """Before each pending installment of the plan in force: an SMS and an email."""
+    clock, policy = timeline(state), state.policy
+    actions: list[SideAction] = []
     if state.plan and state.plan.state == "active":
         lead, count = policy.installments.reminder_days_before, len(state.plan.installments)
         for term in state.plan.installments:

@@ -1,0 +1,72 @@
+"""Re-routing: what each command or fact does to an account, and what time alone decides.
+
+For every update there is a `check_*` (the validator: raises CommandRejected, changes nothing) and an
+`apply_*` (the effect, recorded in the history). Commands are idempotent by `command_id`: a repeat is a
+no-op that passes the check; the same id with other content is a conflict (`conflict`), refused by the validators
+and, for signals, recorded as refused. `settle(state, now)` applies what time decides (a promise falls due, an
+installment is missed, a pause ends, an approval escalates) and keeps the ladder's held-days account.
+
+One module a concern: common (refusals, idempotency, the record), promises, installment_plans, disputes, approvals,
+contact, holds, closing (write-off, bankruptcy, legal outcome), rule_changes (policy migration, limitation override),
+settle."""
+
+from domain.rerouting.approvals import apply_decision, check_decision
+from domain.rerouting.closing import apply_bankruptcy, apply_legal_outcome, apply_write_off
+from domain.rerouting.common import (
+    CommandConflict,
+    CommandRejected,
+    check_acceptable,
+    check_open,
+    refusal,
+    refuse_signal,
+    seen,
+)
+from domain.rerouting.contact import (
+    apply_cease,
+    apply_contact_outcome,
+    apply_update_contact,
+    check_cease,
+    check_update_contact,
+)
+from domain.rerouting.disputes import apply_dispute, apply_resolution, check_dispute, check_resolution
+from domain.rerouting.holds import apply_pause, apply_resume, check_pause, check_resume
+from domain.rerouting.installment_plans import apply_plan, check_plan
+from domain.rerouting.promises import apply_promise, check_promise
+from domain.rerouting.rule_changes import apply_migrate, apply_override, check_migrate
+from domain.rerouting.settle import settle
+
+__all__ = [
+    "CommandConflict",
+    "CommandRejected",
+    "apply_bankruptcy",
+    "apply_cease",
+    "apply_contact_outcome",
+    "apply_decision",
+    "apply_dispute",
+    "apply_legal_outcome",
+    "apply_migrate",
+    "apply_override",
+    "apply_pause",
+    "apply_plan",
+    "apply_promise",
+    "apply_resolution",
+    "apply_resume",
+    "apply_update_contact",
+    "apply_write_off",
+    "check_acceptable",
+    "check_cease",
+    "check_decision",
+    "check_dispute",
+    "check_migrate",
+    "check_open",
+    "check_pause",
+    "check_plan",
+    "check_promise",
+    "check_resolution",
+    "check_resume",
+    "check_update_contact",
+    "refusal",
+    "refuse_signal",
+    "seen",
+    "settle",
+]

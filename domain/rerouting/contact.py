@@ -1,0 +1,60 @@
+"""Reaching the debtor: contact_outcome (lost contact after repeated failures), update_contact, cease_communication."""
+
+from datetime import datetime
+
+from domain.account import AccountState
+from domain.arrangements import ContactMade
+from domain.commands import CeaseCommunication, ContactOutcome, UpdateContact
+from domain.rerouting.common import CommandRejected, _open, _record, seen
+
+
+def apply_contact_outcome(state: AccountState, command: ContactOutcome, now: datetime) -> None:
+    if seen(state, command) or state.outcome:
+        return
+    channel = command.channel
+    state.failures[channel] = 0 if command.result == "reached" else state.failures.get(channel, 0) + 1
+    if channel == "phone":  # a call a collector made: it counts against the call caps
+        state.contacts.append(ContactMade(at=command.at, channel="call", conversation=command.result == "reached"))
+    limit = state.policy.contact.max_consecutive_failures
+    _record(state, command, now, "contact_outcome", f"{channel}: {command.result}")
+    if not state.lost_contact and all(state.failures.get(c, 0) >= limit for c in ("phone", "email")):
+        state.lost_contact = now
+        state.skip_traces += 1
+        state.log(now, "deferred", f"lost contact: {limit} consecutive failures on phone and on email; letters only")
+
+
+def check_update_contact(state: AccountState, command: UpdateContact, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    if command.phone is None and command.email is None:
+        raise CommandRejected("give a new phone, a new email, or both")
+
+
+def apply_update_contact(state: AccountState, command: UpdateContact, now: datetime) -> None:
+    if seen(state, command):
+        return
+    assert state.debtor is not None
+    changes = {k: v for k, v in (("phone", command.phone), ("email", command.email)) if v is not None}
+    state.debtor = state.debtor.model_copy(update=changes)
+    for channel in changes:  # new details: their failure count starts again
+        state.failures[channel] = 0
+    if state.lost_contact:
+        state.lost_contact = None
+        state.log(now, "resumed", "contact details updated: phone and email contact resume")
+    _record(state, command, now, "update_contact", ", ".join(f"{k} {v}" for k, v in changes.items()))
+
+
+def check_cease(state: AccountState, command: CeaseCommunication, now: datetime) -> None:
+    if seen(state, command):
+        return
+    _open(state)
+    if state.cease_communication:
+        raise CommandRejected("the debtor already asked us to stop contacting them")
+
+
+def apply_cease(state: AccountState, command: CeaseCommunication, now: datetime) -> None:
+    if seen(state, command):
+        return
+    state.cease_communication = f"{command.reason} (recorded by {command.by})"
+    _record(state, command, now, "cease_communication", command.reason)
