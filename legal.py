@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args
 
+import click
 from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.legal_case import LegalDesk
+from cli import command, flag, parse
 from domain.commands import LegalOutcome
 from domain.events import describe as reason_of
 from settings import ConfigError, Settings, exit_now
@@ -30,6 +32,7 @@ from terminal import escaping_output
 from workflows import LEGAL_OUTCOME
 
 OUTCOMES = get_args(LegalOutcome.model_fields["outcome"].annotation)
+CASE_STATES = ("open", "accepted", "closed")
 
 
 def open_store(settings: Settings) -> Store:
@@ -77,7 +80,12 @@ async def record_outcome(store: Store, client: Client, case_id: str, outcome: st
 
 @escaping_output
 async def main(argv: list[str] | None = None, client: Client | None = None) -> int:
-    args = parser().parse_args(argv)
+    """`legal.py COMMAND ...`: parse, then run the command (with `client` for an outcome, or one from the settings)."""
+    args = parse(commands(), argv, "legal.py")
+    return args if isinstance(args, int) else await execute(args, client)
+
+
+async def execute(args: argparse.Namespace, client: Client | None = None) -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as error:
@@ -118,26 +126,20 @@ async def main(argv: list[str] | None = None, client: Client | None = None) -> i
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = root.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="cases, newest last")
-    listing.add_argument("--state", choices=["open", "accepted", "closed"])
-    show = commands.add_parser("show", help="one case and its evidence")
-    show.add_argument("case_id")
-    show.add_argument("--json", action="store_true", help="the whole evidence package")
-    accept = commands.add_parser("accept", help="take the case")
-    accept.add_argument("case_id")
-    accept.add_argument("--by", required=True)
-    outcome = commands.add_parser("outcome", help="record how the case ended; closes the account")
-    outcome.add_argument("case_id")
-    outcome.add_argument("--outcome", required=True, choices=OUTCOMES)
-    outcome.add_argument("--by", required=True)
-    outcome.add_argument("--note")
-    export = commands.add_parser("export", help="write the package as a folder and a zip")
-    export.add_argument("case_id")
-    export.add_argument("--to", type=Path, help="folder (default: var/legal)")
-    return root
+def commands() -> click.Group:
+    """`legal.py COMMAND ...`, and `collections legal COMMAND ...`."""
+    case = click.Argument(["case_id"])
+    by = click.Option(["--by"], required=True, help="who does it (recorded with the case)")
+    return click.Group("legal.py", help="The legal inbox: the cases handed to the legal team.", commands=[
+        command("list", None, "cases, newest last", [click.Option(["--state"], type=click.Choice(CASE_STATES))]),
+        command("show", None, "one case and its evidence", [case, flag("--json", help="the whole evidence package")]),
+        command("accept", None, "take the case", [case, by]),
+        command("outcome", None, "record how the case ended; closes the account", [
+            case, click.Option(["--outcome"], required=True, type=click.Choice(OUTCOMES)), by,
+            click.Option(["--note"], help="free text for the history")]),
+        command("export", None, "write the package as a folder and a zip", [
+            case, click.Option(["--to"], type=click.Path(path_type=Path), help="folder (default: var/legal)")]),
+    ])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import click
 from pydantic import ValidationError
 from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -48,6 +49,7 @@ from tqdm import tqdm
 
 import workflows.client
 from book import Filters, aging, list_accounts
+from cli import command, flag, params_of, parse
 from domain.bounds import check_happened
 from domain.commands import Command
 from domain.events import PaymentReceived, describe
@@ -57,7 +59,7 @@ from settings import ConfigError, Settings, exit_now
 from terminal import escaping_output
 from workflows.client import new_command_id, pay, query_status, send
 from workflows.ingest import EXIT_FAILED, EXIT_REJECTED, Line, ingest, read_lines, write_rejects
-from workflows.operations import OPERATIONS, OneOf, Operation
+from workflows.operations import OPERATIONS, Operation
 
 
 def default_rejects_path(source: str) -> Path:
@@ -170,23 +172,22 @@ async def cmd_operation(client: Client, args: argparse.Namespace, _: Settings) -
     return 0
 
 
-def add_operation(commands: Any, name: str, operation: Operation) -> None:
-    sub = commands.add_parser(name, help=f"{operation.help} ({operation.kind} {operation.message})")
-    sub.add_argument("account")
-    for spec in operation.arguments:
-        if isinstance(spec, OneOf):
-            group = sub.add_mutually_exclusive_group(required=True)
-            for one in spec.args:
-                group.add_argument(*one.flags, **one.options)
-        else:
-            sub.add_argument(*spec.flags, **spec.options)
-    sub.add_argument("--by", required=True, help="who gives the command: a collector, a supervisor, a system")
-    sub.add_argument(
-        "--id", metavar="COMMAND_ID", help="the command's id (default: a fresh cli-<hex>); the same id applies once"
-    )
+def operation_command(name: str, operation: Operation) -> click.Command:
+    """The command of one row of the operations table: its arguments, then --by, --id and, for updates, --json."""
+    params, check = params_of(operation.arguments)
+    params = [click.Argument(["account"]), *params,
+              click.Option(["--by"], required=True, help="who gives the command: a collector, a supervisor, a system"),
+              click.Option(["--id"], metavar="COMMAND_ID",
+                           help="the command's id (default: a fresh cli-<hex>); the same id applies once")]  # fmt: skip
     if operation.kind == "update":
-        sub.add_argument("--json", action="store_true", help="the resulting status as JSON")
-    sub.set_defaults(run=cmd_operation, operation=operation)
+        params.append(flag("--json", help="the resulting status as JSON"))
+    help = f"{operation.help} ({operation.kind} {operation.message})"
+
+    def checked(values: dict[str, Any]) -> None:
+        check(values)
+        values["operation"] = operation
+
+    return command(name, cmd_operation, help, params, checked)
 
 
 async def cmd_list(client: Client, args: argparse.Namespace, settings: Settings) -> int:
@@ -255,58 +256,62 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def decimal_arg(text: str) -> Decimal:
-    """An amount argument: argparse reports a bad one (Decimal's own error is no ValueError it knows)."""
+def decimal_arg(text: str | None) -> Decimal | None:
+    """An amount argument, refused as a usage error when it is not one (Decimal's own error is no ValueError)."""
     try:
-        return Decimal(text)
+        return None if text is None else Decimal(text)
     except ArithmeticError:
-        raise argparse.ArgumentTypeError(f"not an amount: {text[:40]!r}") from None
+        raise click.BadParameter(f"not an amount: {text[:40]!r}") from None
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = root.add_subparsers(dest="command", required=True)
-    ingest_cmd = commands.add_parser("ingest", help="start or join account workflows from invoice.overdue events")
-    ingest_cmd.add_argument("source", help="a .jsonl file, or - for standard input")
-    ingest_cmd.add_argument("--rejects", help="where rejected lines go (default: <input>.rejects.jsonl)")
-    ingest_cmd.add_argument("--progress", action="store_true", help="show the progress bar even when not a terminal")
-    ingest_cmd.set_defaults(run=cmd_ingest)
-    status_cmd = commands.add_parser("status", help="an account's stage, balance, next action and history")
-    status_cmd.add_argument("account")
-    status_cmd.add_argument("--json", action="store_true", help="machine-readable output")
-    status_cmd.set_defaults(run=cmd_status)
-    list_cmd = commands.add_parser("list", help="accounts in the book, filtered (Temporal visibility)")
-    list_cmd.add_argument("--stage")
-    list_cmd.add_argument("--segment")
-    list_cmd.add_argument("--min-outstanding", type=decimal_arg)
-    list_cmd.add_argument("--max-outstanding", type=decimal_arg)
-    list_cmd.add_argument("--min-dpd", type=int, help="at least this many days past due")
-    list_cmd.add_argument("--max-dpd", type=int, help="at most this many days past due")
-    list_cmd.add_argument("--pending-approval", action="store_true", default=None, help="only those awaiting one")
-    list_cmd.add_argument("--closed", action="store_true", help="include closed accounts")
-    list_cmd.add_argument("--stuck", action="store_true", help="only accounts whose workflow tasks keep failing")
-    list_cmd.add_argument("--page-size", type=int, default=50)
-    list_cmd.add_argument("--cursor", help="the next page, as printed by the previous one")
-    list_cmd.add_argument("--json", action="store_true")
-    list_cmd.set_defaults(run=cmd_list)
-    aging_cmd = commands.add_parser("aging", help="the aging report: buckets and stages per currency")
-    aging_cmd.add_argument("--json", action="store_true")
-    aging_cmd.set_defaults(run=cmd_aging)
-    pay_cmd = commands.add_parser("pay", help="record a payment received (signal payment_received)")
-    pay_cmd.add_argument("account")
-    pay_cmd.add_argument("--payment-id", required=True)
-    pay_cmd.add_argument("--amount", required=True, help='a decimal string such as "500.00"')
-    pay_cmd.add_argument("--currency", required=True)
-    pay_cmd.add_argument("--received-at", help="ISO 8601 with timezone (default: now)")
-    pay_cmd.set_defaults(run=cmd_pay)
+def commands() -> click.Group:
+    """The book and the account commands: `starter.py COMMAND ...`, and `collections COMMAND ...`."""
+    amount = {"callback": lambda _ctx, _param, value: decimal_arg(value)}
+    book = [
+        command("ingest", cmd_ingest, "start or join account workflows from invoice.overdue events", [
+            click.Argument(["source"]),
+            click.Option(["--rejects"], help="where rejected lines go (default: <input>.rejects.jsonl)"),
+            flag("--progress", help="show the progress bar even when not a terminal")]),
+        command("status", cmd_status, "an account's stage, balance, next action and history", [
+            click.Argument(["account"]), flag("--json", help="machine-readable output")]),
+        command("list", cmd_list, "accounts in the book, filtered (Temporal visibility)", [
+            click.Option(["--stage"]), click.Option(["--segment"]),
+            click.Option(["--min-outstanding"], **amount), click.Option(["--max-outstanding"], **amount),
+            click.Option(["--min-dpd"], type=int, help="at least this many days past due"),
+            click.Option(["--max-dpd"], type=int, help="at most this many days past due"),
+            flag("--pending-approval", help="only those awaiting one", default=None),
+            flag("--closed", help="include closed accounts"),
+            flag("--stuck", help="only accounts whose workflow tasks keep failing"),
+            click.Option(["--page-size"], type=int, default=50),
+            click.Option(["--cursor"], help="the next page, as printed by the previous one"),
+            flag("--json", help="machine-readable output")]),
+        command("aging", cmd_aging, "the aging report: buckets and stages per currency", [
+            flag("--json", help="machine-readable output")]),
+        command("pay", cmd_pay, "record a payment received (signal payment_received)", [
+            click.Argument(["account"]), click.Option(["--payment-id"], required=True),
+            click.Option(["--amount"], required=True, help='a decimal string such as "500.00"'),
+            click.Option(["--currency"], required=True),
+            click.Option(["--received-at"], help="ISO 8601 with timezone (default: now)")]),
+    ]  # fmt: skip
+    group = click.Group(
+        "starter.py",
+        commands=book,
+        help="The book and the account commands; `COMMAND --help` for each. "
+        "Every account command takes --by NAME and --id COMMAND_ID: the same id applies once.",
+    )
     for name, operation in OPERATIONS.items():
-        add_operation(commands, name, operation)
-    return root
+        group.add_command(operation_command(name, operation))
+    return group
 
 
 @escaping_output
 async def main(argv: list[str] | None = None, client: Client | None = None) -> int:
-    args = parser().parse_args(argv)
+    """`starter.py COMMAND ...`: parse, then run the command (with `client`, or one connected from the settings)."""
+    args = parse(commands(), argv, "starter.py")
+    return args if isinstance(args, int) else await execute(args, client)
+
+
+async def execute(args: argparse.Namespace, client: Client | None = None) -> int:
     if "operation" in args:  # an operator command: reject a malformed one before connecting
         try:
             args.payload = build_command(args)

@@ -1,7 +1,6 @@
 """Runs the collection worker. `python worker.py --dev-server` also runs the embedded Temporal dev server
 (SQLite file under var/, custom search attributes registered, Web UI on :8233) and stops it on Ctrl-C."""
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -13,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import click
 import uvicorn
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -21,6 +21,7 @@ from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+import cli
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from activities.documents import PdfRenderers
@@ -29,6 +30,7 @@ from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
 from api.app import create_app
+from cli import flag
 from observability import configure_logging, host_port, prometheus_runtime
 from settings import ConfigError, Settings, sqlite_url
 from store.db import make_engine, migrate
@@ -244,8 +246,18 @@ async def main(client: Client | None = None, dev_server: bool = False) -> None:
         await run_worker(client or await settings.connect(runtime), settings, stop)
 
 
+def command() -> click.Command:
+    """`worker.py [--dev-server]`, and `collections worker [--dev-server]`."""
+    dev = flag("--dev-server", help="also start the embedded Temporal dev server (state in var/), the API and the UI")
+    return cli.command("worker", main, "run the worker (the process that executes the accounts' workflows)", [dev])
+
+
+def start(dev_server: bool) -> None:
+    asyncio.run(main(dev_server=dev_server))
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev-server", action="store_true", help="also start the embedded Temporal dev server")
-    args = parser.parse_args()
-    asyncio.run(main(dev_server=args.dev_server))
+    parsed = cli.parse(command(), sys.argv[1:], "worker.py")
+    if isinstance(parsed, int):
+        sys.exit(parsed)
+    start(parsed.dev_server)
