@@ -5,7 +5,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_core import to_json
 
 from domain.actions import Balance, InvoiceLine
@@ -159,7 +159,10 @@ class AccountState(BaseModel):
     commands: dict[str, str] = Field(default={}, description="command id -> what it was: idempotency")
     digests: dict[str, str] = Field(default={}, description="command id -> what it said: tells a conflict")
     promises: list[Promise] = []
-    plan: InstallmentPlan | None = None
+    installment_plan: InstallmentPlan | None = Field(
+        default=None,
+        validation_alias=AliasChoices("installment_plan", "plan"),  # `plan` in states recorded before the rename
+    )
     disputes: list[Dispute] = []
     pauses: list[PauseRecord] = []
     approvals: dict[str, Approval] = {}
@@ -204,7 +207,9 @@ class AccountState(BaseModel):
 
     def interest_frozen(self) -> bool:
         """No interest while an installment plan is in force or a bankruptcy stands."""
-        return self.bankruptcy is not None or (self.plan is not None and self.plan.state == "active")
+        return self.bankruptcy is not None or (
+            self.installment_plan is not None and self.installment_plan.state == "active"
+        )
 
     def accrue(self, now: datetime) -> None:
         """Bring every invoice's interest up to today. Call before anything that changes the principal owed or

@@ -126,8 +126,8 @@ def hold(state: AccountState) -> str | None:
     promise = state.open_promise()
     if promise:
         return f"promise {promise.promise_id} to pay {promise.amount} {promise.currency} by {promise.promised_date}"
-    if state.plan and state.plan.state == "active":
-        return f"installment plan {state.plan.plan_id} in force"
+    if state.installment_plan and state.installment_plan.state == "active":
+        return f"installment plan {state.installment_plan.plan_id} in force"
     return None
 
 
@@ -193,8 +193,8 @@ def _closing_outcome(state: AccountState) -> Close | None:
     if state.legal_outcome:
         return Close(state.legal_outcome, "legal outcome reported")
     if not state.unpaid() and not state.owed_charges():
-        if state.plan and state.plan.state == "completed":
-            return Close("settled", f"installment plan {state.plan.plan_id} paid in full")
+        if state.installment_plan and state.installment_plan.state == "completed":
+            return Close("settled", f"installment plan {state.installment_plan.plan_id} paid in full")
         if state.cancelled and state.total_paid() == 0:
             return Close("cancelled", "the disputed balance was cancelled")
         return Close("paid", "every invoice is paid in full")
@@ -401,16 +401,16 @@ def _installment_reminders(state: AccountState) -> list[SideAction]:
     """Before each pending installment of the plan in force: an SMS and an email."""
     clock, policy = timeline(state), state.policy
     actions: list[SideAction] = []
-    if state.plan and state.plan.state == "active":
-        lead, count = policy.installments.reminder_days_before, len(state.plan.installments)
-        for term in state.plan.installments:
+    if state.installment_plan and state.installment_plan.state == "active":
+        lead, count = policy.installments.reminder_days_before, len(state.installment_plan.installments)
+        for term in state.installment_plan.installments:
             if term.state != "pending":
                 continue
             about = {"installment_number": str(term.number), "installment_count": str(count),
-                     "installment_amount": str(term.amount), "currency": state.plan.currency,
+                     "installment_amount": str(term.amount), "currency": state.installment_plan.currency,
                      "installment_due": term.due_date.isoformat()}  # fmt: skip
             for action, channel in ((ActionKind.INSTALLMENT_SMS, "sms"), (ActionKind.INSTALLMENT_EMAIL, "email")):
-                key = f"plan-{state.plan.plan_id}-{term.number}-{channel}"
+                key = f"plan-{state.installment_plan.plan_id}-{term.number}-{channel}"
                 step = Step(day=0, action=action, template="installment_reminder", id=key)
                 actions.append(SideAction(step, clock.moment(term.due_date, -lead), about))
     return actions
@@ -447,9 +447,9 @@ def transition_times(state: AccountState) -> list[datetime]:
     promise = state.open_promise()
     if promise:
         times.append(clock.moment(promise.promised_date, policy.promises.grace_days))
-    if state.plan and state.plan.state == "active":
+    if state.installment_plan and state.installment_plan.state == "active":
         grace = policy.installments.grace_days
-        times += [clock.moment(t.due_date, grace) for t in state.plan.installments if t.state == "pending"]
+        times += [clock.moment(t.due_date, grace) for t in state.installment_plan.installments if t.state == "pending"]
     pause = state.active_pause()
     if pause:
         times.append(pause.until)

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
@@ -77,7 +77,10 @@ class AccountStatus(BaseModel):
     stage_cap: str | None = None
     promises: list[Promise] = []
     broken_promises: int = 0
-    plan: InstallmentPlan | None = None
+    installment_plan: InstallmentPlan | None = Field(
+        default=None,
+        validation_alias=AliasChoices("installment_plan", "plan"),  # `plan` in a worker's answer before the rename
+    )
     disputes: list[Dispute] = []
     pending_approvals: list[PendingApproval] = []
     approvals: list[Approval] = []
@@ -155,7 +158,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         stage_cap=state.stage_cap,
         promises=state.promises,
         broken_promises=sum(p.state == "broken" for p in state.promises),
-        plan=state.plan,
+        installment_plan=state.installment_plan,
         disputes=state.disputes,
         pending_approvals=[
             PendingApproval(
@@ -240,9 +243,11 @@ def describe(status: AccountStatus) -> str:
     for promise in status.promises:
         what = f"{promise.amount} {promise.currency} by {promise.promised_date}"
         lines.append(f"  promise      {promise.promise_id}: {what} ({promise.state}, taken by {promise.taken_by})")
-    if status.plan:
-        terms = ", ".join(f"{t.number}: {t.amount} on {t.due_date} {t.state}" for t in status.plan.installments)
-        lines.append(f"  plan         {status.plan.plan_id} {status.plan.state}: {terms}")
+    if status.installment_plan:
+        terms = ", ".join(
+            f"{t.number}: {t.amount} on {t.due_date} {t.state}" for t in status.installment_plan.installments
+        )
+        lines.append(f"  plan         {status.installment_plan.plan_id} {status.installment_plan.state}: {terms}")
     for dispute in status.disputes:
         about = ", ".join(dispute.invoice_ids) or "whole balance"
         lines.append(f"  dispute      {dispute.dispute_id} ({about}) {dispute.state}: {dispute.reason}")

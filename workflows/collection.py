@@ -273,11 +273,11 @@ class CollectionWorkflow:
 
     @workflow.update(name=names.AGREE_INSTALLMENT_PLAN)
     def agree_installment_plan(self, command: AgreeInstallmentPlan) -> AccountStatus:
-        return self._apply(rules.apply_plan, command)
+        return self._apply(rules.apply_installment_plan, command)
 
     @agree_installment_plan.validator
     def _agree_installment_plan(self, command: AgreeInstallmentPlan) -> None:
-        self._check(rules.check_plan, command)
+        self._check(rules.check_installment_plan, command)
 
     @workflow.update(name=names.OPEN_DISPUTE)
     def open_dispute(self, command: OpenDispute) -> AccountStatus:

@@ -30,7 +30,7 @@ from domain.rerouting.contact import (
 )
 from domain.rerouting.disputes import apply_dispute, apply_resolution, check_dispute, check_resolution
 from domain.rerouting.holds import apply_pause, apply_resume, check_pause, check_resume
-from domain.rerouting.installment_plans import apply_plan, check_plan
+from domain.rerouting.installment_plans import apply_installment_plan, check_installment_plan
 from domain.rerouting.promises import apply_promise, check_promise
 from domain.rerouting.rule_changes import apply_migrate, apply_override, check_migrate
 from domain.rerouting.settle import settle
@@ -43,11 +43,11 @@ __all__ = [
     "apply_contact_outcome",
     "apply_decision",
     "apply_dispute",
+    "apply_installment_plan",
     "apply_legal_outcome",
     "apply_migrate",
     "apply_override",
     "apply_pause",
-    "apply_plan",
     "apply_promise",
     "apply_resolution",
     "apply_resume",
@@ -57,10 +57,10 @@ __all__ = [
     "check_cease",
     "check_decision",
     "check_dispute",
+    "check_installment_plan",
     "check_migrate",
     "check_open",
     "check_pause",
-    "check_plan",
     "check_promise",
     "check_resolution",
     "check_resume",

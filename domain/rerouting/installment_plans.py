@@ -10,7 +10,7 @@ from domain.planner import timeline
 from domain.rerouting.common import CommandRejected, _open, _record, _refuse_once_bankrupt_or_with_legal, seen
 
 
-def check_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
+def check_installment_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
     if seen(state, command):
         return
     _open(state)
@@ -31,16 +31,16 @@ def check_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime
     today = timeline(state).local_day(now)
     if not today < dates[0] <= today + timedelta(days=rules.first_within_days):
         raise CommandRejected(f"the first installment must fall within the next {rules.first_within_days} days")
-    if state.plan and state.plan.state == "active":
-        raise CommandRejected(f"plan {state.plan.plan_id} is already in force")
+    if state.installment_plan and state.installment_plan.state == "active":
+        raise CommandRejected(f"plan {state.installment_plan.plan_id} is already in force")
     _refuse_once_bankrupt_or_with_legal(state, "plans")
 
 
-def apply_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
+def apply_installment_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
     if seen(state, command):
         return
     state.accrue(now)  # interest stops while the plan is in force: it covers the balance as of today
-    state.plan = InstallmentPlan(
+    state.installment_plan = InstallmentPlan(
         plan_id=command.command_id,
         currency=command.currency,
         agreed_by=command.by,

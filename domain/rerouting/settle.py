@@ -65,24 +65,26 @@ def _follow_installment_plan(state: AccountState, now: datetime) -> int | None:
     """Mark the installments paid so far; one missed past its grace defaults the plan: the day the ladder jumps to
     (the policy's default stage). All paid: the plan is completed."""
     clock, policy = timeline(state), state.policy
-    plan = state.plan
-    if not plan or plan.state != "active":
+    installment_plan = state.installment_plan
+    if not installment_plan or installment_plan.state != "active":
         return None
     jump_to = None
-    paid = state.total_paid() - plan.paid_before
+    paid = state.total_paid() - installment_plan.paid_before
     covered = 0
-    for term in plan.installments:
+    for term in installment_plan.installments:
         covered += term.amount
         if term.state == "pending" and paid >= covered:
             term.state = "paid"
-            state.log(now, "payment", f"installment {term.number} of plan {plan.plan_id} paid")
+            state.log(now, "payment", f"installment {term.number} of plan {installment_plan.plan_id} paid")
         elif term.state == "pending" and now >= clock.moment(term.due_date, policy.installments.grace_days):
-            term.state, plan.state = "missed", "defaulted"
-            state.log(now, "resumed", f"installment {term.number} of plan {plan.plan_id} missed: plan defaulted")
+            term.state, installment_plan.state = "missed", "defaulted"
+            state.log(
+                now, "resumed", f"installment {term.number} of plan {installment_plan.plan_id} missed: plan defaulted"
+            )
             jump_to = policy.stage_start(policy.installments.on_default_stage)
             break
-    if plan.state == "active" and all(t.state == "paid" for t in plan.installments):
-        plan.state = "completed"
+    if installment_plan.state == "active" and all(t.state == "paid" for t in installment_plan.installments):
+        installment_plan.state = "completed"
     return jump_to
 
 

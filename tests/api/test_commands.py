@@ -45,15 +45,15 @@ async def test_an_installment_plan_and_one_that_does_not_cover_the_balance(api: 
     assert response.status_code == 422
     assert response.json()["detail"] == "installments sum to 8000.00, the balance is 12000.00 CNY"
 
-    plan = {
+    installment_plan = {
         "currency": "CNY",
         "installments": [{"amount": "6000.00", "due_date": days(5)}, {"amount": "6000.00", "due_date": days(20)}],
         "by": "li.na",
     }
-    response = await api.post(f"/v1/accounts/{account}/installment-plans", json=plan)
+    response = await api.post(f"/v1/accounts/{account}/installment-plans", json=installment_plan)
     assert response.status_code == 200, response.text
     status = response.json()
-    assert status["plan"]["state"] == "active" and len(status["plan"]["installments"]) == 2
+    assert status["installment_plan"]["state"] == "active" and len(status["installment_plan"]["installments"]) == 2
     assert status["held"]
 
 

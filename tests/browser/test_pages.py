@@ -14,8 +14,10 @@ from fastapi.testclient import TestClient
 
 from api.dashboard import pages
 from api.dashboard.signin import CSRF_FIELD, FORGED, SESSION_COOKIE
+from domain.account import AccountState
+from domain.commands import AgreeInstallmentPlan, InstallmentTerm
 from domain.policy import PolicyBook
-from domain.rerouting import settle
+from domain.rerouting import apply_installment_plan, settle
 from domain.status import account_status
 from store.models import LegalCase
 from tests.domain.simulate import open_account
@@ -220,6 +222,17 @@ def test_what_people_type_is_escaped(web: TestClient) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
 
 
+def account_page(web: TestClient, monkeypatch: pytest.MonkeyPatch, state: AccountState, at: datetime) -> str:
+    """The account page of `state` as at `at`, seen by a supervisor, the status query stubbed out."""
+
+    async def status(client: object, account_id: str) -> object:
+        return account_status(state, at)
+
+    monkeypatch.setattr(pages, "account_status", status)
+    sign_in(web, "dev-supervisor")
+    return web.get("/dashboard/accounts/ACC-1").text
+
+
 def test_the_account_page_shows_interest_fees_and_what_each_payment_paid(
     web: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -230,13 +243,7 @@ def test_the_account_page_shows_interest_fees_and_what_each_payment_paid(
     at = start + timedelta(days=39)
     settle(state, at)
     state.add_payment(payment("PAY-1", "500.00", at=at), at)
-
-    async def status(client: object, account_id: str) -> object:
-        return account_status(state, at + timedelta(days=10))
-
-    monkeypatch.setattr(pages, "account_status", status)
-    sign_in(web, "dev-supervisor")
-    page = web.get("/dashboard/accounts/ACC-1").text
+    page = account_page(web, monkeypatch, state, at + timedelta(days=10))
     assert "CN¥11,673.55 (principal CN¥11,659.18, interest CN¥14.37, fees CN¥0.00)" in page
     assert "costs CN¥100.00 (fee-formal_demand-CNY); interest CN¥59.18 (INV-1); principal CN¥340.82 (INV-1)" in page
     assert "LPR 1Y 3% × 1.5 a year" in page and "fee-formal_demand-CNY" in page
@@ -250,12 +257,18 @@ def test_the_account_page_shows_unapplied_money_and_debtor_conflicts(
     state = open_account(PolicyBook().for_segment("standard"), start)
     state.add_payment(payment("PAY-USD", "50.00", currency="USD", at=start), start)
     state.add_invoice(overdue(event_id="evt-2", invoice_id="INV-2", occurred_at=start, name="Other Ltd"), start)
-
-    async def status(client: object, account_id: str) -> object:
-        return account_status(state, start)
-
-    monkeypatch.setattr(pages, "account_status", status)
-    sign_in(web, "dev-supervisor")
-    page = web.get("/dashboard/accounts/ACC-1").text
+    page = account_page(web, monkeypatch, state, start)
     assert "$50.00 received but paid nothing: a supervisor reviews it" in page
     assert "event evt-2 gives the name as “Other Ltd”; the account keeps “上海明达贸易有限公司”" in page
+
+
+def test_the_account_page_shows_the_installment_plan(web: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start)
+    today = state.clock().local_day(start)
+    terms = [InstallmentTerm(amount="6000.00", due_date=today + timedelta(days=n)) for n in (5, 20)]
+    agree = AgreeInstallmentPlan(command_id="plan-1", by="li.na", currency="CNY", installments=terms)
+    apply_installment_plan(state, agree, start)
+    page = account_page(web, monkeypatch, state, start)
+    assert re.search(r"plan-1 <span class=\"badge active\">active</span>, agreed by li.na", page), page
+    assert page.count("CN¥6,000.00") == 2 and "No plan." not in page

@@ -1,17 +1,19 @@
 """Interest, late fees and payment allocation: worked examples, then properties over random terms."""
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.account import AccountState
 from domain.commands import AgreeInstallmentPlan, InstallmentTerm, OpenDispute, ResolveDispute
 from domain.money import Debt, InterestTerms, allocate, minor_units, to_minor
 from domain.policy import Fee, InterestRules, MoneyRules, Policy, PolicyBook
-from domain.rerouting import apply_dispute, apply_plan, apply_resolution, check_plan, settle
+from domain.rerouting import apply_dispute, apply_installment_plan, apply_resolution, check_installment_plan, settle
 from domain.status import account_status
 from tests.domain.simulate import days, open_account, simulate
 from tests.factories import overdue, payment
@@ -111,9 +113,9 @@ def test_principal_first_order_leaves_interest_owed_and_the_account_open() -> No
     assert simulate(state, at + days(1), at + days(2)).outcome == "paid"
 
 
-def test_an_installment_plan_freezes_interest_and_covers_the_balance_of_the_day() -> None:
+def agree_two_halves(now: datetime) -> AccountState:
+    """An account of 10000.00 with 50.00 of interest by `now`, and its plan of two halves due in 5 and 20 days."""
     state = account(daily("0.0005"), amount="10000.00")
-    now = START + days(9)  # 50.00 of interest by now
     today = state.clock().local_day(now)
     half = Decimal("5025.00")
     agree = AgreeInstallmentPlan(
@@ -121,12 +123,32 @@ def test_an_installment_plan_freezes_interest_and_covers_the_balance_of_the_day(
         installments=[InstallmentTerm(amount=half, due_date=today + days(5)),
                       InstallmentTerm(amount=half, due_date=today + days(20))],
     )  # fmt: skip
-    check_plan(state, agree, now)
-    apply_plan(state, agree, now)
+    check_installment_plan(state, agree, now)
+    apply_installment_plan(state, agree, now)
+    return state
+
+
+def test_an_installment_plan_freezes_interest_and_covers_the_balance_of_the_day() -> None:
+    now = START + days(9)  # 50.00 of interest by now
+    state = agree_two_halves(now)
     assert state.balances(now + days(15)) == {"CNY": Decimal("10050.00")}  # frozen
     state.add_payment(payment("P1", "5025.00", at=now + days(5)), now + days(5))
     state.add_payment(payment("P2", "5025.00", at=now + days(20)), now + days(20))
     assert simulate(state, now + days(20), now + days(30)).outcome == "settled"
+
+
+def test_a_state_recorded_before_the_rename_still_has_its_installment_plan() -> None:
+    """Continue-as-new carries the state in the history: states recorded before the rename name the installment plan
+    `plan`, and still load; new states write `installment_plan`."""
+    state = agree_two_halves(START + days(9))
+    converter = pydantic_data_converter.payload_converter
+    [payload] = converter.to_payloads([state])
+    written = json.loads(payload.data)
+    assert written["installment_plan"]["plan_id"] == "plan-1" and "plan" not in written
+    written["plan"] = written.pop("installment_plan")
+    payload.data = json.dumps(written).encode()
+    [recorded] = converter.from_payloads([payload], [AccountState])
+    assert recorded.installment_plan == state.installment_plan and recorded == state
 
 
 # --- fees ---

@@ -33,14 +33,15 @@ BOOK = PolicyBook()
 DUE = date(2026, 10, 1)
 OPENED = datetime(2026, 10, 2, 2, 0, tzinfo=UTC)
 CHECKS = {
-    PromiseToPay: rules.check_promise, AgreeInstallmentPlan: rules.check_plan, OpenDispute: rules.check_dispute,
-    ResolveDispute: rules.check_resolution, UpdateContact: rules.check_update_contact, Pause: rules.check_pause,
-    Resume: rules.check_resume, ApprovalDecision: rules.check_decision,
+    PromiseToPay: rules.check_promise, AgreeInstallmentPlan: rules.check_installment_plan,
+    OpenDispute: rules.check_dispute, ResolveDispute: rules.check_resolution, UpdateContact: rules.check_update_contact,
+    Pause: rules.check_pause, Resume: rules.check_resume, ApprovalDecision: rules.check_decision,
 }  # fmt: skip
 APPLIES = {
-    PromiseToPay: rules.apply_promise, AgreeInstallmentPlan: rules.apply_plan, OpenDispute: rules.apply_dispute,
-    ResolveDispute: rules.apply_resolution, UpdateContact: rules.apply_update_contact, Pause: rules.apply_pause,
-    Resume: rules.apply_resume, ContactOutcome: rules.apply_contact_outcome, ReportBankruptcy: rules.apply_bankruptcy,
+    PromiseToPay: rules.apply_promise, AgreeInstallmentPlan: rules.apply_installment_plan,
+    OpenDispute: rules.apply_dispute, ResolveDispute: rules.apply_resolution, UpdateContact: rules.apply_update_contact,
+    Pause: rules.apply_pause, Resume: rules.apply_resume, ContactOutcome: rules.apply_contact_outcome,
+    ReportBankruptcy: rules.apply_bankruptcy,
 }  # fmt: skip
 
 

@@ -129,7 +129,7 @@ async def test_promise_validators_and_the_broken_promise_limit(account: Account)
     assert len(accepted) == 2, "a rejected update leaves no trace in the history"
 
 
-async def plan(account: Account, amounts: list[str], every: int = 5) -> None:
+async def agree_installment_plan(account: Account, amounts: list[str], every: int = 5) -> None:
     today = await account.today()
     terms = [InstallmentTerm(amount=a, due_date=today + timedelta(days=every * n)) for n, a in enumerate(amounts, 1)]
     await account.update(AGREE_INSTALLMENT_PLAN, AgreeInstallmentPlan, currency="CNY", installments=terms)
@@ -141,7 +141,8 @@ async def test_installment_plan_paid_in_full_closes_as_settled(account: Account)
         installments=[InstallmentTerm(amount="4000.00", due_date=await account.today() + timedelta(days=n))
                       for n in (5, 10)],
     )  # fmt: skip
-    await plan(account, ["4000.00", "4000.00", "4000.00"])  # due days 6, 11, 16; reminders days 3, 8, 13
+    # due days 6, 11, 16; reminders days 3, 8, 13
+    await agree_installment_plan(account, ["4000.00", "4000.00", "4000.00"])
     for n in (1, 2, 3):
         await account.days(5)
         await account.pay(f"PAY-{n}", "4000.00")
@@ -151,11 +152,11 @@ async def test_installment_plan_paid_in_full_closes_as_settled(account: Account)
     assert [account.sent(r)["day"] for r in reminders[::2]] == [3, 8, 13]
     assert "4,000.00" in account.sent("plan-cmd-2-2-sms")["text"]
     assert result.outcome == "settled"
-    assert [t.state for t in result.plan.installments] == ["paid", "paid", "paid"]
+    assert [t.state for t in result.installment_plan.installments] == ["paid", "paid", "paid"]
 
 
 async def test_installment_plan_defaulted_on_the_second_installment_resumes_at_strict(account: Account) -> None:
-    await plan(account, ["4000.00", "4000.00", "4000.00"])
+    await agree_installment_plan(account, ["4000.00", "4000.00", "4000.00"])
     await account.days(5)
     await account.pay("PAY-1", "4000.00")
     await account.days(9)  # day 15: the second installment (day 11) was judged missed at day 14
@@ -163,8 +164,8 @@ async def test_installment_plan_defaulted_on_the_second_installment_resumes_at_s
     reminders = [f"plan-cmd-1-{n}-{channel}" for n in (1, 2, 3) for channel in ("sms", "email")]
     assert account.steps() == ["d001-send_sms", *reminders, "d061-escalate_to_manager"]
     assert account.sent("d061-escalate_to_manager")["day"] == 14
-    assert status.plan.state == "defaulted"
-    assert [t.state for t in status.plan.installments] == ["paid", "missed", "pending"]
+    assert status.installment_plan.state == "defaulted"
+    assert [t.state for t in status.installment_plan.installments] == ["paid", "missed", "pending"]
     assert status.stage == "strict"
     assert "formal_demand stage was already over" in skipped(status, "d031-send_demand_letter")
 
