@@ -25,10 +25,12 @@ $(STAMP): pyproject.toml uv.lock scripts/system-deps.sh
 run: setup
 	$(PY) worker.py --dev-server
 
-# Lint, then every test: unit, time-skipping workflow tests, integration tests on a real dev server, and the
-# fault drills but the two that kill processes (they wait out activity timeouts: `make drills`).
+# Lint, type-check (mypy, configured in pyproject.toml), then every test: unit, time-skipping workflow tests,
+# integration tests on a real dev server, and the fault drills but the two that kill processes (they wait out
+# activity timeouts: `make drills`).
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -m "not crash"
 
 # The crash drills: the worker killed (SIGKILL) and the dev server restarted, each mid-way through 100 ladders.

@@ -83,7 +83,7 @@ def parse(group: click.Command, argv: list[str] | None, prog: str) -> argparse.N
     """The Namespace of the command `argv` names, or the exit code when parsing ended it (help: 0, a usage error
     printed on stderr: 2)."""
     try:
-        return group.main(argv, prog_name=prog, standalone_mode=False)  # type: ignore[no-any-return]
+        return group.main(argv, prog_name=prog, standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:

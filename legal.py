@@ -67,7 +67,7 @@ def describe(case) -> str:
 async def record_outcome(store: Store, client: Client, case_id: str, outcome: str, by: str, note: str) -> str:
     """Close the case, then tell the workflow. Both steps are idempotent, so a retry after a failure is safe. The
     signal is validated first: an outcome the workflow would refuse (an over-long note) must not close the case."""
-    signal = LegalOutcome(command_id=f"legal-{case_id}", by=by, outcome=outcome, note=note)
+    signal = LegalOutcome.model_validate({"command_id": f"legal-{case_id}", "by": by, "outcome": outcome, "note": note})
     case = await asyncio.to_thread(store.close_case, case_id, outcome, note, by, datetime.now(UTC))
     try:
         await client.get_workflow_handle(case.workflow_id).signal(LEGAL_OUTCOME, signal)
@@ -93,8 +93,8 @@ async def execute(args: argparse.Namespace, client: Client | None = None) -> int
         return 1
     store = open_store(settings)
     if args.command == "list":
-        for case in store.cases(args.state):
-            print(f"{case.case_id}  {case.state:<8}  {case.account_id}  {case.opened_at:%Y-%m-%d}  {case.reason}")
+        for row in store.cases(args.state):
+            print(f"{row.case_id}  {row.state:<8}  {row.account_id}  {row.opened_at:%Y-%m-%d}  {row.reason}")
         return 0
     case = store.case(args.case_id)
     if case is None:
@@ -102,7 +102,8 @@ async def execute(args: argparse.Namespace, client: Client | None = None) -> int
         return 1
     try:
         if args.command == "show":
-            print(json.dumps(json.loads(case.package), ensure_ascii=False, indent=2) if args.json else describe(case))
+            package = json.loads(case.package or "{}")
+            print(json.dumps(package, ensure_ascii=False, indent=2) if args.json else describe(case))
         elif args.command == "accept":
             case = store.accept_case(case.case_id, args.by, datetime.now(UTC))
             print(f"{case.case_id} accepted by {case.accepted_by}")

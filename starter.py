@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -236,7 +237,7 @@ async def cmd_aging(client: Client, args: argparse.Namespace, settings: Settings
     return 0
 
 
-def render_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def render_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     """Columns padded to their widest cell; numbers right-aligned."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
 
@@ -256,17 +257,18 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def decimal_arg(text: str | None) -> Decimal | None:
+def decimal_arg(_context: click.Context, _parameter: click.Parameter, text: str | None) -> Decimal | None:
     """An amount argument, refused as a usage error when it is not one (Decimal's own error is no ValueError)."""
+    if text is None:
+        return None
     try:
-        return None if text is None else Decimal(text)
+        return Decimal(text)
     except ArithmeticError:
         raise click.BadParameter(f"not an amount: {text[:40]!r}") from None
 
 
 def commands() -> click.Group:
     """The book and the account commands: `starter.py COMMAND ...`, and `collections COMMAND ...`."""
-    amount = {"callback": lambda _ctx, _param, value: decimal_arg(value)}
     book = [
         command("ingest", cmd_ingest, "start or join account workflows from invoice.overdue events", [
             click.Argument(["source"]),
@@ -276,7 +278,8 @@ def commands() -> click.Group:
             click.Argument(["account"]), flag("--json", help="machine-readable output")]),
         command("list", cmd_list, "accounts in the book, filtered (Temporal visibility)", [
             click.Option(["--stage"]), click.Option(["--segment"]),
-            click.Option(["--min-outstanding"], **amount), click.Option(["--max-outstanding"], **amount),
+            click.Option(["--min-outstanding"], callback=decimal_arg),
+            click.Option(["--max-outstanding"], callback=decimal_arg),
             click.Option(["--min-dpd"], type=int, help="at least this many days past due"),
             click.Option(["--max-dpd"], type=int, help="at most this many days past due"),
             flag("--pending-approval", help="only those awaiting one", default=None),

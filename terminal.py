@@ -9,7 +9,7 @@ escape sequence that clears the screen or rewrites a line. Everything `starter.p
 import functools
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, ParamSpec
 
@@ -37,14 +37,14 @@ class _Escaping:
 @contextmanager
 def escaped_output() -> Iterator[None]:
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _Escaping(out), _Escaping(err)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = _Escaping(out), _Escaping(err)
     try:
         yield
     finally:
         sys.stdout, sys.stderr = out, err
 
 
-def escaping_output(main: Callable[P, Awaitable[int]]) -> Callable[P, Awaitable[int]]:
+def escaping_output(main: Callable[P, Coroutine[Any, Any, int]]) -> Callable[P, Coroutine[Any, Any, int]]:
     """A command line's main, printing through `escaped_output`."""
 
     @functools.wraps(main)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 import uvicorn
-from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -41,11 +41,11 @@ from workflows.collection import CollectionWorkflow
 from workflows.task_failures import SurfaceTaskFailures
 
 SEARCH_ATTRIBUTE_TYPES = {
-    IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD: "Keyword",
-    IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE: "Double",
-    IndexedValueType.INDEXED_VALUE_TYPE_INT: "Int",
-    IndexedValueType.INDEXED_VALUE_TYPE_DATETIME: "Datetime",
-    IndexedValueType.INDEXED_VALUE_TYPE_BOOL: "Bool",
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.DOUBLE: "Double",
+    SearchAttributeIndexedValueType.INT: "Int",
+    SearchAttributeIndexedValueType.DATETIME: "Datetime",
+    SearchAttributeIndexedValueType.BOOL: "Bool",
 }
 
 # The dev server's SQLite in WAL mode, synced at checkpoints instead of at every commit (its default is a rollback

@@ -82,8 +82,11 @@ class CollectionActivities:
         return self._deliver(request, "sms", request.debtor.phone, "sms", ".txt.j2", text=text)
 
     def _email(self, request: ActionRequest) -> ActionResult:
-        blocks = {block: self.renderer.render_block("email", request, block) for block in ("subject", "text", "html")}
-        return self._deliver(request, "email", request.debtor.email, "email", ".j2", **blocks)
+        subject, text, html = (
+            self.renderer.render_block("email", request, block) for block in ("subject", "text", "html")
+        )
+        return self._deliver(request, "email", request.debtor.email, "email", ".j2", subject=subject, text=text,
+                             html=html)  # fmt: skip
 
     def _letter(self, request: ActionRequest) -> ActionResult:
         sent = self.store.message(request.idempotency_key)
@@ -116,7 +119,8 @@ class CollectionActivities:
 
     def _deliver(
         self, request: ActionRequest, kind: OutboundKind, recipient: str | None, folder: str, suffix: str,
-        pdf: bytes | None = None, document_id: int | None = None, **content: str | None,
+        pdf: bytes | None = None, document_id: int | None = None, *, text: str, subject: str | None = None,
+        html: str | None = None, assignee_role: str | None = None, due: str | None = None,
     ) -> ActionResult:  # fmt: skip
         if not recipient:
             raise ApplicationError(f"no recipient for {kind}", type="InvalidRecipient", non_retryable=True)
@@ -125,7 +129,7 @@ class CollectionActivities:
         outbound = Outbound(
             idempotency_key=key, kind=kind, action=request.action.value, account_id=request.account_id,
             step=request.step, day=request.days_past_due, planned_at=request.planned_at, recipient=recipient,
-            pdf=pdf, **content,
+            pdf=pdf, text=text, subject=subject, html=html, assignee_role=assignee_role, due=due,
         )  # fmt: skip
         template = self._template(request, folder, suffix)
         digest = hashlib.sha256(f"{outbound.subject}\n{outbound.text}\n{outbound.html}".encode()).hexdigest()

@@ -48,6 +48,8 @@ class LegalDesk:
 
     def export(self, case: LegalCase, folder: Path | None = None) -> Path:
         """Write the package to `<folder>/<case_id>/` and `<folder>/<case_id>.zip`, owner-only; returns the zip."""
+        if case.package is None:
+            raise ValueError(f"case {case.case_id} has no evidence package")
         root = (folder or self.folder) / case.case_id
         private_dir(root / "documents")
         write_private(root / "case.json", case.package.encode())
@@ -98,8 +100,10 @@ def _amounts(request: ActionRequest) -> dict[str, dict]:
             "interest_terms": request.interest_terms, "allocation_order": request.allocation_order,
         }  # fmt: skip
     for payment in request.payments:
-        paid = amounts.get(payment.currency, {}).get("paid")
-        for allocation in payment.allocations if paid is not None else []:
+        paid: dict[str, str] | None = amounts.get(payment.currency, {}).get("paid")
+        if paid is None:  # a currency nothing is owed in: its payments paid nothing
+            continue
+        for allocation in payment.allocations:
             paid[allocation.part] = str(Decimal(paid[allocation.part]) + allocation.amount)
     return amounts
 

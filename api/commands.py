@@ -16,7 +16,7 @@ Updates answer 200 with the account's status. Signals (payments, bankruptcy, con
 facts recorded when the workflow next runs: 202 with what was sent. Errors: see `api.errors`.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, TypeVar
@@ -69,7 +69,7 @@ def body_model(model: type[BaseModel], path_fields: tuple[str, ...] = (), now_fi
     for name in now_fields:
         overrides[name] = (AwareDatetime | None, Field(None, description="ISO 8601 with timezone (default: now)"))
     for name in path_fields:
-        overrides[name] = (SkipJsonSchema[str | None], Field(None, description="taken from the path"))
+        overrides[name] = (SkipJsonSchema[str | None], Field(None, description="taken from the path"))  # type: ignore[misc]
     return create_model(f"{model.__name__}Body", __base__=model, __doc__=model.__doc__, **overrides)
 
 
@@ -97,7 +97,7 @@ def add_route(name: str, operation: Operation) -> None:
 
     async def run(response: Response, account_id: str, body: BaseModel, client: Client, caller: Caller,
                   path: dict[str, str]) -> AccountStatus | SignalSent:  # fmt: skip
-        defaults = {"command_id": new_command_id("api"), "by": caller.role}
+        defaults: dict[str, Any] = {"command_id": new_command_id("api"), "by": caller.role}
         defaults |= {field: datetime.now(UTC) for field in operation.now_fields}
         command = to_message(operation.model, body, path, defaults)
         response.headers[COMMAND_ID_HEADER] = command.command_id
@@ -111,18 +111,30 @@ def add_route(name: str, operation: Operation) -> None:
             return SignalSent(account_id=account_id, message=operation.message, command_id=command.command_id)
         return status
 
+    handler: Callable[..., Any]
     if operation.path_fields:
         [field] = operation.path_fields
 
-        async def with_path(response: Response, account_id: AccountId, key: Annotated[str, Path(alias=field)],
-                            body: Body, client: TemporalClient, caller: Allowed) -> Any:  # type: ignore[valid-type]  # fmt: skip
+        async def with_path(
+            response: Response,
+            account_id: AccountId,
+            key: Annotated[str, Path(alias=field)],
+            body: Body,  # type: ignore[valid-type]  # a model made at run time
+            client: TemporalClient,
+            caller: Allowed,
+        ) -> Any:
             return await run(response, account_id, body, client, caller, {field: key})
 
         handler = with_path
     else:
 
-        async def without_path(response: Response, account_id: AccountId, body: Body, client: TemporalClient,
-                               caller: Allowed) -> Any:  # type: ignore[valid-type]  # fmt: skip
+        async def without_path(
+            response: Response,
+            account_id: AccountId,
+            body: Body,  # type: ignore[valid-type]  # a model made at run time
+            client: TemporalClient,
+            caller: Allowed,
+        ) -> Any:
             return await run(response, account_id, body, client, caller, {})
 
         handler = without_path

@@ -472,10 +472,15 @@ class AccountState(BaseModel):
         self.closed_at = now
         self.log(now, "closed", f"{outcome}: {reason}")
 
-    def log(self, now: datetime, kind: HistoryKind, detail: str, **extra: object) -> None:
+    def log(
+        self, now: datetime, kind: HistoryKind, detail: str, step: str | None = None, day: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:  # fmt: skip
         """Append to the history. Duplicate deliveries and refusals are itemised MAX_LISTED_REPEATS times, then only
         counted (`unlisted`): a sender repeating itself cannot grow the account without end."""
         if kind in REPEATS and sum(h.kind == kind for h in self.history) >= MAX_LISTED_REPEATS:
             self.unlisted[kind] = self.unlisted.get(kind, 0) + 1
             return
-        self.history.append(HistoryEntry(at=now, kind=kind, detail=detail, **extra))
+        self.history.append(
+            HistoryEntry(at=now, kind=kind, detail=detail, step=step, day=day, idempotency_key=idempotency_key)
+        )

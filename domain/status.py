@@ -128,7 +128,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
     next_action = None
     if isinstance(decision, Act | Skip):
         next_action = NextAction(step=decision.step.key, action=decision.step.action.value, at=now)
-    elif isinstance(decision, Defer) or (isinstance(decision, Wait) and decision.step is not None):
+    elif isinstance(decision, Defer | Wait) and decision.step is not None:
         next_action = NextAction(step=decision.step.key, action=decision.step.action.value, at=decision.until)
     return AccountStatus(
         account_id=state.account_id,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from store.db import make_engine, migrate
@@ -62,10 +62,10 @@ class Store:
         return self._first(select(Account).where(Account.account_id == account_id))
 
     def invoices(self, account_id: str) -> list[Invoice]:
-        return self._all(select(Invoice).where(Invoice.account_id == account_id).order_by(Invoice.id))
+        return self._all(select(Invoice).where(Invoice.account_id == account_id).order_by(col(Invoice.id)))
 
     def payments(self, account_id: str) -> list[Payment]:
-        return self._all(select(Payment).where(Payment.account_id == account_id).order_by(Payment.id))
+        return self._all(select(Payment).where(Payment.account_id == account_id).order_by(col(Payment.id)))
 
     # --- the outbox ---
 
@@ -88,7 +88,7 @@ class Store:
                 message.status, message.channel, message.provider_reference = "sent", channel, reference
                 message.sent_at = utcnow()
 
-        return self._change(Message.idempotency_key, key, sent, entry)
+        return self._change(column(Message.idempotency_key), key, sent, entry)
 
     def mark_failed(self, key: str, error: str, entry: ContactLog | None = None) -> Message:
         """Record a failed delivery, and log `entry` with it; a message already sent stays sent (a late failure
@@ -98,19 +98,19 @@ class Store:
             if message.status != "sent":
                 message.status, message.error = "failed", error
 
-        return self._change(Message.idempotency_key, key, failed, entry)
+        return self._change(column(Message.idempotency_key), key, failed, entry)
 
     def message(self, key: str) -> Message | None:
         return self._first(select(Message).where(Message.idempotency_key == key))
 
     def messages(self, account_id: str) -> list[Message]:
-        return self._all(select(Message).where(Message.account_id == account_id).order_by(Message.id))
+        return self._all(select(Message).where(Message.account_id == account_id).order_by(col(Message.id)))
 
     # --- documents ---
 
     def save_document(self, document: Document) -> Document:
         """Store a rendered document once per idempotency key; a repeat returns the stored one."""
-        return self._insert_once(document, Document.idempotency_key)
+        return self._insert_once(document, column(Document.idempotency_key))
 
     def document(self, document_id: int) -> Document:
         found = self._first(select(Document).where(Document.id == document_id))
@@ -126,15 +126,15 @@ class Store:
 
     def contact_log(self, account_id: str) -> list[ContactLog]:
         """The account's entries in the order they were written."""
-        return self._all(select(ContactLog).where(ContactLog.account_id == account_id).order_by(ContactLog.id))
+        return self._all(select(ContactLog).where(ContactLog.account_id == account_id).order_by(col(ContactLog.id)))
 
     # --- tasks ---
 
     def create_task(self, task: Task) -> Task:
-        return self._insert_once(task, Task.idempotency_key)
+        return self._insert_once(task, column(Task.idempotency_key))
 
     def tasks(self, account_id: str | None = None, state: str | None = None) -> list[Task]:
-        statement = select(Task).order_by(Task.id)
+        statement = select(Task).order_by(col(Task.id))
         if account_id is not None:
             statement = statement.where(Task.account_id == account_id)
         if state is not None:
@@ -145,10 +145,10 @@ class Store:
 
     def open_case(self, case: LegalCase) -> LegalCase:
         """Hand a case to legal once; opening it again returns the case as it stands now."""
-        return self._insert_once(case, LegalCase.case_id)
+        return self._insert_once(case, column(LegalCase.case_id))
 
     def cases(self, state: str | None = None) -> list[LegalCase]:
-        statement = select(LegalCase).order_by(LegalCase.opened_at, LegalCase.id)
+        statement = select(LegalCase).order_by(col(LegalCase.opened_at), col(LegalCase.id))
         if state is not None:
             statement = statement.where(LegalCase.state == state)
         return self._all(statement)
@@ -165,7 +165,7 @@ class Store:
             if case.state == "open":
                 case.state, case.accepted_by, case.accepted_at = "accepted", by, at
 
-        return self._change(LegalCase.case_id, case_id, accept)
+        return self._change(column(LegalCase.case_id), case_id, accept)
 
     def close_case(self, case_id: str, outcome: str, note: str | None, by: str, at: datetime) -> LegalCase:
         """Record the legal outcome once. The same outcome again is a no-op; a different one is refused."""
@@ -178,7 +178,7 @@ class Store:
             case.state, case.outcome, case.outcome_note = "closed", outcome, note
             case.outcome_by, case.outcome_at = by, at
 
-        return self._change(LegalCase.case_id, case_id, close)
+        return self._change(column(LegalCase.case_id), case_id, close)
 
     # --- plumbing ---
 
@@ -250,8 +250,8 @@ class Store:
     def _upsert_account(self, account: Account, invoices: Sequence[Invoice], payments: Sequence[Payment]) -> Account:
         with self._session() as session:
             stored = session.merge(_copy(account))
-            _add_missing(session, Invoice.invoice_id, account.account_id, invoices)
-            _add_missing(session, Payment.payment_id, account.account_id, payments)
+            _add_missing(session, column(Invoice.invoice_id), account.account_id, invoices)
+            _add_missing(session, column(Payment.payment_id), account.account_id, payments)
         return stored
 
 
@@ -264,6 +264,12 @@ def _add_missing(session: Session, key: InstrumentedAttribute[str], account_id: 
         if value not in known:
             known.add(value)
             session.add(_copy(row, account_id=account_id))
+
+
+def column(attribute: object) -> InstrumentedAttribute[str]:
+    """A model's column as SQLAlchemy has it (SQLModel types a column attribute as its Python value)."""
+    assert isinstance(attribute, InstrumentedAttribute)
+    return attribute
 
 
 def _copy(row: Row, **overrides: Any) -> Row:

@@ -4,7 +4,9 @@ through here: one way to send a command, one pair of timeouts, one way to read a
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
+from temporalio import workflow
 from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -44,8 +46,9 @@ async def send(client: Client, account_id: str, operation: Operation, command: C
         await _refuse_conflict(handle, command)
         await handle.signal(operation.handler, command)
         return None
+    update = cast(workflow.UpdateMethodMultiParam[[Any, Command], AccountStatus], operation.handler)
     async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
-        return await handle.execute_update(operation.handler, command, result_type=AccountStatus)
+        return await handle.execute_update(update, command)
 
 
 async def pay(client: Client, account_id: str, payment: PaymentReceived) -> None:

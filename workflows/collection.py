@@ -6,10 +6,10 @@ import contextlib
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -213,7 +213,7 @@ class CollectionWorkflow:
             return
         self.published = values
         due = datetime.combine(oldest, time(), tzinfo=UTC) if oldest else None
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             STAGE.value_set(stage),
             OUTSTANDING.value_set(values[1]),
             DAYS_PAST_DUE.value_set(values[2]),

@@ -70,7 +70,7 @@ def _follow_installment_plan(state: AccountState, now: datetime) -> int | None:
         return None
     jump_to = None
     paid = state.total_paid() - installment_plan.paid_before
-    covered = 0
+    covered = Decimal(0)
     for term in installment_plan.installments:
         covered += term.amount
         if term.state == "pending" and paid >= covered:
