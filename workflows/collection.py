@@ -55,7 +55,6 @@ from workflows import (
     WORKFLOW_TYPE,
 )
 
-RULES_PATCH = f"account-rules-{RULES}"  # see domain.account.RULES and tests/histories/README.md
 contact_window.unrestricted = workflow.unsafe.sandbox_unrestricted  # holiday calendars: see contact_window
 
 # Channels fail transiently (SMTP down, disk full): retry without limit, backing off to every 5 minutes.
@@ -81,8 +80,8 @@ class CollectionWorkflow:
 
     @workflow.run
     async def run(self, input: CollectionInput) -> AccountStatus:
-        if input.state is None and workflow.patched(RULES_PATCH):
-            self.state.rules = RULES  # accounts opened before keep the rules their histories recorded
+        if input.state is None:
+            self.state.rules = self._opened_under()
         while True:
             if self._history_is_long(input):
                 # Handlers first: an update half-done would be lost with this run. Signals that arrive meanwhile
@@ -117,6 +116,14 @@ class CollectionWorkflow:
                     await self._sleep((wake or until) - now)
                 case Wait(until):
                     await self._sleep(until - now if until else None)
+
+    @staticmethod
+    def _opened_under() -> int:
+        """The rules an account opened under (domain.account.RULES), recorded as a patch marker `account-rules-N`: a
+        new account takes the latest, one replaying its history finds the version it recorded (0: none, before
+        versions existed). Every version stays asked for, newest first, so that raising RULES leaves older accounts
+        on theirs (see tests/histories/README.md)."""
+        return next((version for version in range(RULES, 0, -1) if workflow.patched(f"account-rules-{version}")), 0)
 
     def _history_is_long(self, input: CollectionInput) -> bool:
         info = workflow.info()
