@@ -51,7 +51,7 @@ from tqdm import tqdm
 import workflows.client
 from book import Filters, aging, list_accounts
 from cli import command, flag, params_of, parse
-from domain.bounds import check_happened
+from domain.bounds import EDGE, check_happened
 from domain.commands import Command
 from domain.events import PaymentReceived, describe
 from domain.policy import PolicyBook
@@ -134,7 +134,8 @@ def build_command(args: argparse.Namespace) -> Command:
     """The operator command's payload, validated. Raises ValueError (a ValidationError among them)."""
     operation: Operation = args.operation
     fields = {name: value for name, value in operation.fields(args).items() if value is not None}
-    command = operation.model.model_validate({"command_id": args.id or new_command_id("cli"), "by": args.by, **fields})
+    given = {"command_id": args.id or new_command_id("cli"), "by": args.by, **fields}
+    command = operation.model.model_validate(given, context=EDGE)
     check_happened(command, datetime.now(UTC))
     return command
 

@@ -30,7 +30,7 @@ from temporalio.client import Client
 from api.auth import OPS, SUPERVISOR, Caller, require
 from api.errors import temporal_errors
 from api.state import TemporalClient
-from domain.bounds import check_happened
+from domain.bounds import EDGE, check_happened
 from domain.commands import Command
 from domain.events import Identifier, PaymentReceived, Text
 from domain.rerouting import CommandConflict
@@ -79,7 +79,7 @@ def to_message(model: type[M], body: BaseModel, path: Mapping[str, str], default
     data |= {name: value for name, value in defaults.items() if data.get(name) is None}
     data |= path
     try:
-        message = model.model_validate(data)
+        message = model.model_validate(data, context=EDGE)
     except ValidationError as error:  # a path value the model refuses (a malformed dispute id): as FastAPI would
         raise RequestValidationError(error.errors(include_url=False)) from None
     try:

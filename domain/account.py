@@ -32,8 +32,9 @@ from domain.timeline import Timeline
 EventOutcome = Literal["started", "joined", "duplicate", "rejected"]
 # Rules that change what a running account does are versioned, so that an account replays as it was recorded:
 # 0: before issue 13; 1: the ladder's day and stage stand still during a hold, and money that paid nothing is a
-# supervisor's task before the account closes. New accounts take the latest (the workflow sets it, under a patch).
-RULES = 1
+# supervisor's task before the account closes; 2: the public holidays are those of the phone's country when the
+# debtor names none (before: the timezone's). New accounts take the latest (the workflow sets it, under a patch).
+RULES = 2
 FILLABLE = ("phone", "email", "country")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (

@@ -25,7 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+import phonenumbers
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, ValidationInfo
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
@@ -79,6 +80,37 @@ Day = Annotated[date, AfterValidator(_day_in_range)]
 # Digits bound the size of a Decimal whatever its notation: "1e-999990" has a million decimals and is refused.
 AmountDigits = Field(max_digits=24, decimal_places=6)
 Rate = Annotated[Decimal, Field(max_digits=12, decimal_places=10)]
+
+
+# The validation context of input arriving from outside (an event, a command): checks that stored data, validated
+# again when a workflow loads it, is not held to, so that an account accepted under older rules always loads.
+EDGE = {"edge": True}
+
+
+def _real_phone(value: str, info: ValidationInfo) -> str:
+    if info.context and info.context.get("edge"):
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(value))
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid:
+            raise ValueError(f"{value[:20]} is not a valid phone number (no such country code, length or range)")
+    return value
+
+
+# E.164; arriving from outside, also a number `phonenumbers` knows to exist (a real country code, length and range).
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$"), AfterValidator(_real_phone)]
+
+
+def phone_country(phone: str | None) -> str | None:
+    """The country a phone number belongs to (ISO 3166), if it names one."""
+    if phone is None:
+        return None
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return None
+    return region if region and region not in ("ZZ", "001") else None
 
 
 def check_not_future(value: datetime, now: datetime, name: str) -> None:

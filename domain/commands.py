@@ -10,8 +10,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
-from domain.bounds import MAX_LIST, Day, Instant, Name, Note, Reference, ShortText
-from domain.events import Amount, Identifier, Message, Phone, currency_code, positive
+from domain.bounds import MAX_LIST, Day, Instant, Name, Note, Phone, Reference, ShortText
+from domain.events import Amount, Identifier, Message, currency_code, positive
 from domain.money import check_amount
 from domain.policy import Policy
 

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from domain.bounds import AmountDigits, Day, Instant, Name, Reference, ShortText, oldest_due
+from domain.bounds import EDGE, AmountDigits, Day, Instant, Name, Phone, Reference, ShortText, oldest_due
 from domain.money import KNOWN_CURRENCIES, InterestTerms, check_amount
 
 # Locales we hold templates for; a debtor's locale picks the language of every message.
@@ -62,7 +62,6 @@ class Message(BaseModel):
 
 
 _TZ_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")  # IANA names: at most 3 parts, no ".."
-Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 Text = ShortText
 
 
@@ -74,7 +73,7 @@ class Debtor(Message):
     locale: str = Field(description="one of " + ", ".join(SUPPORTED_LOCALES))
     segment: Identifier = "standard"
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
-        default=None, description="ISO 3166 code for public holidays; default: the timezone's country"
+        default=None, description="ISO 3166 code for public holidays; default: the phone's country, else the timezone's"
     )
 
     @field_validator("timezone")
@@ -184,6 +183,6 @@ def describe(error: ValidationError) -> str:
 def parse_overdue_event(line: str) -> InvoiceOverdue:
     """Parse one JSON line into an event, or raise EventRejected with every field-level reason."""
     try:
-        return InvoiceOverdue.model_validate_json(line)
+        return InvoiceOverdue.model_validate_json(line, context=EDGE)
     except ValidationError as error:
         raise EventRejected(describe(error)) from None

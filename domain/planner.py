@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
+from domain.bounds import phone_country
 from domain.contact_window import country_of, deferral_reason, next_permitted
 from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind
 from domain.limitation import limitation
@@ -267,7 +268,7 @@ def _window(state: AccountState, step: Step, now: datetime) -> Defer | None:
     window = state.policy.contact.windows.get(channel)
     if window is None:
         return None
-    zone, country = ZoneInfo(state.debtor.timezone), country_of(state.debtor.timezone, state.debtor.country)
+    zone, country = ZoneInfo(state.debtor.timezone), holiday_country(state)
     capped = caps_allow(state, channel, now, zone)
     earliest, why = capped if capped else (now, None)
     opens = next_permitted(earliest, window, zone, country)
@@ -460,6 +461,13 @@ def transition_times(state: AccountState) -> list[datetime]:
         if approval.state == "pending" and approval.level + 1 < len(policy.approvals.levels):
             times.append(approval.requested_at + clock.span(policy.approvals.escalate_after_days))
     return times
+
+
+def holiday_country(state: AccountState) -> str | None:
+    """Whose public holidays hold: the debtor's stated country, else (rules 2) their phone's, else their timezone's."""
+    assert state.debtor is not None
+    debtor = state.debtor
+    return country_of(debtor.timezone, debtor.country or (phone_country(debtor.phone) if state.rules >= 2 else None))
 
 
 def _day(state: AccountState, now: datetime) -> int:

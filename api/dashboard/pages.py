@@ -33,6 +33,7 @@ from api.dashboard.views import AgingChart, explain, localized, number, open_dis
 from api.errors import temporal_errors
 from api.legal import evidence_package
 from api.state import get_client, get_settings, get_store
+from domain.bounds import EDGE
 from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
 from workflows.client import new_command_id, query_status, send
@@ -168,7 +169,7 @@ async def submit_form(
         return Flash("error", f"{what}: tick the box to confirm. Nothing was sent.")
     try:
         fields = localized(form) | {"command_id": form.get("command_id") or new_command_id("web"), "by": viewer.by}
-        command = operation.model.model_validate(fields)
+        command = operation.model.model_validate(fields, context=EDGE)
     except ValidationError as error:
         return Flash("error", f"{what}: {explain(error)}. Nothing was sent.")
     except ValueError as error:

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from domain import rerouting as rules
-from domain.bounds import check_happened
+from domain.account import RULES
+from domain.bounds import EDGE, check_happened
 from domain.commands import (
     AgreeInstallmentPlan,
     ApprovalDecision,
@@ -19,10 +20,11 @@ from domain.commands import (
     PromiseToPay,
     ReportBankruptcy,
     ResolveDispute,
+    UpdateContact,
 )
 from domain.events import PaymentReceived
 from domain.money import InterestTerms
-from domain.planner import plan
+from domain.planner import holiday_country, plan
 from domain.policy import PolicyBook
 from domain.status import account_status
 from tests.domain.simulate import open_account
@@ -221,3 +223,24 @@ def test_a_dispute_adjustment_fits_the_currency_of_the_disputed_invoices() -> No
     with pytest.raises(rules.CommandRejected, match=r"adjustment: amount 12\.345 has more decimals than CNY allows"):
         rules.check_resolution(state, adjust, NOW)
     rules.check_resolution(state, adjust.model_copy(update={"adjustment": Decimal("12.35")}), NOW)
+
+
+# Issue 14: phone numbers validated with phonenumbers where they arrive; their country gives the holidays.
+
+
+def test_a_phone_number_that_does_not_exist_is_refused_where_it_arrives_but_stored_ones_still_load() -> None:
+    assert "debtor.phone: +15555550123 is not a valid phone number" in reject_reason(with_debtor(phone="+15555550123"))
+    with pytest.raises(ValidationError, match=r"phone\n.*\+447700900123 is not a valid phone number"):
+        UpdateContact.model_validate(BY | {"phone": "+447700900123"}, context=EDGE)
+    stored = UpdateContact.model_validate(BY | {"phone": "+447700900123"})  # as a workflow loads what it accepted
+    assert stored.phone == "+447700900123"
+
+
+def test_the_holidays_are_those_of_the_phones_country_when_the_debtor_names_none() -> None:
+    state = open_account(PolicyBook().for_segment("standard"), NOW, phone="+85291234567")  # Shanghai time, HK phone
+    assert state.rules == RULES and holiday_country(state) == "HK"
+    state.rules = 1  # an account opened before: the timezone's country, as its history recorded
+    assert holiday_country(state) == "CN"
+    state.rules = RULES
+    state.debtor = state.debtor.model_copy(update={"country": "SG"})  # type: ignore[union-attr]
+    assert holiday_country(state) == "SG"
