@@ -18,9 +18,9 @@ from typing import Any
 
 import click
 
+from edge.operations import Arg, OneOf
 from settings import exit_now
 from terminal import escaped_output
-from workflows.operations import Arg, OneOf
 
 EXIT_USAGE = 2
 

@@ -48,7 +48,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from tqdm import tqdm
 
-import workflows.client
+import edge.client
 from book import Filters, aging, list_accounts
 from cli import command, flag, params_of, parse
 from domain.bounds import EDGE, check_happened
@@ -56,11 +56,11 @@ from domain.commands import Command
 from domain.events import PaymentReceived, describe
 from domain.policy import PolicyBook
 from domain.rerouting import CommandConflict
+from edge.client import new_command_id, pay, query_status, send
+from edge.ingest import EXIT_FAILED, EXIT_REJECTED, Line, ingest, read_lines, write_rejects
+from edge.operations import OPERATIONS, Operation
 from settings import ConfigError, Settings, exit_now
 from terminal import escaping_output
-from workflows.client import new_command_id, pay, query_status, send
-from workflows.ingest import EXIT_FAILED, EXIT_REJECTED, Line, ingest, read_lines, write_rejects
-from workflows.operations import OPERATIONS, Operation
 
 
 def default_rejects_path(source: str) -> Path:
@@ -153,7 +153,7 @@ async def cmd_operation(client: Client, args: argparse.Namespace, _: Settings) -
         cause = error.cause
         return rejected(cause.message if isinstance(cause, ApplicationError) else str(cause))
     except (TimeoutError, RPCTimeoutOrCancelledError):
-        waited = workflows.client.UPDATE_TIMEOUT.seconds
+        waited = edge.client.UPDATE_TIMEOUT.seconds
         print(
             f"no worker answered {args.command} (id {command.command_id}) within {waited}s: is the "
             f"worker running? It may still apply when one does; check `status`, or repeat with --id "

@@ -13,7 +13,7 @@ from api.auth import SUPERVISOR, require
 from api.errors import temporal_errors
 from api.state import TemporalClient
 from domain.status import AccountStatus
-from workflows.client import query_status
+from edge.client import query_status
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require(SUPERVISOR))])
 

@@ -1,7 +1,7 @@
 """`POST /v1/accounts/{account_id}/...`: payments and every operator command, one route per update and signal.
 
-The routes are generated from the operations table (`workflows.operations.OPERATIONS`: each command's model, its
-handler, its roles and its route), and send through `workflows.client.send`, as the command line does.
+The routes are generated from the operations table (`edge.operations.OPERATIONS`: each command's model, its
+handler, its roles and its route), and send through `edge.client.send`, as the command line does.
 
 Bodies are the domain command models (`domain.commands`), with three conveniences:
 - `command_id` is optional: absent, a fresh `api-<hex>` is used. It is returned in the `X-Command-Id` header (and in
@@ -35,9 +35,9 @@ from domain.commands import Command
 from domain.events import Identifier, PaymentReceived, Text
 from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
+from edge.client import new_command_id, pay, send
+from edge.operations import OPERATIONS, Operation
 from workflows import PAYMENT_RECEIVED
-from workflows.client import new_command_id, pay, send
-from workflows.operations import OPERATIONS, Operation
 
 COMMAND_ID_HEADER = "X-Command-Id"
 M = TypeVar("M", bound=BaseModel)

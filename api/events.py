@@ -2,7 +2,7 @@
 
 The body is one event (a JSON object), a batch (a JSON array of events), or JSON lines
 (`Content-Type: application/x-ndjson`, one event per line). Validation, the start-or-join and the per-event results
-are `workflows.ingest`'s own, so the API and the command line cannot drift apart.
+are `edge.ingest`'s own, so the API and the command line cannot drift apart.
 
 Semantics are 207-style, in the body: the answer is HTTP 200 with one result per event, in input order, whatever
 the events' fates. A batch with invalid members applies the valid ones. `line` is the line number in JSON lines
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from api.auth import OPS, require
 from api.state import AppSettings, Policies, TemporalClient
-from workflows import ingest
+from edge import ingest
 
 MAX_EVENTS = 10_000
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")

@@ -1,4 +1,4 @@
-"""Ingest benchmark: N invoice.overdue events, one account each, through the real ingest path (workflows.ingest:
+"""Ingest benchmark: N invoice.overdue events, one account each, through the real ingest path (edge.ingest:
 parse and validate each line, pick the policy, signal-with-start the account's workflow), against bare
 start_workflow calls of a trivial workflow, with the same concurrency, each on a fresh dev server of the same
 storage mode. No worker runs in either: both measure getting accounts started. Target: ratio at least 0.9.
@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from bench.baseline import TRIVIAL, gather_limited
 from bench.common import Timer, dev_server, report, storages
 from domain.policy import PolicyBook
+from edge.ingest import ingest, read_lines, validate
 from tests.factories import overdue_line
 from workflows import INVOICE_OVERDUE
-from workflows.ingest import ingest, read_lines, validate
 from workflows.inputs import CollectionInput
 
-CONCURRENCY = 64  # workflows.ingest.ingest's default
+CONCURRENCY = 64  # edge.ingest.ingest's default
 
 
 def event_lines(n: int, run: str) -> list[str]:
@@ -79,7 +79,7 @@ async def main() -> None:
         mine = await ours(storage, args.events)
         rows += [(f"[{storage}] bare start_workflow (baseline)", f"{base:,.0f} events/s"),
                  (f"[{storage}] bare signal-with-start, our payloads", f"{contract:,.0f} events/s"),
-                 (f"[{storage}] workflows.ingest", f"{mine:,.0f} events/s")]  # fmt: skip
+                 (f"[{storage}] edge.ingest", f"{mine:,.0f} events/s")]  # fmt: skip
         ratios.append((f"[{storage}] ingest / bare", mine / base, "target >= 0.9"))
         ratios.append((f"[{storage}] ingest / bare signal-with-start", mine / contract,
                        "informative: our code's own cost"))  # fmt: skip

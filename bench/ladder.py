@@ -23,11 +23,11 @@ from temporalio.worker import Worker
 from bench.baseline import BARE_LADDER, BareLadder, gather_limited, noop
 from bench.common import Timer, dev_server, report, storages
 from domain.policy import DEFAULT_POLICY_DIR, PolicyBook
+from edge.ingest import submit
 from store.models import LegalCase, Message
 from store.repository import Store
 from tests.factories import overdue
 from worker import build_worker
-from workflows.ingest import submit
 
 STARTS_IN_FLIGHT = 64
 

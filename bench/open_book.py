@@ -20,9 +20,9 @@ from bench.common import Timer, children_rss_mb, dev_server, percentile, report,
 from domain.commands import UpdateContact
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
+from edge.ingest import Line, ingest, read_lines
 from tests.factories import overdue_line
 from workflows import UPDATE_CONTACT, workflow_id
-from workflows.ingest import Line, ingest, read_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 

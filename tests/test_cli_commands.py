@@ -15,13 +15,13 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+import edge.client
 import starter
-import workflows.client
 from domain.policy import PolicyBook
+from edge.ingest import submit
 from tests.factories import overdue
 from worker import build_worker
 from workflows import workflow_id
-from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 
@@ -275,7 +275,7 @@ async def test_a_command_to_a_closed_account_is_rejected_as_such(
 async def test_an_update_with_no_worker_running_says_so_instead_of_hanging(
     dev_env: WorkflowEnvironment, queue: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(workflows.client, "UPDATE_TIMEOUT", timedelta(seconds=1))
+    monkeypatch.setattr(edge.client, "UPDATE_TIMEOUT", timedelta(seconds=1))
     account = await start_account(dev_env.client, queue)
     try:
         code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--by", "li.na",

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workflows.operations import OPERATIONS
+from edge.operations import OPERATIONS
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent

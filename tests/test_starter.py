@@ -10,15 +10,15 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+import edge.ingest
 import starter
-import workflows.ingest
 from domain.policy import PolicyBook
 from domain.status import AccountStatus, account_status
+from edge.ingest import ingest, read_lines
 from tests.domain.simulate import open_account
 from tests.factories import overdue_line
 from worker import build_worker
 from workflows import workflow_id
-from workflows.ingest import ingest, read_lines
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +107,7 @@ async def test_stdin_with_explicit_rejects_path_and_a_clean_rerun(
 async def test_a_join_with_no_worker_running_is_reported_accepted_not_lost(
     dev_env: WorkflowEnvironment, queue: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workflows.ingest, "QUERY_TIMEOUT", timedelta(seconds=1))
+    monkeypatch.setattr(edge.ingest, "QUERY_TIMEOUT", timedelta(seconds=1))
     account = f"N-{uuid.uuid4().hex[:6]}"
     lines = read_lines([overdue_line(account_id=account), overdue_line(account_id=account, event_id="evt-2")])
     report = await ingest(dev_env.client, lines, PolicyBook(), task_queue=queue)

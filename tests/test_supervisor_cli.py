@@ -12,10 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from domain.policy import PolicyBook
+from edge.ingest import submit
 from tests.factories import overdue
 from tests.test_starter import terminate
 from worker import build_worker
-from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 

@@ -36,8 +36,8 @@ from api.state import get_client, get_settings, get_store
 from domain.bounds import EDGE
 from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
-from workflows.client import new_command_id, query_status, send
-from workflows.operations import OPERATIONS, Operation
+from edge.client import new_command_id, query_status, send
+from edge.operations import OPERATIONS, Operation
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 

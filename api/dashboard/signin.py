@@ -30,7 +30,7 @@ from api.auth import LEGAL, ROLES, SUPERVISOR, role_of
 from api.dashboard.views import money, when
 from api.sessions import new_token
 from api.state import get_sessions
-from workflows.client import new_command_id
+from edge.client import new_command_id
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "collections_session"

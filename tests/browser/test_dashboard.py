@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
+from edge.ingest import submit
 from settings import ROOT, Settings
 from store.models import LegalCase
 from store.repository import Store
@@ -28,7 +29,6 @@ from tests.api.conftest import serve_http
 from tests.factories import overdue
 from worker import build_worker
 from workflows import STATUS, workflow_id
-from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 DAY_SECONDS = 0.05

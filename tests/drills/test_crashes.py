@@ -30,10 +30,10 @@ from bench.common import free_port, start_dev_server, stop, until_up
 from bench.ladder import bench_book
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
+from edge.ingest import ingest, read_lines
 from store.repository import Store
 from tests.factories import overdue_line
 from workflows import STATUS, workflow_id
-from workflows.ingest import ingest, read_lines
 
 pytestmark = [pytest.mark.drill, pytest.mark.crash]
 

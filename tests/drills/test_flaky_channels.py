@@ -32,6 +32,7 @@ from activities.senders import SmsHttpSettings, SmtpSettings, message_id
 from domain.account import HistoryEntry
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
+from edge.ingest import submit
 from store.db import make_engine
 from store.models import Message
 from store.repository import Store
@@ -41,7 +42,6 @@ from tests.factories import overdue
 from tests.integration.test_end_to_end import compressed_policies
 from worker import build_worker
 from workflows import STATUS, workflow_id
-from workflows.ingest import submit
 
 pytestmark = pytest.mark.drill
 

@@ -51,12 +51,12 @@ from domain.events import InvoiceOverdue
 from domain.kinds import ActionKind
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
+from edge.ingest import IngestReport
 from tests.api import conftest as api_conftest
 from tests.api.conftest import Api
 from tests.domain.simulate import simulate
 from tests.factories import event_dict
 from workflows import STATUS, workflow_id
-from workflows.ingest import IngestReport
 
 pytestmark = pytest.mark.drill
 
@@ -583,7 +583,7 @@ SERVER_SETTINGS = settings(DRILL_SETTINGS, phases=[Phase.explicit, Phase.generat
 
 @pytest.fixture
 def recorded_reports(monkeypatch: pytest.MonkeyPatch) -> list[IngestReport]:
-    """The report of every `workflows.ingest.ingest` run, as `cmd_ingest` got it (the per-line results it printed)."""
+    """The report of every `edge.ingest.ingest` run, as `cmd_ingest` got it (the per-line results it printed)."""
     reports: list[IngestReport] = []
     real = starter.ingest
 

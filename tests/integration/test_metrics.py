@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.policy import PolicyBook
+from edge.ingest import submit
 from observability import MESSAGES, STAGE_TRANSITIONS, prometheus_runtime
 from tests.api.conftest import eventually
 from tests.factories import overdue
@@ -20,7 +21,6 @@ from tests.integration.test_end_to_end import compressed_policies
 from tests.postgres import free_port
 from worker import build_worker
 from workflows import workflow_id
-from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 

@@ -21,13 +21,13 @@ from temporalio.testing import WorkflowEnvironment
 from codec import ENCODING, KEY_ID, EncryptionCodec
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
+from edge.ingest import submit
 from settings import Settings
 from tests.api.conftest import eventually
 from tests.factories import overdue
 from tests.integration.test_end_to_end import compressed_policies
 from worker import build_worker
 from workflows import STATUS, workflow_id
-from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 

@@ -17,6 +17,7 @@ import book
 import domain.planner
 import starter
 from domain.policy import PolicyBook
+from edge.ingest import submit
 from observability import WORKFLOW_TASK_FAILURES, prometheus_runtime
 from tests.api.conftest import eventually
 from tests.factories import overdue
@@ -24,7 +25,6 @@ from tests.integration.test_metrics import counter
 from tests.postgres import free_port
 from worker import build_worker
 from workflows import workflow_id
-from workflows.ingest import submit
 
 pytestmark = pytest.mark.integration
 

@@ -15,10 +15,10 @@ from activities.channels import FileChannel
 from domain.commands import ApprovalDecision, Command
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
+from edge.ingest import submit
 from tests.factories import overdue, payment
 from worker import build_worker
 from workflows import APPROVE_ACTION, PAYMENT_RECEIVED, STATUS, workflow_id
-from workflows.ingest import submit
 
 BOOK = PolicyBook()
 # A folder: every Account saves its workflow history there when its test passes (see tests/histories/README.md).

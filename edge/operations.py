@@ -4,7 +4,7 @@ Each names its handler (`CollectionWorkflow.promise_to_pay`: whether it is an up
 name, follow from it), its command model, the roles that may send it, its command-line shape (`starter.py NAME
 ...`) and its HTTP route (`POST /v1/accounts/{account_id}/ROUTE`), and whether the dashboard has a form for it.
 `starter.py`, `api/commands.py` and `api/dashboard/` are generated from this table, and send through
-`workflows.client.send`: a new command is one row here, its model and its rule (docs/architecture.md)."""
+`edge.client.send`: a new command is one row here, its model and its rule (docs/architecture.md)."""
 
 import argparse
 from collections.abc import Callable

@@ -17,8 +17,8 @@ from domain.bounds import check_happened
 from domain.commands import digest
 from domain.events import EventRejected, InvoiceOverdue, parse_overdue_event
 from domain.policy import PolicyBook
+from edge.client import QUERY_TIMEOUT
 from workflows import EVENT_OUTCOME, HISTORY_EVENTS_PER_RUN, INVOICE_OVERDUE, TASK_QUEUE, workflow_id
-from workflows.client import QUERY_TIMEOUT
 from workflows.collection import CollectionWorkflow
 from workflows.inputs import CollectionInput
 

@@ -14,8 +14,8 @@ from domain.commands import Command, digest
 from domain.events import PaymentReceived
 from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
+from edge.operations import Operation
 from workflows import MESSAGE_DIGEST, PAYMENT_RECEIVED, STATUS, workflow_id
-from workflows.operations import Operation
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 UPDATE_TIMEOUT = timedelta(seconds=30)  # an update needs a worker to validate and apply it
