@@ -19,7 +19,7 @@ from activities.legal_case import LegalDesk
 from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import PermanentSendError
-from domain.actions import ActionRequest, ActionResult, DecisionRecord
+from domain.actions import ActionRequest, ActionResult, ContactEntry, DecisionRecord
 from domain.kinds import KINDS, ActionKind, Output
 from observability import MESSAGES
 from store.models import Account, ContactLog, Document, Invoice, Message, Payment, Task
@@ -52,21 +52,41 @@ class CollectionActivities:
 
     @activity.defn(name="record_decision")
     def record_decision(self, decision: DecisionRecord) -> None:
-        """A step skipped or the account closed: one contact-log row (once, whatever the retries)."""
-        if any(row.idempotency_key == decision.idempotency_key for row in self.store.contact_log(decision.account_id)):
-            return
-        self.store.log(
+        """A step skipped or the account closed: one contact-log row (once, whatever the retries). Closed, the
+        account's open tasks are cancelled: nobody works them any more."""
+        self._log_once(
             ContactLog(
                 account_id=decision.account_id, at_utc=decision.at, at_local=_local(decision.at, decision.timezone),
                 channel="decision", action=decision.action, step=decision.step,
                 idempotency_key=decision.idempotency_key, result=decision.result, detail=decision.detail,
             )
         )  # fmt: skip
+        if decision.step == "closed":
+            self.store.close_tasks(decision.account_id, f"account closed: {decision.detail}", decision.at)
+
+    @activity.defn(name="log_contact")
+    def log_contact(self, entry: ContactEntry) -> None:
+        """A call or visit a person made: one contact-log row, as evidence (once, whatever the retries)."""
+        record = entry.record
+        what = [f"notes: {record.notes}" if record.notes else "", f"agreed: {record.agreed}" if record.agreed else "",
+                f"task {record.task}" if record.task else ""]  # fmt: skip
+        self._log_once(
+            ContactLog(
+                account_id=entry.account_id, at_utc=record.at, at_local=_local(record.at, entry.timezone),
+                channel=record.channel, action="record_contact", step=record.task,
+                idempotency_key=entry.idempotency_key, result=record.result, detail="; ".join(filter(None, what)),
+                by=record.by, duration_minutes=record.duration_minutes, evidence_ref=record.evidence_ref,
+            )
+        )  # fmt: skip
+
+    def _log_once(self, row: ContactLog) -> None:
+        if not any(logged.idempotency_key == row.idempotency_key for logged in self.store.contact_log(row.account_id)):
+            self.store.log(row)
 
     def all(self) -> list[Callable[..., object]]:
         """Every activity the worker registers: one per action kind, named as the kind (as recorded histories name
-        them), each running `perform`; and `record_decision`."""
-        return [*(self._activity(kind) for kind in ActionKind), self.record_decision]
+        them), each running `perform`; `record_decision` and `log_contact`."""
+        return [*(self._activity(kind) for kind in ActionKind), self.record_decision, self.log_contact]
 
     def _activity(self, kind: ActionKind) -> Callable[[ActionRequest], ActionResult]:
         def run(request: ActionRequest) -> ActionResult:
@@ -169,7 +189,7 @@ class CollectionActivities:
             task = self.store.create_task(
                 Task(idempotency_key=message.idempotency_key, account_id=message.account_id,
                      kind=KINDS[request.action].task or request.action.value, assignee_role=message.recipient,
-                     summary=message.subject or "", body=message.text,
+                     summary=message.subject or "", body=message.text, step=request.step,
                      due_at=_due(request), state="open", created_at=datetime.now(UTC))
             )  # fmt: skip
             return f"task-{task.id}"

@@ -14,17 +14,19 @@ from domain.arrangements import (
     Bankruptcy,
     Charge,
     ContactMade,
+    ContactRecord,
     DebtorConflict,
     Dispute,
     InstallmentPlan,
     Migration,
     PauseRecord,
     Promise,
+    WorkItem,
 )
 from domain.bounds import MAX_LISTED_REPEATS, STATE_BUDGET, check_happened
 from domain.commands import digest
 from domain.events import Debtor, InvoiceOverdue, PaymentReceived
-from domain.kinds import WINDOW_OF_ACTION, ActionKind
+from domain.kinds import KINDS, WINDOW_OF_ACTION, WORK, ActionKind
 from domain.money import Allocation, Debt, InterestTerms, allocate, to_minor
 from domain.policy import Policy
 from domain.timeline import Timeline
@@ -33,8 +35,11 @@ EventOutcome = Literal["started", "joined", "duplicate", "rejected"]
 # Rules that change what a running account does are versioned, so that an account replays as it was recorded:
 # 0: before issue 13; 1: the ladder's day and stage stand still during a hold, and money that paid nothing is a
 # supervisor's task before the account closes; 2: the public holidays are those of the phone's country when the
-# debtor names none (before: the timezone's). New accounts take the latest (the workflow sets it, under a patch).
-RULES = 2
+# debtor names none (before: the timezone's); 3: approvals go to the level the policy's matrix names, a write-off and
+# a plan outside the policy's limits wait for approval, people's tasks are followed until done (escalated when
+# overdue, awaited where a step says so), and the caps count the calls and visits people make instead of the tasks
+# given. New accounts take the latest (the workflow sets it, under a patch).
+RULES = 3
 FILLABLE = ("phone", "email", "country")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (
@@ -187,6 +192,8 @@ class AccountState(BaseModel):
     debtor_conflicts: list[DebtorConflict] = Field(default=[], description="joining invoices' differing debtors")
     generation: int = Field(default=0, description="ladder restarts by policy migration: part of new keys")
     unlisted: dict[str, int] = Field(default={}, description="repeats not itemised in the history, by kind")
+    work: dict[str, WorkItem] = Field(default={}, description="people's tasks by the step that gave them (rules 3)")
+    contact_records: list[ContactRecord] = Field(default=[], description="calls and visits people made (rules 3)")
 
     def note_deferral(self, now: datetime, step: str, until: datetime, reason: str) -> None:
         """Say once, in the history, that a step waits for its contact window, and until when."""
@@ -460,9 +467,15 @@ class AccountState(BaseModel):
         action: ActionKind | None = None,
     ) -> None:
         self.handled[step_key] = result
-        if result == "done" and action in WINDOW_OF_ACTION:
-            self.contacts.append(ContactMade(at=now, channel=WINDOW_OF_ACTION[action]))
         step = next((s for s in self.policy.steps if s.key == step_key), None)
+        # From rules 3 a call or visit counts when a person makes it (record_contact), not when it is given.
+        if result == "done" and action in WINDOW_OF_ACTION and (self.rules < 3 or KINDS[action].output != "task"):
+            self.contacts.append(ContactMade(at=now, channel=WINDOW_OF_ACTION[action]))
+        if result == "done" and action in WORK and self.rules >= 3:
+            clock = self.clock()
+            days = step.deadline_days if step and step.deadline_days is not None else self.policy.work.due_days
+            self.work[step_key] = WorkItem(key=step_key, kind=KINDS[action].task or action.value, given_at=now,
+                                           due_at=max(now, clock.moment(clock.local_day(now), days)))  # fmt: skip
         if result == "done" and step is not None and step.hands_to_legal:
             self.with_legal_since = now
         kind: HistoryKind = "action" if result == "done" else result

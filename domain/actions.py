@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from domain.arrangements import Charge, Promise
+from domain.arrangements import Charge, ContactRecord, Promise
 from domain.events import Debtor
 from domain.kinds import ActionKind
 from domain.money import Allocation
@@ -88,3 +88,12 @@ class DecisionRecord(BaseModel):
     result: str  # skipped | closed
     detail: str
     at: datetime
+
+
+class ContactEntry(BaseModel):
+    """A call or visit a person made, for the contact log (the `log_contact` activity)."""
+
+    idempotency_key: str
+    account_id: str
+    timezone: str
+    record: ContactRecord

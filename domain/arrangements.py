@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from domain.commands import AgreeInstallmentPlan
+
 
 class Promise(BaseModel):
     promise_id: str
@@ -58,13 +60,21 @@ class PauseRecord(BaseModel):
 
 
 class Approval(BaseModel):
+    """A request for a decision: a ladder step that needs approval, a write-off, a plan outside the policy's limits.
+    Keyed by `step` (the ladder step's key, or `write-off-N`, `plan-<command id>`)."""
+
     step: str
-    level: int  # index into the policy's approver levels
+    level: int  # index into the policy's approver levels: who is asked now (escalation raises it)
     requested_at: datetime  # at this level
     state: Literal["pending", "approved", "rejected"] = "pending"
     decided_by: str | None = None
     reason: str | None = None
     decided_at: datetime | None = None
+    needed: int = 0  # index of the lowest level that may decide (the approval matrix; rules 3)
+    subject: str = ""  # what is approved: the step's action, "write_off" or "installment_plan"
+    requested_by: str = "system"  # who asked: may not decide it (four eyes)
+    about: str = ""  # what the approver reads: the write-off's reason, the plan's terms and why it needs approval
+    plan: AgreeInstallmentPlan | None = None  # the plan that takes effect when approved
 
 
 class Bankruptcy(BaseModel):
@@ -75,11 +85,42 @@ class Bankruptcy(BaseModel):
 
 
 class ContactMade(BaseModel):
-    """One contact counted against the caps: a message sent, a task given, or a call a collector reported."""
+    """One contact counted against the caps: a message sent, a call or visit a person made (before rules 3: a call or
+    visit task given, too)."""
 
     at: datetime
     channel: str  # sms | email | call | visit
     conversation: bool = False  # the debtor was reached and spoke with us
+
+
+class ContactRecord(BaseModel):
+    """A call or visit a person made, as evidence: the workflow writes it to the store's contact log (`logged`)."""
+
+    record_id: str  # the record_contact command's id
+    channel: Literal["call", "visit"]
+    result: str
+    at: datetime
+    by: str
+    duration_minutes: int | None = None
+    notes: str = ""
+    agreed: str = ""
+    evidence_ref: str | None = None
+    task: str | None = None
+    logged: bool = False
+
+
+class WorkItem(BaseModel):
+    """A task given to a person (a call, a visit, an escalation...), followed until it is done: overdue, it is
+    escalated along the policy's chain; a step that awaits its result holds the ladder (rules 3)."""
+
+    key: str  # the step that gave it
+    kind: str  # the store's task kind (domain.kinds)
+    given_at: datetime
+    due_at: datetime
+    state: Literal["open", "done"] = "open"
+    done_by: str | None = None
+    done_at: datetime | None = None
+    outcome: str | None = None
 
 
 class Migration(BaseModel):

@@ -6,10 +6,11 @@ is a conflict, refused (`digest` tells them apart)."""
 import hashlib
 import json
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
+from domain.authority import Level
 from domain.bounds import MAX_LIST, Day, Instant, Name, Note, Phone, Reference, ShortText
 from domain.events import Amount, Identifier, Message, currency_code, positive
 from domain.money import check_amount
@@ -21,8 +22,8 @@ class Command(Message):
     by: Name = Field(description="who gives the command: a collector, a supervisor, a system")
 
 
-class PromiseToPay(Command):
-    """update `promise_to_pay`: the debtor promises an amount by a date."""
+class PromiseTerms(Message):
+    """What a debtor promises: an amount by a date."""
 
     amount: Amount
     currency: str
@@ -32,9 +33,13 @@ class PromiseToPay(Command):
     _positive = field_validator("amount")(positive)
 
     @model_validator(mode="after")
-    def _amount_fits_currency(self) -> "PromiseToPay":
+    def _amount_fits_currency(self) -> "PromiseTerms":
         check_amount(self.amount, self.currency)
         return self
+
+
+class PromiseToPay(Command, PromiseTerms):
+    """update `promise_to_pay`: the debtor promises an amount by a date."""
 
 
 class InstallmentTerm(Message):
@@ -44,8 +49,8 @@ class InstallmentTerm(Message):
     _positive = field_validator("amount")(positive)
 
 
-class AgreeInstallmentPlan(Command):
-    """update `agree_installment_plan`: the balance paid in installments."""
+class PlanTerms(Message):
+    """Installments that pay the whole balance."""
 
     currency: str
     installments: list[InstallmentTerm] = Field(min_length=1, max_length=MAX_LIST)
@@ -53,17 +58,26 @@ class AgreeInstallmentPlan(Command):
     _currency = field_validator("currency")(currency_code)
 
     @model_validator(mode="after")
-    def _amounts_fit_currency(self) -> "AgreeInstallmentPlan":
+    def _amounts_fit_currency(self) -> "PlanTerms":
         for term in self.installments:
             check_amount(term.amount, self.currency)
         return self
 
 
-class OpenDispute(Command):
-    """update `open_dispute`: the debtor contests invoices (none named: the whole balance)."""
+class AgreeInstallmentPlan(Command, PlanTerms):
+    """update `agree_installment_plan`: the balance paid in installments (outside the policy's limits: an approval
+    request, from rules 3)."""
+
+
+class DisputeTerms(Message):
+    """What the debtor contests: invoices, or (none named) the whole balance."""
 
     reason: ShortText
     invoice_ids: list[Identifier] = Field(default_factory=list, max_length=MAX_LIST)
+
+
+class OpenDispute(Command, DisputeTerms):
+    """update `open_dispute`: the debtor contests invoices (none named: the whole balance)."""
 
 
 class ResolveDispute(Command):
@@ -98,6 +112,64 @@ class ContactOutcome(Command):
     channel: Literal["phone", "email"]
     result: ContactResult
     at: Instant
+
+
+CallResult = Literal["reached", "no_answer", "wrong_number", "refused"]
+VisitResult = Literal["visited", "not_found", "moved"]
+CONVERSATION = ("reached", "visited")  # results where the debtor was met: what the conversation caps count
+MAX_CALL_MINUTES = 24 * 60
+
+
+class RecordContact(Command):
+    """update `record_contact`: a call or visit a person made, as evidence (notes, what was agreed, a recording or
+    photo), counted by the caps. What the debtor agreed to in it (a promise, a plan, a dispute) applies with it, by
+    the same rules as its own command; `callback_at` moves the task to the time the debtor asked to be called."""
+
+    HAPPENED: ClassVar = ("at",)
+
+    channel: Literal["call", "visit"]
+    result: CallResult | VisitResult
+    at: Instant
+    duration_minutes: int | None = Field(default=None, ge=0, le=MAX_CALL_MINUTES)
+    notes: Note = ""
+    agreed: Note = Field(default="", description="what was agreed, in words (a visit's minutes)")
+    evidence_ref: Reference | None = Field(default=None, description="the recording's or photo's reference")
+    task: Identifier | None = Field(default=None, description="the task this contact works (its step)")
+    promise: PromiseTerms | None = None
+    plan: PlanTerms | None = None
+    dispute: DisputeTerms | None = None
+    callback_at: Instant | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "RecordContact":
+        if self.result not in get_args(CallResult if self.channel == "call" else VisitResult):
+            raise ValueError(f"a {self.channel} cannot have the result {self.result!r}")
+        agreed = [name for name in ("promise", "plan", "dispute") if getattr(self, name) is not None]
+        if len(agreed) > 1:
+            raise ValueError(f"one of promise, plan or dispute per contact, got {' and '.join(agreed)}")
+        if (agreed or self.callback_at) and self.result not in CONVERSATION:
+            raise ValueError("a promise, plan, dispute or callback needs a contact where the debtor was reached")
+        return self
+
+    def agreement(self) -> "PromiseToPay | AgreeInstallmentPlan | OpenDispute | None":
+        """What was agreed, as its own command (its id derived from this one's: applied once with it)."""
+        common = {"command_id": f"{self.command_id[:120]}.agreed", "by": self.by}
+        if self.promise:
+            return PromiseToPay.model_validate(common | self.promise.model_dump())
+        if self.plan:
+            return AgreeInstallmentPlan.model_validate(common | self.plan.model_dump())
+        if self.dispute:
+            return OpenDispute.model_validate(common | self.dispute.model_dump())
+        return None
+
+
+class CompleteTask(Command):
+    """update `complete_task`: a person's task is done (an escalation decided, orders locked, the debtor traced),
+    with its outcome and notes. Calls and visits are done by `record_contact`."""
+
+    task: Identifier = Field(description="the task's step, as the account's status lists it")
+    outcome: ShortText
+    note: Note = ""
 
 
 class UpdateContact(Command):
@@ -150,10 +222,12 @@ class MigratePolicy(Command):
 
 
 class ApprovalDecision(Command):
-    """updates `approve_action` / `reject_action`: an approver decides a pending approval request."""
+    """updates `approve_action` / `reject_action`: an approver decides a pending approval request. `approver_level`
+    is the approver's authority, which the edge takes from the authenticated identity (never from the caller)."""
 
     step: Identifier
     reason: ShortText
+    approver_level: Level | None = None
 
 
 class LegalOutcome(Command):

@@ -29,6 +29,7 @@ class ActionKind(StrEnum):
     SKIP_TRACE = "create_skip_trace_task"
     INSTALLMENT_SMS = "send_installment_sms"
     INSTALLMENT_EMAIL = "send_installment_email"
+    TASK_OVERDUE = "notify_overdue_task"
 
 
 Output = Literal["sms", "email", "letter", "task"]
@@ -49,6 +50,7 @@ class Kind:
     remote: bool = False  # by phone or email: skipped while contact is lost (letters still go out)
     assignee: str | None = None  # who works the task (side actions name theirs in the request)
     task: str | None = None  # the task's kind in the store
+    work: bool = False  # a person's task followed until done: escalated when overdue (rules 3)
 
 
 KINDS: dict[ActionKind, Kind] = {
@@ -56,20 +58,22 @@ KINDS: dict[ActionKind, Kind] = {
     ActionKind.EMAIL: Kind("email", debtor=True, needs="email", window="email", remote=True),
     ActionKind.DEMAND_LETTER: Kind("letter", debtor=True),
     ActionKind.CALL_TASK: Kind("task", debtor=True, window="call", remote=True, assignee="collector",
-                               task="collector_call"),
-    ActionKind.VISIT_TASK: Kind("task", debtor=True, window="visit", assignee="field_collector", task="visit"),
-    ActionKind.ESCALATION: Kind("task", assignee="collections_manager", task="manager_escalation"),
+                               task="collector_call", work=True),
+    ActionKind.VISIT_TASK: Kind("task", debtor=True, window="visit", assignee="field_collector", task="visit",
+                                work=True),
+    ActionKind.ESCALATION: Kind("task", assignee="collections_manager", task="manager_escalation", work=True),
     ActionKind.FINAL_NOTICE: Kind("letter", debtor=True),
     ActionKind.LAWYER_LETTER: Kind("letter", debtor=True),
     ActionKind.LITIGATION: Kind("task", assignee="legal", task="litigation"),
-    ActionKind.LOCK_ORDERS: Kind("task", assignee="sales_operations", task="order_lock"),
+    ActionKind.LOCK_ORDERS: Kind("task", assignee="sales_operations", task="order_lock", work=True),
     ActionKind.APPROVAL_REQUEST: Kind("task", task="approval_request"),
-    ActionKind.DISPUTE_REVIEW: Kind("task", task="dispute_review"),
+    ActionKind.DISPUTE_REVIEW: Kind("task", task="dispute_review"),  # followed by its own reminders
     ActionKind.SUPERVISOR_REMINDER: Kind("task", task="supervisor_reminder"),
     ActionKind.CLAIM_FILING: Kind("task", task="claim_filing"),
-    ActionKind.SKIP_TRACE: Kind("task", task="skip_trace"),
+    ActionKind.SKIP_TRACE: Kind("task", task="skip_trace", work=True),
     ActionKind.INSTALLMENT_SMS: Kind("sms", debtor=True, needs="phone", window="sms"),
     ActionKind.INSTALLMENT_EMAIL: Kind("email", debtor=True, needs="email", window="email"),
+    ActionKind.TASK_OVERDUE: Kind("task", task="overdue_task"),
 }  # fmt: skip
 
 # The questions the rules ask, answered from the table.
@@ -77,3 +81,4 @@ DEBTOR_CONTACT = frozenset(k for k, kind in KINDS.items() if kind.debtor)
 CONTACT_NEEDS = {k: kind.needs for k, kind in KINDS.items() if kind.needs}
 WINDOW_OF_ACTION = {k: kind.window for k, kind in KINDS.items() if kind.window}
 REMOTE_CONTACT = frozenset(k for k, kind in KINDS.items() if kind.remote)
+WORK = frozenset(k for k, kind in KINDS.items() if kind.work)

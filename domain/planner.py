@@ -227,6 +227,9 @@ def _ladder(state: AccountState, now: datetime) -> Decision:
     current_stage = policy.stage_at(day)
     for step in policy.steps:
         if step.key in state.handled:
+            awaited = _awaited(state, step, now) if step.awaits_result else None
+            if awaited:
+                return awaited
             continue
         approval = state.approvals.get(step.key)
         past_due = _day(state, now)  # what the debtor sees: real days past due, not the ladder's day
@@ -260,6 +263,18 @@ def _ladder(state: AccountState, now: datetime) -> Decision:
     return Wait(None)
 
 
+def _awaited(state: AccountState, step: Step, now: datetime) -> Wait | None:
+    """A done step whose task's result the ladder waits for (rules 3): wait until the task is done, at most the
+    policy's `awaits_result_days` after it was given; then the ladder goes on without it."""
+    item = state.work.get(step.key)
+    if state.rules < 3 or item is None or item.state != "open":
+        return None
+    until = item.given_at + timeline(state).span(state.policy.work.awaits_result_days)
+    if now >= until:
+        return None
+    return Wait(until, reason=f"waiting for the result of {step.key} ({item.kind}) until {until.isoformat()}")
+
+
 def _window(state: AccountState, step: Step, now: datetime) -> Defer | None:
     """Defer a step that reaches the debtor outside its channel's window (hours, weekdays, public holidays)."""
     channel = WINDOW_OF_ACTION.get(step.action)
@@ -286,11 +301,14 @@ def caps_allow(state: AccountState, channel: str, now: datetime, zone: ZoneInfo)
     limits: list[tuple[datetime, str]] = []
     if caps.min_gap_hours is not None and made:
         limits.append((made[-1] + timedelta(hours=caps.min_gap_hours), f"at least {caps.min_gap_hours:g}h between"))
-    if caps.per_day is not None:
-        today = now.astimezone(zone).date()
-        if sum(t.astimezone(zone).date() == today for t in made) >= caps.per_day:
-            tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-            limits.append((tomorrow.astimezone(now.tzinfo), f"at most {caps.per_day} a day"))
+    today = now.astimezone(zone).date()
+    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=zone).astimezone(now.tzinfo)
+    if caps.per_day is not None and sum(t.astimezone(zone).date() == today for t in made) >= caps.per_day:
+        limits.append((tomorrow, f"at most {caps.per_day} a day"))
+    if caps.conversations_per_day is not None:
+        spoken = [c for c in state.contacts if c.channel == channel and c.conversation and c.at <= now]
+        if sum(c.at.astimezone(zone).date() == today for c in spoken) >= caps.conversations_per_day:
+            limits.append((tomorrow, f"at most {caps.conversations_per_day} conversations a day"))
     if caps.rolling_days is not None and caps.rolling_max is not None:
         recent = [t for t in made if t > now - timedelta(days=caps.rolling_days)]
         if len(recent) >= caps.rolling_max:
@@ -339,7 +357,26 @@ def side_actions(state: AccountState) -> list[SideAction]:
         + _approval_requests(state)
         + unapplied_reviews(state)
         + _installment_reminders(state)
+        + _overdue_work(state)
     )
+
+
+def _overdue_work(state: AccountState) -> list[SideAction]:
+    """A person's task not done by its due time: a notice to the next level of the policy's chain (seed 002: the
+    supervisor, then the manager, then the general manager), one level per period while it stays open (rules 3)."""
+    clock, rules = timeline(state), state.policy.work
+    every, chain = clock.span(rules.escalate_every_days), rules.escalation
+    actions: list[SideAction] = []
+    for item in state.work.values():
+        if item.state != "open":
+            continue
+        step, at, count = _reminder(state, f"work-{item.key}-overdue", ActionKind.TASK_OVERDUE, "task_overdue",
+                                    item.due_at - every, every)  # fmt: skip
+        if count <= len(chain):
+            about = {"assignee_role": chain[count - 1], "task": item.key, "task_kind": item.kind,
+                     "due_at": item.due_at.isoformat(), "level": chain[count - 1], "notice": str(count)}  # fmt: skip
+            actions.append(SideAction(step, at, about))
+    return actions
 
 
 def _dispute_reviews(state: AccountState) -> list[SideAction]:
@@ -386,9 +423,10 @@ def _approval_requests(state: AccountState) -> list[SideAction]:
     for approval in state.approvals.values():
         if approval.state == "pending":
             prefix = f"approval-{approval.step}-L{approval.level}"
-            step_of = next(s for s in policy.steps if s.key == approval.step)
-            about = {"assignee_role": levels[approval.level], "step": approval.step, "action": step_of.action.value,
-                     "level": levels[approval.level], "waiting_days": "0"}  # fmt: skip
+            subject = approval.subject or next(s for s in policy.steps if s.key == approval.step).action.value
+            about = {"assignee_role": levels[approval.level], "step": approval.step, "action": subject,
+                     "level": levels[approval.level], "waiting_days": "0", "needed": levels[approval.needed],
+                     "requested_by": approval.requested_by, "about": approval.about}  # fmt: skip
             request = Step(day=0, action=ActionKind.APPROVAL_REQUEST, template="approval_request", id=prefix)
             actions.append(SideAction(request, approval.requested_at, about))
             every = policy.approvals.remind_every_days

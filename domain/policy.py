@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
+from domain.authority import INSTALLMENT_PLAN, LEVELS, WRITE_OFF, Level, band_level
 from domain.kinds import ActionKind
 from domain.money import InterestTerms, Part, check_amount, percent
 
@@ -30,6 +31,7 @@ class Step(_Frozen):
     deadline_days: int | None = Field(default=None, ge=0, description="payment deadline given, in days")
     hands_to_legal: bool = Field(default=False, description="the case goes to the legal team when done")
     needs_approval: bool = False
+    awaits_result: bool = Field(default=False, description="a task whose result the ladder waits for (rules 3)")
     id: str | None = Field(default=None, description="key of a side action (ladder steps derive theirs)")
 
     @property
@@ -53,6 +55,7 @@ class InstallmentRules(_Frozen):
     reminder_days_before: int = 3
     grace_days: int = 3
     on_default_stage: str = "strict"
+    max_horizon_days: int | None = Field(default=None, description="last installment at most this far ahead")
 
 
 class DisputeRules(_Frozen):
@@ -80,6 +83,7 @@ class Caps(_Frozen):
     collectors report)."""
 
     per_day: int | None = Field(default=None, description="at most this many in one local day")
+    conversations_per_day: int | None = Field(default=None, description="at most this many reached in one day")
     min_gap_hours: float | None = Field(default=None, description="at least this long after the previous one")
     rolling_days: int | None = None
     rolling_max: int | None = Field(default=None, description="at most this many in any rolling_days")
@@ -87,8 +91,9 @@ class Caps(_Frozen):
 
 
 def _default_caps() -> dict[str, Caps]:
-    """Seed defaults: 10 call attempts and 2 visits a day; SMS at least 12 hours apart."""
-    return {"call": Caps(per_day=10), "visit": Caps(per_day=2), "sms": Caps(min_gap_hours=12)}
+    """Seed 002's defaults: 10 call attempts and 5 conversations a day, 2 visits a day; SMS at least 12 hours apart."""
+    return {"call": Caps(per_day=10, conversations_per_day=5), "visit": Caps(per_day=2),
+            "sms": Caps(min_gap_hours=12)}  # fmt: skip
 
 
 class LimitationRules(_Frozen):
@@ -165,10 +170,52 @@ class ContactRules(_Frozen):
     )
 
 
+class Authority(_Frozen):
+    """One row of the approval matrix: from this balance up, `subject` needs at least `level`."""
+
+    subject: str = Field(description=f"a step's action, {WRITE_OFF!r} or {INSTALLMENT_PLAN!r} (a plan outside limits)")
+    from_amount: Decimal = Field(default=Decimal(0), ge=0, description="the band starts at this balance")
+    level: Level
+
+    @model_validator(mode="after")
+    def _known_subject(self) -> "Authority":
+        known = {kind.value for kind in ActionKind} | {WRITE_OFF, INSTALLMENT_PLAN}
+        if self.subject not in known:
+            raise ValueError(f"approvals.matrix: unknown subject {self.subject!r}")
+        return self
+
+
 class ApprovalRules(_Frozen):
-    levels: list[str] = ["supervisor", "manager", "general_manager"]
+    levels: list[Level] = Field(default=list(LEVELS), description="who is asked, in escalation order")
     remind_every_days: int = 2
     escalate_after_days: int = 5
+    matrix: list[Authority] = Field(default=[], description="the lowest level that may approve, by subject and band")
+
+    @model_validator(mode="after")
+    def _ranked(self) -> "ApprovalRules":
+        if not self.levels or self.levels != sorted(set(self.levels), key=LEVELS.index):
+            raise ValueError(f"approvals.levels must list some of {', '.join(LEVELS)} once each, lowest first")
+        unknown = {row.level for row in self.matrix} - set(self.levels)
+        if unknown:
+            raise ValueError(f"approvals.matrix names level(s) not in approvals.levels: {', '.join(sorted(unknown))}")
+        return self
+
+    def needed(self, subject: str, balance: Decimal) -> int:
+        """The index in `levels` of the lowest level that may approve `subject` for an account owing `balance`
+        (the first level when the matrix has no row for it)."""
+        rows = [(row.subject, row.from_amount, row.level) for row in self.matrix]
+        return self.levels.index(band_level(rows, subject, balance, self.levels[0]))  # type: ignore[arg-type]
+
+
+class WorkRules(_Frozen):
+    """People's tasks: when one is due, and who hears of it when it is not done by then (seed 002's chain)."""
+
+    due_days: int = Field(default=2, ge=0, description="a task whose step gives no deadline is due after this")
+    escalation: list[str] = Field(
+        default=["supervisor", "manager", "general_manager"], description="told in turn while a task is overdue"
+    )
+    escalate_every_days: int = Field(default=1, ge=1, description="between one level's notice and the next")
+    awaits_result_days: int = Field(default=14, ge=1, description="a step that awaits a result waits this long")
 
 
 class Policy(_Frozen):
@@ -187,6 +234,7 @@ class Policy(_Frozen):
     disputes: DisputeRules = DisputeRules()
     contact: ContactRules = ContactRules()
     approvals: ApprovalRules = ApprovalRules()
+    work: WorkRules = WorkRules()
     limitation: LimitationRules = LimitationRules()
     money: MoneyRules = MoneyRules()
 

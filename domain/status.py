@@ -12,12 +12,14 @@ from domain.arrangements import (
     Approval,
     Bankruptcy,
     Charge,
+    ContactRecord,
     DebtorConflict,
     Dispute,
     InstallmentPlan,
     Migration,
     PauseRecord,
     Promise,
+    WorkItem,
 )
 from domain.planner import (
     Act,
@@ -44,9 +46,19 @@ class NextAction(BaseModel):
 
 class PendingApproval(BaseModel):
     step: str
-    approver: str
+    approver: str  # the level asked now
     waiting_days: int
     requested_at: datetime
+    needed: str = Field(default="supervisor", description="the lowest level that may decide it")
+    subject: str = Field(default="", description="a step's action, write_off or installment_plan")
+    requested_by: str = Field(default="system", description="who asked: may not decide it (four eyes)")
+    about: str = ""
+
+
+class TaskStatus(WorkItem):
+    """A person's task on the account, as the status shows it."""
+
+    overdue: bool = False
 
 
 class AccountStatus(BaseModel):
@@ -72,6 +84,7 @@ class AccountStatus(BaseModel):
     allocation_order: list[str] = Field(default=[], description="what a payment pays first")
     migrations: list[Migration] = []
     held: str | None = Field(default=None, description="why the ladder is paused now, if it is")
+    waiting: str | None = Field(default=None, description="what the account waits for now, if it says")
     held_days: int = Field(default=0, description="days the ladder's deadlines have moved (negative: jumped ahead)")
     ladder_day: int | None = Field(default=None, description="the ladder's day: days past due less the days held")
     stage_cap: str | None = None
@@ -96,6 +109,8 @@ class AccountStatus(BaseModel):
     debtor_conflicts: list[DebtorConflict] = Field(default=[], description="joining invoices' differing debtors")
     unapplied: dict[str, Decimal] = Field(default={}, description="money received that paid nothing, per currency")
     unlisted: dict[str, int] = Field(default={}, description="repeated refusals and duplicates counted, not listed")
+    tasks: list[TaskStatus] = Field(default=[], description="people's tasks on the account, followed until done")
+    contacts: list[ContactRecord] = Field(default=[], description="calls and visits people made")
 
     @property
     def outstanding(self) -> Decimal:
@@ -153,6 +168,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         allocation_order=list(state.policy.money.allocation),
         migrations=state.migrations,
         held=hold(state) if state.outcome is None else None,
+        waiting=decision.reason if isinstance(decision, Wait) and state.outcome is None else None,
         held_days=held_days(state, now),
         ladder_day=ladder_day(state, now) if state.outcome is None else None,
         stage_cap=state.stage_cap,
@@ -166,6 +182,10 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
                 approver=state.policy.approvals.levels[a.level],
                 waiting_days=timeline(state).days_between(a.requested_at, now),
                 requested_at=a.requested_at,
+                needed=state.policy.approvals.levels[a.needed],
+                subject=a.subject,
+                requested_by=a.requested_by,
+                about=a.about,
             )
             for a in state.approvals.values()
             if a.state == "pending"
@@ -185,6 +205,10 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         debtor_conflicts=state.debtor_conflicts,
         unlisted=state.unlisted,
         unapplied=state.unapplied(),
+        tasks=[TaskStatus(**w.model_dump(), overdue=w.state == "open" and now >= w.due_at) for w in state.work.values()]
+        if state.outcome is None
+        else [],
+        contacts=state.contact_records,
     )
 
 
@@ -236,10 +260,19 @@ def describe(status: AccountStatus) -> str:
                      f"{move.day_after}) by {move.by} at {_when(move.at, status.timezone)}: {move.reason}")  # fmt: skip
     if status.held:
         lines.append(f"  held         {status.held}")
+    elif status.waiting:
+        lines.append(f"  waiting      {status.waiting}")
     if status.held_days:
         lines.append(f"  deadlines    moved by {status.held_days} day(s)")
     for approval in status.pending_approvals:
-        lines.append(f"  approval     {approval.step} waits for the {approval.approver} ({approval.waiting_days} days)")
+        who = f"; a {approval.needed} or above decides" if approval.needed != approval.approver else ""
+        asked = f", asked by {approval.requested_by}" if approval.requested_by != "system" else ""
+        lines.append(f"  approval     {approval.step} waits for the {approval.approver} ({approval.waiting_days} days"
+                     f"{asked}{who})" + (f": {approval.about}" if approval.about else ""))  # fmt: skip
+    for task in status.tasks:
+        if task.state == "open":
+            late = " OVERDUE" if task.overdue else ""
+            lines.append(f"  task         {task.key} ({task.kind}) due {_when(task.due_at, status.timezone)}{late}")
     for promise in status.promises:
         what = f"{promise.amount} {promise.currency} by {promise.promised_date}"
         lines.append(f"  promise      {promise.promise_id}: {what} ({promise.state}, taken by {promise.taken_by})")
@@ -274,6 +307,12 @@ def describe(status: AccountStatus) -> str:
         parts = ", ".join(f"{a.part} {a.amount} ({a.target})" for a in payment.allocations) or "nothing owed"
         extra = f", {payment.unapplied} unapplied" if payment.unapplied else ""
         lines.append(f"    {payment.payment_id:<12} {payment.amount} {payment.currency}: {parts}{extra}")
+    if status.contacts:
+        lines.append("  calls and visits")
+    for contact in status.contacts:
+        minutes = f", {contact.duration_minutes} min" if contact.duration_minutes is not None else ""
+        lines.append(f"    {_when(contact.at, status.timezone)}  {contact.channel} {contact.result}{minutes} by "
+                     f"{contact.by}" + (f": {contact.notes[:100]}" if contact.notes else ""))  # fmt: skip
     lines.append("  history" + "".join(f" (and {n} more {kind} not listed)" for kind, n in status.unlisted.items()))
     for entry in status.history:
         key = f"  [{entry.idempotency_key}]" if entry.idempotency_key else ""

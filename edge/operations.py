@@ -17,8 +17,10 @@ from temporalio import workflow
 from domain.commands import (
     AgreeInstallmentPlan,
     ApprovalDecision,
+    CallResult,
     CeaseCommunication,
     Command,
+    CompleteTask,
     ContactOutcome,
     ContactResult,
     LegalOutcome,
@@ -27,10 +29,12 @@ from domain.commands import (
     OverrideLimitation,
     Pause,
     PromiseToPay,
+    RecordContact,
     ReportBankruptcy,
     ResolveDispute,
     Resume,
     UpdateContact,
+    VisitResult,
     WriteOff,
 )
 from domain.policy import PolicyBook
@@ -100,6 +104,25 @@ def installment(text: str) -> dict[str, str]:
     if not (colon and amount and due_date):
         raise ValueError(f"installment {text[:40]!r}: expected AMOUNT:DATE such as 4000.00:2026-12-01")
     return {"amount": amount, "due_date": due_date}
+
+
+def promise(text: str) -> dict[str, str]:
+    parts = text.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"promise {text[:40]!r}: expected AMOUNT:CURRENCY:DATE such as 5000.00:CNY:2026-12-20")
+    return dict(zip(("amount", "currency", "promised_date"), parts, strict=True))
+
+
+def agreed_in_contact(a: argparse.Namespace) -> dict[str, Any]:
+    """What the debtor agreed to in a call or visit, from record-contact's options: a promise, a plan, a dispute."""
+    if a.plan_currency and not a.installment:
+        raise ValueError("--plan-currency needs its installments (--installment AMOUNT:DATE, repeated)")
+    return {
+        "promise": promise(a.promise) if a.promise else None,
+        "plan": {"currency": a.plan_currency, "installments": [installment(t) for t in a.installment or ()]}
+        if a.plan_currency else None,
+        "dispute": {"reason": a.dispute, "invoice_ids": a.invoice or []} if a.dispute else None,
+    }  # fmt: skip
 
 
 AMOUNT_HELP = 'a decimal string such as "5000.00"'
@@ -223,6 +246,36 @@ OPERATIONS: dict[str, Operation] = {
          arg("--result", required=True, choices=get_args(ContactResult)),
          arg("--at", help="when, ISO 8601 with timezone (default: now)")),
         route="contact-outcomes", now_fields=("at",),
+    ),
+    "record-contact": Operation(
+        CollectionWorkflow.record_contact, RecordContact,
+        lambda a: {"channel": a.channel, "result": a.result, "at": a.at or datetime.now(UTC),
+                   "duration_minutes": a.minutes, "notes": a.notes or "", "agreed": a.agreed or "",
+                   "evidence_ref": a.evidence, "task": a.task, "callback_at": a.callback} | agreed_in_contact(a),
+        "a call or visit you made, as evidence (refused outside the contact hours or over the day's caps), with what "
+        "the debtor agreed to in it",
+        (arg("--channel", required=True, choices=choices(RecordContact, "channel")),
+         arg("--result", required=True, choices=get_args(CallResult) + get_args(VisitResult)),
+         arg("--at", help="when, ISO 8601 with timezone (default: now)"),
+         arg("--minutes", type=int, help="how long it lasted"), arg("--notes", help="what was said"),
+         arg("--agreed", help="what was agreed, in words (a visit's minutes)"),
+         arg("--evidence", help="the recording's or photo's reference"),
+         arg("--task", help="the task this contact works (its step, as `status` lists it)"),
+         arg("--promise", metavar="AMOUNT:CURRENCY:DATE", help="the debtor promised to pay"),
+         arg("--plan-currency", help="the debtor agreed an installment plan in this currency (with --installment)"),
+         arg("--installment", action="append", metavar="AMOUNT:DATE", help="one installment of the plan; repeat"),
+         arg("--dispute", metavar="REASON", help="the debtor disputes the debt (with --invoice, or the whole balance)"),
+         arg("--invoice", action="append", metavar="INVOICE_ID", help="a disputed invoice; repeatable"),
+         arg("--callback", help="the debtor asked to be called back then (ISO 8601 with timezone)")),
+        route="contacts", now_fields=("at",), form=True,
+    ),
+    "complete-task": Operation(
+        CollectionWorkflow.complete_task, CompleteTask,
+        lambda a: {"task": a.task, "outcome": a.outcome, "note": a.note},
+        "a task is done (an escalation decided, orders locked, the debtor traced), with its outcome",
+        (arg("task", metavar="TASK", help="the task's step, as `status` lists it"),
+         arg("--outcome", required=True, help="what was done or decided"), NOTE),
+        route="tasks/{task}/completion", form=True,
     ),
     "legal-outcome": Operation(
         CollectionWorkflow.legal_outcome, LegalOutcome,

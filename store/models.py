@@ -63,6 +63,8 @@ class Account(SQLModel, table=True):
     segment: str
     policy: str
     updated_at: datetime = instant(default_factory=utcnow)
+    owner: str | None = Field(default=None, index=True)  # the collector who owns it (a staff username)
+    team: str | None = None
 
 
 class Invoice(SQLModel, table=True):
@@ -152,12 +154,17 @@ class ContactLog(SQLModel, table=True):
     template_version: str | None = None
     content_sha256: str | None = None
     idempotency_key: str | None = Field(default=None, index=True)
-    result: str  # attempt, sent, failed, skipped, decision, handoff
+    result: str  # attempt, sent, failed, skipped, decision, handoff; a call's or visit's result
     detail: str | None = long_text(default=None)
     document_id: int | None = Field(default=None, foreign_key="document.id")
+    by: str | None = None  # who made a call or visit
+    duration_minutes: int | None = None
+    evidence_ref: str | None = None  # the recording's or photo's reference
 
 
 class Task(SQLModel, table=True):
+    """A person's work item: given to a role's pool (and a team), held by one person once assigned or claimed."""
+
     __tablename__ = "task"
     __table_args__ = (one_of("state", "state", TASK_STATES),)
 
@@ -169,8 +176,16 @@ class Task(SQLModel, table=True):
     summary: str
     body: str | None = long_text(default=None)
     due_at: datetime | None = instant(default=None)
-    state: str = "open"
+    state: str = Field(default="open", index=True)
     created_at: datetime = instant(default_factory=utcnow)
+    step: str | None = None  # the step that gave it: what `complete_task` and `record_contact` name
+    assignee: str | None = Field(default=None, index=True)  # the person holding it (None: the pool's)
+    team: str | None = Field(default=None, index=True)
+    priority: float | None = None  # higher first (api/tasks: the score)
+    claimed_at: datetime | None = instant(default=None)
+    closed_at: datetime | None = instant(default=None)
+    closed_by: str | None = None
+    outcome: str | None = long_text(default=None)
 
 
 class LegalCase(SQLModel, table=True):

@@ -133,6 +133,16 @@ class Store:
     def create_task(self, task: Task) -> Task:
         return self._insert_once(task, column(Task.idempotency_key))
 
+    def close_tasks(self, account_id: str, reason: str, at: datetime, by: str = "system") -> int:
+        """Cancel the account's open tasks (it closed: nobody works them any more); returns how many."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Task).where(Task.account_id == account_id, Task.state == "open").with_for_update()
+            ).all()
+            for row in rows:
+                row.state, row.closed_at, row.closed_by, row.outcome = "cancelled", at, by, reason
+        return len(rows)
+
     def tasks(self, account_id: str | None = None, state: str | None = None) -> list[Task]:
         statement = select(Task).order_by(col(Task.id))
         if account_id is not None:

@@ -23,6 +23,8 @@ WRITE_OFF = "write_off"
 CEASE_COMMUNICATION = "cease_communication"
 OVERRIDE_LIMITATION = "override_limitation"
 MIGRATE_POLICY = "migrate_policy"
+RECORD_CONTACT = "record_contact"
+COMPLETE_TASK = "complete_task"
 
 # After this many consecutive failed workflow tasks Temporal flags an account as stuck (`TemporalReportedProblems`,
 # server 1.30+; its default is 5): our dev server and the compose stack set it (book.py lists them).

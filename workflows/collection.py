@@ -16,12 +16,13 @@ with workflow.unsafe.imports_passed_through():
     from domain import contact_window
     from domain import rerouting as rules
     from domain.account import RULES, AccountState, EventOutcome
-    from domain.actions import ActionResult, DecisionRecord
+    from domain.actions import ActionResult, ContactEntry, DecisionRecord
     from domain.commands import (
         AgreeInstallmentPlan,
         ApprovalDecision,
         CeaseCommunication,
         Command,
+        CompleteTask,
         ContactOutcome,
         LegalOutcome,
         MigratePolicy,
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         OverrideLimitation,
         Pause,
         PromiseToPay,
+        RecordContact,
         ReportBankruptcy,
         ResolveDispute,
         Resume,
@@ -88,6 +90,7 @@ class CollectionWorkflow:
                 # fail this task's completion and are applied on retry, before the state is handed over.
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(input.model_copy(update={"state": self.state}))
+            await self._log_contacts()
             now = workflow.now()
             rules.settle(self.state, now)
             decision = plan(self.state, now)
@@ -200,6 +203,18 @@ class CollectionWorkflow:
         await workflow.execute_activity(
             "record_decision", decision, start_to_close_timeout=timedelta(minutes=1), retry_policy=ACTION_RETRY
         )
+
+    async def _log_contacts(self) -> None:
+        """Calls and visits people recorded go to the store's contact log, as evidence (once each)."""
+        for record in [r for r in self.state.contact_records if not r.logged]:
+            state, key = self.state, f"{self.state.workflow_id}/contact/{record.record_id}"
+            assert state.debtor is not None
+            entry = ContactEntry(idempotency_key=key, account_id=state.account_id, timezone=state.debtor.timezone,
+                                 record=record)  # fmt: skip
+            await workflow.execute_activity(
+                "log_contact", entry, start_to_close_timeout=timedelta(minutes=1), retry_policy=ACTION_RETRY
+            )
+            record.logged = True
 
     async def _sleep(self, timeout: timedelta | None) -> None:
         """Sleep until the deadline, or less if a signal changes the state (then re-plan at once)."""
@@ -356,7 +371,23 @@ class CollectionWorkflow:
 
     @write_off.validator
     def _write_off(self, command: WriteOff) -> None:
-        self._check(rules.check_open, command)
+        self._check(rules.check_write_off, command)
+
+    @workflow.update(name=names.RECORD_CONTACT)
+    def record_contact(self, command: RecordContact) -> AccountStatus:
+        return self._apply(rules.apply_record_contact, command)
+
+    @record_contact.validator
+    def _record_contact(self, command: RecordContact) -> None:
+        self._check(rules.check_record_contact, command)
+
+    @workflow.update(name=names.COMPLETE_TASK)
+    def complete_task(self, command: CompleteTask) -> AccountStatus:
+        return self._apply(rules.apply_complete_task, command)
+
+    @complete_task.validator
+    def _complete_task(self, command: CompleteTask) -> None:
+        self._check(rules.check_complete_task, command)
 
     @workflow.update(name=names.APPROVE_ACTION)
     def approve_action(self, command: ApprovalDecision) -> AccountStatus:

@@ -8,12 +8,13 @@ installment is missed, a pause ends, an approval escalates) and keeps the ladder
 
 One module a concern: common (refusals, idempotency, the record), promises, installment_plans, disputes, approvals,
 contact, holds, closing (write-off, bankruptcy, legal outcome), rule_changes (policy migration, limitation override),
-settle."""
+work (calls and visits people make, tasks done), settle."""
 
 from domain.rerouting.approvals import apply_decision, check_decision
-from domain.rerouting.closing import apply_bankruptcy, apply_legal_outcome, apply_write_off
+from domain.rerouting.closing import apply_bankruptcy, apply_legal_outcome, apply_write_off, check_write_off
 from domain.rerouting.common import (
     CommandConflict,
+    CommandForbidden,
     CommandRejected,
     check_acceptable,
     check_open,
@@ -34,12 +35,15 @@ from domain.rerouting.installment_plans import apply_installment_plan, check_ins
 from domain.rerouting.promises import apply_promise, check_promise
 from domain.rerouting.rule_changes import apply_migrate, apply_override, check_migrate
 from domain.rerouting.settle import settle
+from domain.rerouting.work import apply_complete_task, apply_record_contact, check_complete_task, check_record_contact
 
 __all__ = [
     "CommandConflict",
+    "CommandForbidden",
     "CommandRejected",
     "apply_bankruptcy",
     "apply_cease",
+    "apply_complete_task",
     "apply_contact_outcome",
     "apply_decision",
     "apply_dispute",
@@ -49,12 +53,14 @@ __all__ = [
     "apply_override",
     "apply_pause",
     "apply_promise",
+    "apply_record_contact",
     "apply_resolution",
     "apply_resume",
     "apply_update_contact",
     "apply_write_off",
     "check_acceptable",
     "check_cease",
+    "check_complete_task",
     "check_decision",
     "check_dispute",
     "check_installment_plan",
@@ -62,9 +68,11 @@ __all__ = [
     "check_open",
     "check_pause",
     "check_promise",
+    "check_record_contact",
     "check_resolution",
     "check_resume",
     "check_update_contact",
+    "check_write_off",
     "refusal",
     "refuse_signal",
     "seen",

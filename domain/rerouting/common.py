@@ -1,9 +1,11 @@
 """What every command shares: its refusal, its idempotency by `command_id`, its record in the history."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from domain.account import ACCOUNT_FULL, AccountState
-from domain.commands import Command, digest
+from domain.arrangements import Approval
+from domain.commands import AgreeInstallmentPlan, Command, digest
 
 
 class CommandRejected(ValueError):
@@ -12,6 +14,10 @@ class CommandRejected(ValueError):
 
 class CommandConflict(CommandRejected):
     """The command's id was already used for a different command."""
+
+
+class CommandForbidden(CommandRejected):
+    """The sender may not give this command: an approval above their level, or their own request (four eyes)."""
 
 
 def seen(state: AccountState, command: Command) -> bool:
@@ -71,3 +77,25 @@ def _record(state: AccountState, command: Command, now: datetime, kind: str, det
     state.commands[command.command_id] = kind
     state.digests[command.command_id] = digest(command)
     state.log(now, "command", f"{kind} by {command.by}: {detail} [{command.command_id}]")
+
+
+def request_approval(
+    state: AccountState, now: datetime, key: str, subject: str, requested_by: str = "system", about: str = "",
+    plan: AgreeInstallmentPlan | None = None,
+) -> Approval:  # fmt: skip
+    """Ask for a decision on `subject` (a step's action, write_off, installment_plan), at the level it needs."""
+    rules = state.policy.approvals
+    needed = rules.needed(subject, max(state.balances(now).values(), default=Decimal(0))) if state.rules >= 3 else 0
+    approval = Approval(step=key, level=needed, requested_at=now, needed=needed, subject=subject,
+                        requested_by=requested_by, about=about, plan=plan)  # fmt: skip
+    state.approvals[key] = approval
+    what = f" ({about})" if about else ""
+    state.log(now, "deferred", f"{key} needs approval{what}: asked the {rules.levels[needed]}")
+    return approval
+
+
+def finish_work(state: AccountState, key: str, by: str, outcome: str, now: datetime) -> None:
+    """The task given by step `key` is done (a task already done, or never followed, stays as it is)."""
+    item = state.work.get(key)
+    if item is not None and item.state == "open":
+        item.state, item.done_by, item.done_at, item.outcome = "done", by, now, outcome

@@ -5,18 +5,24 @@ from datetime import datetime
 from domain.account import AccountState
 from domain.arrangements import ContactMade
 from domain.commands import CeaseCommunication, ContactOutcome, UpdateContact
-from domain.rerouting.common import CommandRejected, _open, _record, seen
+from domain.rerouting.common import CommandRejected, _open, _record, finish_work, seen
 
 
 def apply_contact_outcome(state: AccountState, command: ContactOutcome, now: datetime) -> None:
     if seen(state, command) or state.outcome:
         return
     channel = command.channel
-    state.failures[channel] = 0 if command.result == "reached" else state.failures.get(channel, 0) + 1
     if channel == "phone":  # a call a collector made: it counts against the call caps
         state.contacts.append(ContactMade(at=command.at, channel="call", conversation=command.result == "reached"))
-    limit = state.policy.contact.max_consecutive_failures
     _record(state, command, now, "contact_outcome", f"{channel}: {command.result}")
+    count_contact_result(state, channel, command.result, now)
+
+
+def count_contact_result(state: AccountState, channel: str, result: str, now: datetime) -> None:
+    """A failed contact adds to the channel's run of failures, a successful one ends it; failing on phone and on email
+    alike loses contact (letters only, and a skip-trace task)."""
+    state.failures[channel] = 0 if result == "reached" else state.failures.get(channel, 0) + 1
+    limit = state.policy.contact.max_consecutive_failures
     if not state.lost_contact and all(state.failures.get(c, 0) >= limit for c in ("phone", "email")):
         state.lost_contact = now
         state.skip_traces += 1
@@ -42,6 +48,8 @@ def apply_update_contact(state: AccountState, command: UpdateContact, now: datet
     if state.lost_contact:
         state.lost_contact = None
         state.log(now, "resumed", "contact details updated: phone and email contact resume")
+    for item in [w for w in state.work.values() if w.kind == "skip_trace"]:  # its reason is gone: new details
+        finish_work(state, item.key, command.by, "new contact details recorded", now)
     _record(state, command, now, "update_contact", ", ".join(f"{k} {v}" for k, v in changes.items()))
 
 

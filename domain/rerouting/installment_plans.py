@@ -1,24 +1,33 @@
-"""agree_installment_plan: installments that cover the whole balance; settle() follows them as they fall due."""
+"""agree_installment_plan: installments that cover the whole balance; settle() follows them as they fall due.
+
+A plan outside the policy's limits (more or fewer installments, a first one later, a longer horizon) is refused
+before rules 3; from rules 3 it becomes an approval request (seed 000: special payment arrangements need
+multi-level approval), and takes effect when approved."""
 
 import itertools
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from domain.account import AccountState
 from domain.arrangements import Installment, InstallmentPlan
+from domain.authority import INSTALLMENT_PLAN
 from domain.commands import AgreeInstallmentPlan, total
 from domain.planner import timeline
-from domain.rerouting.common import CommandRejected, _open, _record, _refuse_once_bankrupt_or_with_legal, seen
+from domain.rerouting.common import (
+    CommandRejected,
+    _open,
+    _record,
+    _refuse_once_bankrupt_or_with_legal,
+    request_approval,
+    seen,
+)
 
 
 def check_installment_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
     if seen(state, command):
         return
     _open(state)
-    rules, terms = state.policy.installments, command.installments
-    if not rules.min_count <= len(terms) <= rules.max_count:
-        raise CommandRejected(
-            f"a plan has {rules.min_count} to {rules.max_count} installments (policy), got {len(terms)}"
-        )
+    terms = command.installments
     balances = state.balances(now)
     balance = balances.get(command.currency)
     if balance is None or len(balances) != 1:
@@ -28,26 +37,59 @@ def check_installment_plan(state: AccountState, command: AgreeInstallmentPlan, n
     dates = [t.due_date for t in terms]
     if any(later <= earlier for earlier, later in itertools.pairwise(dates)):
         raise CommandRejected("installment dates must be strictly increasing")
-    today = timeline(state).local_day(now)
-    if not today < dates[0] <= today + timedelta(days=rules.first_within_days):
-        raise CommandRejected(f"the first installment must fall within the next {rules.first_within_days} days")
+    if dates[0] <= timeline(state).local_day(now):
+        raise CommandRejected("the first installment must fall after today")
     if state.installment_plan and state.installment_plan.state == "active":
         raise CommandRejected(f"plan {state.installment_plan.plan_id} is already in force")
+    if any(a.plan is not None and a.state == "pending" for a in state.approvals.values()):
+        raise CommandRejected("another plan already waits for approval")
     _refuse_once_bankrupt_or_with_legal(state, "plans")
+    beyond = outside_limits(state, command, now)
+    if beyond and state.rules < 3:
+        raise CommandRejected(beyond[0])
+
+
+def outside_limits(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> list[str]:
+    """How the plan goes beyond what the policy lets a collector agree alone."""
+    rules, dates = state.policy.installments, [t.due_date for t in command.installments]
+    today, count = timeline(state).local_day(now), len(dates)
+    beyond = []
+    if not rules.min_count <= count <= rules.max_count:
+        beyond.append(f"a plan has {rules.min_count} to {rules.max_count} installments (policy), got {count}")
+    if dates[0] > today + timedelta(days=rules.first_within_days):
+        beyond.append(f"the first installment must fall within the next {rules.first_within_days} days")
+    if rules.max_horizon_days is not None and dates[-1] > today + timedelta(days=rules.max_horizon_days):
+        beyond.append(f"the last installment must fall within {rules.max_horizon_days} days (policy)")
+    return beyond
 
 
 def apply_installment_plan(state: AccountState, command: AgreeInstallmentPlan, now: datetime) -> None:
     if seen(state, command):
         return
+    terms = ", ".join(f"{t.amount} on {t.due_date}" for t in command.installments)
+    beyond = outside_limits(state, command, now)
+    if beyond:
+        key = f"plan-{command.command_id}"[:128]
+        _record(state, command, now, "agree_installment_plan", f"{len(command.installments)} installments: {terms}; "
+                f"outside the policy's limits, {key} waits for approval")  # fmt: skip
+        request_approval(state, now, key, INSTALLMENT_PLAN, command.by, "; ".join(beyond), plan=command)
+        return
+    put_in_force(state, command, now)
+    _record(state, command, now, "agree_installment_plan", f"{len(command.installments)} installments: {terms}")
+
+
+def put_in_force(state: AccountState, command: AgreeInstallmentPlan, now: datetime, approved_by: str = "") -> None:
     state.accrue(now)  # interest stops while the plan is in force: it covers the balance as of today
     state.installment_plan = InstallmentPlan(
         plan_id=command.command_id,
         currency=command.currency,
-        agreed_by=command.by,
+        agreed_by=command.by + (f", approved by {approved_by}" if approved_by else ""),
         agreed_at=now,
         paid_before=state.total_paid(),
         installments=[Installment(number=n, amount=t.amount, due_date=t.due_date)
                       for n, t in enumerate(command.installments, start=1)],
     )  # fmt: skip
-    terms = ", ".join(f"{t.amount} on {t.due_date}" for t in command.installments)
-    _record(state, command, now, "agree_installment_plan", f"{len(command.installments)} installments: {terms}")
+    if approved_by:
+        balance = state.balances(now).get(command.currency, Decimal(0))
+        if total(command.installments) != balance:  # paid meanwhile: the plan still ends when the balance is paid
+            state.log(now, "event", f"plan {command.command_id} in force; the balance is now {balance}")

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.account import AccountState
-from domain.arrangements import Approval
 from domain.money import to_minor
 from domain.planner import hold, ladder_day, limitation_of, stage, step_awaiting_approval, time_barred, timeline
+from domain.rerouting.common import request_approval
 
 
 def settle(state: AccountState, now: datetime) -> None:
@@ -117,11 +117,10 @@ def _hand_over_before_limitation(state: AccountState, now: datetime) -> int | No
 
 
 def _ask_approval(state: AccountState, now: datetime) -> None:
-    """A due ladder step that needs an approval nobody has asked for: ask the first level."""
+    """A due ladder step that needs an approval nobody has asked for: ask the level it needs."""
     step = step_awaiting_approval(state, now)
     if step is not None:
-        state.approvals[step.key] = Approval(step=step.key, level=0, requested_at=now)
-        state.log(now, "deferred", f"{step.key} needs approval: asked the {state.policy.approvals.levels[0]}")
+        request_approval(state, now, step.key, step.action.value)
 
 
 def _charge_fees(state: AccountState, now: datetime) -> None:

@@ -44,7 +44,9 @@ def test_every_action_of_every_ladder_renders_and_is_delivered(
             assert "12,000.00" in (tmp_path / "outbox" / record["document"]).read_text()
             assert (tmp_path / "outbox" / record["pdf"]).read_bytes().startswith(b"%PDF")
     approvals = [r for r in records if r["action"] == "request_approval"]
-    assert approvals and all(r["assignee_role"] == "supervisor" for r in approvals)
+    litigation = next(r for r in approvals if "open_litigation_task" in r["step"])
+    assert litigation["assignee_role"] == "general_manager", "every shipped policy's matrix names the GM for it"
+    assert "Who may decide: a general manager or above" in litigation["text"]
 
 
 def test_amounts_and_dates_follow_the_debtors_locale() -> None:

@@ -83,8 +83,12 @@ def test_full_payment_closes_and_nothing_is_sent_after() -> None:
 
     run = simulate(open_account(STANDARD, START), START, START + days(200), {START + days(39): pay_all})
     assert run.outcome == "paid"
-    assert [key for key, _, _ in run.acted][-1] == "d035-create_call_task"
+    assert [key for key, _, _ in run.acted if key.startswith("d")][-1] == "d035-create_call_task"
     assert all(at < START + days(39) for _, _, at in run.acted)
+    # Nobody did the day-35 call (due day 37): the supervisor heard of it on day 37, the manager on 38, the general
+    # manager on 39, before the payment that morning.
+    notices = [(key, day) for key, day, _ in run.acted if not key.startswith("d")]
+    assert notices == [(f"work-d035-create_call_task-overdue-{n}", 36 + n) for n in (1, 2, 3)]
 
 
 def test_payments_are_idempotent_by_id_and_allocate_oldest_first() -> None:

@@ -12,13 +12,13 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import FileChannel
-from domain.commands import ApprovalDecision, Command
+from domain.commands import ApprovalDecision, Command, CompleteTask
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from tests.factories import overdue, payment
 from worker import build_worker
-from workflows import APPROVE_ACTION, PAYMENT_RECEIVED, STATUS, workflow_id
+from workflows import APPROVE_ACTION, COMPLETE_TASK, PAYMENT_RECEIVED, STATUS, workflow_id
 
 BOOK = PolicyBook()
 # A folder: every Account saves its workflow history there when its test passes (see tests/histories/README.md).
@@ -123,17 +123,27 @@ class Account:
     async def status(self) -> AccountStatus:
         return await self.handle.query(STATUS, await self.env.get_current_time(), result_type=AccountStatus)
 
-    async def approve_until(self, stage: str, max_days: int = 200) -> AccountStatus:
-        """Let days pass, approving every request on the day it comes, until the account reaches `stage`."""
+    async def approve_until(self, stage: str, max_days: int = 200, work: bool = True) -> AccountStatus:
+        """Let days pass, approving every request on the day it comes (as the general manager), and, with `work`,
+        doing every task given on the day it is given, until the account reaches `stage`."""
         for _ in range(max_days):
             status = await self.status()
             if status.stage == stage or status.outcome:
                 return status
             for pending in status.pending_approvals:
-                decision = ApprovalDecision(command_id=f"ok-{pending.step}", by="boss", step=pending.step, reason="ok")
+                decision = ApprovalDecision(command_id=f"ok-{pending.step}", by="boss", step=pending.step, reason="ok",
+                                            approver_level="general_manager")  # fmt: skip
                 await self.handle.execute_update(APPROVE_ACTION, decision, result_type=AccountStatus)
+            if work:
+                await self.work(status)
             await self.days(1)
         raise AssertionError(f"never reached {stage}")
+
+    async def work(self, status: AccountStatus | None = None) -> None:
+        """Do every task open on the account now."""
+        for task in [t for t in (status or await self.status()).tasks if t.state == "open"]:
+            done = CompleteTask(command_id=f"done-{task.key}", by="worker", task=task.key, outcome="done")
+            await self.handle.execute_update(COMPLETE_TASK, done, result_type=AccountStatus)
 
     def delivered(self) -> list[dict]:
         return FileChannel(self.outbox).records()

@@ -71,8 +71,11 @@ async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days
     }
     assert records[-1]["assignee_role"] == "legal"
     requests = [r["step"] for r in account.delivered() if r["action"] == "request_approval"]
-    assert requests == [f"approval-{step}-L0" for step in ("d090-lock_new_orders", "d091-issue_lawyer_letter",
+    # Seed 002: the boss consents to the order lock and the lawyer's letter; the standard policy's matrix sends them,
+    # and litigation, straight to the general manager (level 2).
+    assert requests == [f"approval-{step}-L2" for step in ("d090-lock_new_orders", "d091-issue_lawyer_letter",
                                                             "d105-open_litigation_task")]  # fmt: skip
+    assert not [r for r in account.delivered() if r["action"] == "notify_overdue_task"], "every task was done in time"
 
 
 async def test_payment_on_day_40_closes_the_account_and_nothing_is_sent_after(
@@ -86,8 +89,17 @@ async def test_payment_on_day_40_closes_the_account_and_nothing_is_sent_after(
         await account.pay("PAY-40", "12000.00")
         result = await account.result()
     assert result.outcome == "paid"
-    assert [r["step"] for r in account.delivered()] == [step for step, day in STANDARD_LADDER if day <= 35]
+    ladder = [step for step, day in STANDARD_LADDER if day <= 35]
+    # Nobody did the day-35 call, due day 37: the chain heard of it, one level a day, until the payment came.
+    notices = [f"work-d035-create_call_task-overdue-{n}" for n in (1, 2, 3)]
+    assert [r["step"] for r in account.delivered()] == ladder + notices
+    assert [account.sent(n)["assignee_role"] for n in notices] == ["supervisor", "manager", "general_manager"]
+    assert [account.sent(n)["day"] for n in notices] == [37, 38, 39]
+    assert "was due" in account.sent(notices[0])["text"] and "collector call" in account.sent(notices[0])["text"]
     assert result.history[-1].kind == "closed" and result.history[-1].detail.startswith("paid")
+    store = Store(make_engine(account.database_url))
+    call = next(t for t in store.tasks(account.id) if t.step == "d035-create_call_task")
+    assert call.state == "cancelled" and call.outcome.startswith("account closed: paid")
 
 
 async def test_second_invoice_joins_and_duplicate_events_are_ignored(

@@ -26,6 +26,7 @@ from domain.commands import (
     UpdateContact,
     WriteOff,
 )
+from domain.status import AccountStatus
 from tests.domain.test_planner import STANDARD_LADDER
 from tests.workflows.harness import Account
 from workflows import (
@@ -223,8 +224,11 @@ async def test_lost_contact_then_new_details(account: Account) -> None:
     assert "lost contact" in skipped(status, "d003-send_email")
     status = await account.update(UPDATE_CONTACT, UpdateContact, phone="+8613911112222")
     assert status.lost_contact_since is None
+    # The skip trace was due on day 3 at 09:00: the supervisor heard of it; new details end it (its reason is gone).
+    [trace] = status.tasks
+    assert (trace.key, trace.state, trace.outcome) == ("skip-trace-1", "done", "new contact details recorded")
     await account.days(7)  # day 10: the SMS goes to the new number
-    assert account.steps() == ["d001-send_sms", "skip-trace-1", "d010-send_sms"]
+    assert account.steps() == ["d001-send_sms", "skip-trace-1", "work-skip-trace-1-overdue-1", "d010-send_sms"]
     assert account.sent("skip-trace-1")["assignee_role"] == "collector"
     assert account.sent("d010-send_sms")["recipient"] == "+8613911112222"
 
@@ -244,20 +248,42 @@ async def test_pause_and_resume_move_the_deadlines(account: Account) -> None:
     assert account.sent("d003-send_email")["day"] == 8 and (await account.status()).held_days == 5
 
 
-async def test_write_off_closes_the_account(account: Account) -> None:
-    await account.update(WRITE_OFF, WriteOff, reason="below collection threshold")
+async def test_write_off_waits_for_a_manager_then_closes_the_account(account: Account) -> None:
+    """Seed 000: write-offs need multi-level approval. The standard matrix: a manager below 50,000."""
+    status = await account.update(WRITE_OFF, WriteOff, reason="below collection threshold")
+    [pending] = status.pending_approvals
+    assert (pending.step, pending.approver, pending.needed, pending.requested_by) == (
+        "write-off-1", "manager", "manager", "tester"
+    )  # fmt: skip
+    assert "already waits" in await rejected(account, WRITE_OFF, WriteOff, reason="again")
+    assert "needs a manager or above" in await rejected(
+        account, APPROVE_ACTION, ApprovalDecision, step="write-off-1", reason="ok", approver_level="supervisor"
+    )
+    four_eyes = ApprovalDecision(command_id="own", by="tester", step="write-off-1", reason="mine",
+                                 approver_level="general_manager")  # fmt: skip
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await account.handle.execute_update(APPROVE_ACTION, four_eyes, result_type=AccountStatus)
+    assert "four eyes" in str(refused.value.cause) and refused.value.cause.type == "CommandForbidden"
+    await account.days(1)
+    assert (await account.status()).outcome is None  # still open while it waits
+    manager = ApprovalDecision(command_id="mgr", by="li.manager", step="write-off-1", reason="agreed",
+                               approver_level="manager")  # fmt: skip
+    await account.handle.execute_update(APPROVE_ACTION, manager, result_type=AccountStatus)
     result = await account.result(timedelta(days=1))
-    assert result.outcome == "written_off" and account.steps() == ["d001-send_sms"]
+    assert result.outcome == "written_off"
+    assert "asked by tester, approved by li.manager" in next(h.detail for h in result.history if h.kind == "closed")
+    assert [s for s in account.steps() if s.startswith("d")] == ["d001-send_sms"]
+    assert account.sent("approval-write-off-1-L1")["assignee_role"] == "manager"
 
 
 async def decide(account: Account, name: str, step: str, reason: str) -> None:
-    await account.update(name, ApprovalDecision, step=step, reason=reason)
+    await account.update(name, ApprovalDecision, step=step, reason=reason, approver_level="general_manager")
 
 
 async def test_approval_granted_then_rejected_lawyer_letter_keeps_the_account_in_strict(account: Account) -> None:
-    await account.days(89)  # day 90: the order lock awaits the supervisor
+    await account.days(89)  # day 90: the order lock awaits the general manager (seed 002: the boss consents)
     status = await account.status()
-    assert [(p.step, p.approver) for p in status.pending_approvals] == [("d090-lock_new_orders", "supervisor")]
+    assert [(p.step, p.approver) for p in status.pending_approvals] == [("d090-lock_new_orders", "general_manager")]
     await decide(account, APPROVE_ACTION, "d090-lock_new_orders", "agreed")
     await account.days(1)  # day 91: the lawyer's letter awaits
     await decide(account, REJECT_ACTION, "d091-issue_lawyer_letter", "customer negotiating, not yet")
@@ -274,19 +300,23 @@ async def test_approval_granted_then_rejected_lawyer_letter_keeps_the_account_in
 
 
 async def test_approval_escalates_after_silence(account: Account) -> None:
-    await account.days(94)  # day 95: asked day 90, reminded days 92 and 94, escalated day 95
+    await account.update(WRITE_OFF, WriteOff, reason="debtor dissolved")
+    await account.days(5)  # asked the manager on day 1, reminded on days 3 and 5, escalated on day 6
+    await account.days(0.5)
     status = await account.status()
     tasks = [r for r in account.delivered() if r["action"] == "request_approval"]
-    prefix = "approval-d090-lock_new_orders"
+    prefix = "approval-write-off-1"
     assert [(r["step"], r["assignee_role"]) for r in tasks] == [
-        (f"{prefix}-L0", "supervisor"),
-        (f"{prefix}-L0-reminder-1", "supervisor"),
-        (f"{prefix}-L0-reminder-2", "supervisor"),
         (f"{prefix}-L1", "manager"),
+        (f"{prefix}-L1-reminder-1", "manager"),
+        (f"{prefix}-L1-reminder-2", "manager"),
+        (f"{prefix}-L2", "general_manager"),
     ]
-    assert [(p.step, p.approver) for p in status.pending_approvals] == [("d090-lock_new_orders", "manager")]
-    assert "d090-lock_new_orders" not in account.steps()
-    assert Decimal(status.balances[0].amount) == Decimal("12000.00")
+    assert [(p.step, p.approver, p.needed) for p in status.pending_approvals] == [
+        ("write-off-1", "general_manager", "manager")
+    ]  # escalated, a manager may still decide
+    assert "Who may decide: a manager or above, other than tester" in account.sent(f"{prefix}-L1")["text"]
+    assert status.outcome is None and Decimal(status.balances[0].amount) == Decimal("12000.00")
 
 
 async def test_money_in_another_currency_is_a_supervisors_task_and_the_close_reason_says_so(account: Account) -> None:
