@@ -21,6 +21,7 @@ from activities.routing import Channels
 from activities.senders import PermanentSendError
 from domain.actions import ActionRequest, ActionResult, ContactEntry, DecisionRecord
 from domain.kinds import KINDS, ActionKind, Output
+from domain.people import priority
 from observability import MESSAGES
 from store.models import Account, ContactLog, Document, Invoice, Message, Payment, Task
 from store.repository import Store
@@ -190,7 +191,8 @@ class CollectionActivities:
                 Task(idempotency_key=message.idempotency_key, account_id=message.account_id,
                      kind=KINDS[request.action].task or request.action.value, assignee_role=message.recipient,
                      summary=message.subject or "", body=message.text, step=request.step,
-                     due_at=_due(request), state="open", created_at=datetime.now(UTC))
+                     due_at=_due(request), state="open", created_at=datetime.now(UTC),
+                     team=request.team, priority=priority(request))
             )  # fmt: skip
             return f"task-{task.id}"
 

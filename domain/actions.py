@@ -57,6 +57,7 @@ class ActionRequest(BaseModel):
     deadline: date | None
     planned_at: datetime
     assignee_role: str | None = None
+    team: str | None = None  # the account's team, by the policy's [work] teams rules
     details: dict[str, str] = {}
     # What the store records with every action, and what a legal case file needs.
     workflow_id: str = ""

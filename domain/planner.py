@@ -5,6 +5,7 @@ reminders), then holds (promise, plan, pause, whole-balance dispute), then the l
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.account import AccountState
@@ -539,6 +540,8 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         deadline=None if step.deadline_days is None else today + timedelta(days=step.deadline_days),
         planned_at=now,
         assignee_role=details.pop("assignee_role", None),
+        team=state.policy.work.team_for(state.debtor.segment, state.debtor.country or phone_country(state.debtor.phone),
+                                        max(state.balances(now).values(), default=Decimal(0))),
         details=details,
         workflow_id=state.workflow_id,
         policy=f"{state.policy.name} v{state.policy.version}",

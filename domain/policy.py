@@ -207,8 +207,27 @@ class ApprovalRules(_Frozen):
         return self.levels.index(band_level(rows, subject, balance, self.levels[0]))  # type: ignore[arg-type]
 
 
+class TeamRule(_Frozen):
+    """Accounts matching every condition given go to `team` (the first matching rule wins)."""
+
+    team: str
+    segments: list[str] = Field(default=[], description="none listed: any segment")
+    countries: list[str] = Field(default=[], description="the debtor's country (ISO 3166); none listed: any")
+    from_amount: Decimal = Field(default=Decimal(0), ge=0, description="the balance from which the rule applies")
+
+    def matches(self, segment: str, country: str | None, balance: Decimal) -> bool:
+        return (
+            (not self.segments or segment in self.segments)
+            and (not self.countries or country in self.countries)
+            and balance >= self.from_amount
+        )
+
+
 class WorkRules(_Frozen):
-    """People's tasks: when one is due, and who hears of it when it is not done by then (seed 002's chain)."""
+    """People's tasks: which team an account goes to, when a task is due, and who hears of it when it is not done by
+    then (seed 002's chain)."""
+
+    teams: list[TeamRule] = Field(default=[], description="the first matching rule names the account's team")
 
     due_days: int = Field(default=2, ge=0, description="a task whose step gives no deadline is due after this")
     escalation: list[str] = Field(
@@ -216,6 +235,9 @@ class WorkRules(_Frozen):
     )
     escalate_every_days: int = Field(default=1, ge=1, description="between one level's notice and the next")
     awaits_result_days: int = Field(default=14, ge=1, description="a step that awaits a result waits this long")
+
+    def team_for(self, segment: str, country: str | None, balance: Decimal) -> str | None:
+        return next((rule.team for rule in self.teams if rule.matches(segment, country, balance)), None)
 
 
 class Policy(_Frozen):
