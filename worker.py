@@ -67,10 +67,13 @@ def dev_server_flags(database: Path | None) -> list[str]:
     return flags + [*DEV_SERVER_STUCK] + (["--db-filename", str(database), *DEV_SERVER_SQLITE] if database else [])
 
 
-# Imported lazily inside the sandbox (by pydantic for email addresses, by the holiday calendars): deterministic
-# libraries, shared rather than re-imported in each workflow (dateutil reads the clock at import).
+# Imported lazily inside the sandbox (by pydantic for email addresses, by the holiday calendars, by phonenumbers for
+# a country's metadata): deterministic libraries, shared rather than re-imported in each workflow (dateutil reads the
+# clock at import; phonenumbers makes a lock at import, which the sandbox forbids).
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "holidays", "dateutil")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "email_validator", "idna", "holidays", "dateutil", "phonenumbers"
+    )
 )
 
 
