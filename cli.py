@@ -2,13 +2,17 @@
 
     collections ingest|status|list|aging|pay|promise|plan|...   the book and the account commands (starter.py)
     collections legal list|show|accept|outcome|export           the legal inbox (legal.py)
+    collections staff add|list|key|revoke|deactivate            the staff and their keys (staff.py)
     collections worker [--dev-server]                           the worker (worker.py)
 
 Shell completion: `eval "$(_COLLECTIONS_COMPLETE=bash_source collections)"` (zsh_source, fish_source for those).
 
 Parsing is click's; each command's parse gives an `argparse.Namespace` of its arguments and the coroutine that runs
 it (`run`), which the caller awaits in its own event loop: `starter.main(argv, client)` and `legal.main(...)` take
-a client from a test as from a process. `starter.py`, `legal.py` and `worker.py` remain as the same commands."""
+a client from a test as from a process. `starter.py`, `legal.py` and `worker.py` remain as the same commands.
+
+Commands given in someone's name (the account commands, a legal case accepted or closed) act as the holder of the key
+in `COLLECTIONS_KEY` (`operator`), with the roles the HTTP API asks for the same thing."""
 
 import argparse
 import asyncio
@@ -17,12 +21,53 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
+from edge.identity import Identity, either, load_keys, resolve
 from edge.operations import Arg, OneOf
-from settings import exit_now
+from settings import Settings, exit_now
+from store.repository import Store
 from terminal import escaped_output
 
 EXIT_USAGE = 2
+EXIT_REFUSED = 2
+KEY_VARIABLE = "COLLECTIONS_KEY"
+ASK_FOR_A_KEY = f"ask an admin for your key (`collections staff key USERNAME`) and set {KEY_VARIABLE} to it"
+
+
+class CannotAct(Exception):
+    """Who gives a command is not known, or may not give it: the message, and the exit code (2; 1 when the store
+    that knows could not be reached)."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def operator(settings: Settings, roles: tuple[str, ...], what: str) -> Identity:
+    """Who gives the command `what`: the holder of the key in COLLECTIONS_KEY (a person's key, resolved against the
+    staff register at `settings.database_url`, or a machine key of COLLECTIONS_API_KEYS), if their role is one of
+    `roles`. Raises CannotAct. Blocking (the store)."""
+    key = settings.operator_key.get_secret_value() if settings.operator_key else ""
+    if not key:
+        raise CannotAct(f"{KEY_VARIABLE} is not set: commands are given in a person's name; {ASK_FOR_A_KEY}")
+    try:
+        machine_keys = load_keys()
+        store = Store.open(settings.database_url)
+    except ValueError as error:  # a malformed COLLECTIONS_API_KEYS
+        raise CannotAct(str(error), 1) from None
+    except SQLAlchemyError as error:
+        raise CannotAct(f"the staff register cannot be read: {str(error).splitlines()[0]}", 1) from None
+    try:
+        identity = resolve(key, store, machine_keys)
+    finally:
+        store.close()
+    if identity is None:
+        raise CannotAct(f"{KEY_VARIABLE} is not a known key (mistyped, revoked, or its person deactivated): "
+                        f"{ASK_FOR_A_KEY}")  # fmt: skip
+    if not identity.admitted(roles):
+        raise CannotAct(f"{what} needs the {either(roles)} role; {KEY_VARIABLE} is {identity.by}'s, a {identity.role}")
+    return identity
 
 
 def command(name: str, run: Callable[..., Any] | None, help: str, params: Iterable[click.Parameter] = (),
@@ -96,6 +141,7 @@ def parse(group: click.Command, argv: list[str] | None, prog: str) -> argparse.N
 def collections_group() -> click.Group:
     """Every command under one name (for help and completion)."""
     import legal
+    import staff
     import starter
     import worker
 
@@ -107,6 +153,7 @@ def collections_group() -> click.Group:
     for sub in starter.commands().commands.values():
         root.add_command(sub)
     root.add_command(legal.commands(), "legal")
+    root.add_command(staff.commands(), "staff")
     root.add_command(worker.command())
     return root
 
@@ -114,6 +161,7 @@ def collections_group() -> click.Group:
 def run() -> None:
     """The `collections` console script."""
     import legal
+    import staff
     import starter
     import worker
 
@@ -125,6 +173,6 @@ def run() -> None:
     if parsed.command == "worker":
         worker.start(dev_server=parsed.dev_server)
         return
-    owner = legal if argv[:1] == ["legal"] else starter
+    owner = {"legal": legal, "staff": staff}.get(argv[0], starter)  # parse() succeeded: argv names a command
     with escaped_output():
         exit_now(asyncio.run(owner.execute(parsed)))

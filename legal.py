@@ -2,11 +2,13 @@
 
   python legal.py list [--state open|accepted|closed]
   python legal.py show CASE_ID [--json]           the case and its evidence package
-  python legal.py accept CASE_ID --by NAME
-  python legal.py outcome CASE_ID --outcome settled|judgment|withdrawn|uncollectable --by NAME [--note TEXT]
+  python legal.py accept CASE_ID
+  python legal.py outcome CASE_ID --outcome settled|judgment|withdrawn|uncollectable [--note TEXT]
   python legal.py export CASE_ID [--to DIR]       the package as a folder and a zip a lawyer can open anywhere
 
-Recording an outcome closes the case and signals the account's workflow (`legal_outcome`), once."""
+Accepting a case and recording its outcome are done in the name of the holder of the key in COLLECTIONS_KEY, who
+must have the legal role (as over HTTP); the case records their username. Recording an outcome closes the case and
+signals the account's workflow (`legal_outcome`), once."""
 
 import argparse
 import asyncio
@@ -22,9 +24,10 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.legal_case import LegalDesk
-from cli import command, flag, parse
+from cli import CannotAct, command, flag, operator, parse
 from domain.commands import LegalOutcome
 from domain.events import describe as reason_of
+from edge.identity import LEGAL
 from settings import ConfigError, Settings, exit_now
 from store.db import make_engine, migrate
 from store.repository import Store
@@ -91,6 +94,12 @@ async def execute(args: argparse.Namespace, client: Client | None = None) -> int
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1
+    if args.command in ("accept", "outcome"):  # done in someone's name
+        try:
+            args.by = (await asyncio.to_thread(operator, settings, (LEGAL,), args.command)).by
+        except CannotAct as error:
+            print(error, file=sys.stderr)
+            return error.exit_code
     store = open_store(settings)
     if args.command == "list":
         for row in store.cases(args.state):
@@ -130,13 +139,12 @@ async def execute(args: argparse.Namespace, client: Client | None = None) -> int
 def commands() -> click.Group:
     """`legal.py COMMAND ...`, and `collections legal COMMAND ...`."""
     case = click.Argument(["case_id"])
-    by = click.Option(["--by"], required=True, help="who does it (recorded with the case)")
     return click.Group("legal.py", help="The legal inbox: the cases handed to the legal team.", commands=[
         command("list", None, "cases, newest last", [click.Option(["--state"], type=click.Choice(CASE_STATES))]),
         command("show", None, "one case and its evidence", [case, flag("--json", help="the whole evidence package")]),
-        command("accept", None, "take the case", [case, by]),
-        command("outcome", None, "record how the case ended; closes the account", [
-            case, click.Option(["--outcome"], required=True, type=click.Choice(OUTCOMES)), by,
+        command("accept", None, "take the case (as the holder of COLLECTIONS_KEY)", [case]),
+        command("outcome", None, "record how the case ended; closes the account (as the holder of COLLECTIONS_KEY)", [
+            case, click.Option(["--outcome"], required=True, type=click.Choice(OUTCOMES)),
             click.Option(["--note"], help="free text for the history")]),
         command("export", None, "write the package as a folder and a zip", [
             case, click.Option(["--to"], type=click.Path(path_type=Path), help="folder (default: var/legal)")]),

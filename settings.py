@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr | None = Field(
         default=None, validation_alias=env(ENCRYPTION_KEYS_ENV), description="id=base64key,... first: current"
     )
+    operator_key: SecretStr | None = Field(
+        default=None, validation_alias=env("COLLECTIONS_KEY"),
+        description="the command lines' key: who gives their commands (a person's key, or a machine key)",
+    )  # fmt: skip
     codec_cors_origins: Annotated[frozenset[str], NoDecode] = Field(
         default=DEFAULT_CODEC_ORIGINS, validation_alias=env("COLLECTIONS_CODEC_CORS_ORIGINS"),
         description="the Web UI origins the codec endpoint answers, comma-separated",

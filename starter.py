@@ -6,9 +6,11 @@ python starter.py pay ACCOUNT --payment-id ID --amount 100.00 --currency CNY [--
 python starter.py list [--stage S] [--segment S] [--min-dpd N] [--pending-approval] ... [--json]   the book
 python starter.py aging [--json]                   counts and amounts per days-past-due bucket and stage
 
-Operator commands: every one takes --by NAME (who gives it) and --id COMMAND_ID (default: a fresh cli-<hex>,
-printed). Sending a command again with the same --id applies it once. Updates answer with the account's status
-(--json: as JSON); signals are facts, recorded when the workflow next runs.
+Operator commands are given in the name of the holder of the key in COLLECTIONS_KEY (a person's key, from
+`collections staff key USERNAME`, or a machine key), with the roles the HTTP API asks for; the account's history
+records their username. Every one takes --id COMMAND_ID (default: a fresh cli-<hex>, printed). Sending a command
+again with the same --id applies it once. Updates answer with the account's status (--json: as JSON); signals are
+facts, recorded when the workflow next runs.
 
   promise ACCOUNT --amount 5000.00 --currency CNY --date 2026-12-05           update promise_to_pay
   plan ACCOUNT --currency CNY --installment 4000.00:2026-12-01 ...            update agree_installment_plan
@@ -34,7 +36,6 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -50,17 +51,18 @@ from tqdm import tqdm
 
 import edge.client
 from book import Filters, aging, list_accounts
-from cli import command, flag, params_of, parse
+from cli import CannotAct, command, flag, operator, params_of, parse
 from domain.bounds import EDGE, check_happened
 from domain.commands import Command
 from domain.events import PaymentReceived, describe
 from domain.policy import PolicyBook
 from domain.rerouting import CommandConflict
 from edge.client import new_command_id, pay, query_status, send
+from edge.identity import Identity, identity_fields
 from edge.ingest import EXIT_FAILED, EXIT_REJECTED, Line, ingest, read_lines, write_rejects
 from edge.operations import OPERATIONS, Operation
 from settings import ConfigError, Settings, exit_now
-from terminal import escaping_output
+from terminal import escaping_output, render_table
 
 
 def default_rejects_path(source: str) -> Path:
@@ -130,11 +132,12 @@ def rejected(reason: str) -> int:
     return EXIT_REJECTED
 
 
-def build_command(args: argparse.Namespace) -> Command:
-    """The operator command's payload, validated. Raises ValueError (a ValidationError among them)."""
+def build_command(args: argparse.Namespace, identity: Identity) -> Command:
+    """The operator command's payload, given by `identity`, validated. Raises ValueError (a ValidationError among
+    them)."""
     operation: Operation = args.operation
     fields = {name: value for name, value in operation.fields(args).items() if value is not None}
-    given = {"command_id": args.id or new_command_id("cli"), "by": args.by, **fields}
+    given = {"command_id": args.id or new_command_id("cli"), **fields, **identity_fields(operation.model, identity)}
     command = operation.model.model_validate(given, context=EDGE)
     check_happened(command, datetime.now(UTC))
     return command
@@ -175,10 +178,9 @@ async def cmd_operation(client: Client, args: argparse.Namespace, _: Settings) -
 
 
 def operation_command(name: str, operation: Operation) -> click.Command:
-    """The command of one row of the operations table: its arguments, then --by, --id and, for updates, --json."""
+    """The command of one row of the operations table: its arguments, then --id and, for updates, --json."""
     params, check = params_of(operation.arguments)
     params = [click.Argument(["account"]), *params,
-              click.Option(["--by"], required=True, help="who gives the command: a collector, a supervisor, a system"),
               click.Option(["--id"], metavar="COMMAND_ID",
                            help="the command's id (default: a fresh cli-<hex>); the same id applies once")]  # fmt: skip
     if operation.kind == "update":
@@ -238,26 +240,6 @@ async def cmd_aging(client: Client, args: argparse.Namespace, settings: Settings
     return 0
 
 
-def render_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    """Columns padded to their widest cell; numbers right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            c.rjust(w) if _is_number(c) else c.ljust(w) for c, w in zip(cells, widths, strict=True)
-        ).rstrip()
-
-    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        Decimal(cell.split(" ")[0])
-    except ArithmeticError:
-        return False
-    return True
-
-
 def decimal_arg(_context: click.Context, _parameter: click.Parameter, text: str | None) -> Decimal | None:
     """An amount argument, refused as a usage error when it is not one (Decimal's own error is no ValueError)."""
     if text is None:
@@ -300,8 +282,8 @@ def commands() -> click.Group:
     group = click.Group(
         "starter.py",
         commands=book,
-        help="The book and the account commands; `COMMAND --help` for each. "
-        "Every account command takes --by NAME and --id COMMAND_ID: the same id applies once.",
+        help="The book and the account commands; `COMMAND --help` for each. Account commands are given in the name "
+        "of the holder of the key in COLLECTIONS_KEY, and take --id COMMAND_ID: the same id applies once.",
     )
     for name, operation in OPERATIONS.items():
         group.add_command(operation_command(name, operation))
@@ -316,18 +298,22 @@ async def main(argv: list[str] | None = None, client: Client | None = None) -> i
 
 
 async def execute(args: argparse.Namespace, client: Client | None = None) -> int:
-    if "operation" in args:  # an operator command: reject a malformed one before connecting
-        try:
-            args.payload = build_command(args)
-        except ValidationError as error:
-            return rejected(describe(error))
-        except ValueError as error:
-            return rejected(str(error))
     try:
         settings = Settings.from_env()
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_FAILED
+    if "operation" in args:  # an operator command: who gives it, and a malformed one refused before connecting
+        try:
+            identity = await asyncio.to_thread(operator, settings, args.operation.roles, args.command)
+            args.payload = build_command(args, identity)
+        except CannotAct as error:
+            print(error, file=sys.stderr)
+            return error.exit_code
+        except ValidationError as error:
+            return rejected(describe(error))
+        except ValueError as error:
+            return rejected(str(error))
     if client is None:
         try:
             client = await settings.connect()

@@ -1,16 +1,17 @@
-"""What the command lines print, made safe for an operator's terminal.
+"""What the command lines print, made safe for an operator's terminal, and their tables (`render_table`).
 
 Names, reasons and notes come from billing systems and people. The validators refuse control characters in new
 ones, but stored text from before, a store edited by hand, or a message echoing its input could still carry an
-escape sequence that clears the screen or rewrites a line. Everything `starter.py` and `legal.py` print goes through
-`escape_controls`: control characters are shown as escapes (`\\x1b`), except newlines, tabs and carriage returns
-(the progress bar redraws its line with one)."""
+escape sequence that clears the screen or rewrites a line. Everything `starter.py`, `legal.py` and `staff.py` print
+goes through `escape_controls`: control characters are shown as escapes (`\\x1b`), except newlines, tabs and carriage
+returns (the progress bar redraws its line with one)."""
 
 import functools
 import re
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import IO, Any, ParamSpec
 
 P = ParamSpec("P")
@@ -53,3 +54,23 @@ def escaping_output(main: Callable[P, Coroutine[Any, Any, int]]) -> Callable[P, 
             return await main(*args, **kwargs)
 
     return wrapped
+
+
+def render_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell; numbers right-aligned."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.rjust(w) if _is_number(c) else c.ljust(w) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        Decimal(cell.split(" ")[0])
+    except ArithmeticError:
+        return False
+    return True

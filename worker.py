@@ -171,7 +171,7 @@ async def run_with_dev_server(settings: Settings, stop: asyncio.Event, runtime: 
         print(f"Temporal dev server on {settings.temporal_address} ({database})")
         print(f"  Temporal Web UI   http://localhost:{settings.ui_port}")
         print(f"  API docs          http://localhost:{settings.api_port}/docs")
-        print(f"  dashboard         http://localhost:{settings.api_port}/dashboard  (development key: dev-supervisor)")
+        print(f"  dashboard         http://localhost:{settings.api_port}/dashboard  (sign in: `collections staff key`)")
         await asyncio.gather(run_worker(client, settings, stop), serve_api(client, settings, stop))
     finally:
         if server.returncode is None:

@@ -1,5 +1,6 @@
 """`GET /v1/accounts` (the book, filtered and paged, from visibility: see `book`) and `GET /v1/accounts/{id}` (one
-account's exact status, from its workflow's `status` query). Supervisors only."""
+account's exact status, from its workflow's `status` query). The staff who work accounts (collectors and leads) and
+the legal team."""
 
 from http import HTTPStatus
 from typing import Annotated
@@ -9,13 +10,13 @@ from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
 import book
-from api.auth import SUPERVISOR, require
+from api.auth import LEGAL, STAFF, require
 from api.errors import temporal_errors
 from api.state import TemporalClient
 from domain.status import AccountStatus
 from edge.client import query_status
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require(SUPERVISOR))])
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require(*STAFF, LEGAL))])
 
 
 class AccountPage(BaseModel):

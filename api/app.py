@@ -3,11 +3,12 @@
     uvicorn api.app:create_app --factory --host 0.0.0.0 --port 8000
 
 Configuration is the project's (`settings.Settings.from_env()`: the Temporal client profile, DATABASE_URL, the
-codec's CORS origins, ...), kept on `app.state.settings` for the routes, plus `COLLECTIONS_API_KEYS` (see
-`api.auth`). Tests and embedders pass their own settings, client and store; what is not given is opened by the
-lifespan: a Temporal client (`settings.connect()`, so the app does not start while Temporal is unreachable: it
-cannot serve anything without it) and the store (migrated to head when the database answers; when it does not, the
-app starts anyway and `/readyz` says so until it does).
+codec's CORS origins, ...), kept on `app.state.settings` for the routes, plus the machine keys of
+`COLLECTIONS_API_KEYS` (see `api.auth`; people's keys are checked against the store's staff register). Tests and
+embedders pass their own settings, client and store; what is not given is opened by the lifespan: a Temporal client
+(`settings.connect()`, so the app does not start while Temporal is unreachable: it cannot serve anything without it)
+and the store (migrated to head when the database answers; when it does not, the app starts anyway and `/readyz`
+says so until it does).
 """
 
 import logging
@@ -20,7 +21,7 @@ from temporalio.client import Client
 
 import api.codec
 import api.dashboard
-from api import accounts, commands, events, health, legal, reports
+from api import accounts, commands, events, health, legal, reports, staff, tasks
 from api.auth import load_keys
 from api.limits import Guard
 from api.sessions import Sessions
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, s
     app.state.policies = PolicyBook(settings.policy_dir)
     app.state.api_keys = load_keys(warn=True)
     app.state.sessions = Sessions()  # the dashboard's sign-ins, in this process (api/sessions.py)
-    for module in (health, events, accounts, commands, reports, legal):
+    for module in (health, events, accounts, commands, reports, legal, staff, tasks):
         app.include_router(module.router)
     app.include_router(api.dashboard.router)
     app.include_router(api.codec.router)  # the Web UI's codec endpoint (payload encryption)

@@ -1,100 +1,115 @@
-"""API keys and roles. A key is sent in the `X-API-Key` header and maps to one role.
+"""Keys, identities and roles. A key is sent in the `X-API-Key` header and stands for an identity (`edge.identity`):
+- a person's key (`ck_...`, from `collections staff key USERNAME`), resolved against the staff register at every
+  request, so a revoked key or a deactivated person is refused at once;
+- a machine key of `COLLECTIONS_API_KEYS` (`key1=ops,key2=supervisor`), for systems such as the billing feed: a role
+  and no person. Unset, the development keys `dev-ops`, `dev-supervisor` and `dev-legal` work, and the app logs a
+  warning: never run like that where the API is reachable by others.
 
-Keys come from `COLLECTIONS_API_KEYS`, as `key1=ops,key2=supervisor,key3=legal` (a role may have several keys).
-Unset, the development keys `dev-ops`, `dev-supervisor` and `dev-legal` work, and the app logs a warning: never
-run like that where the API is reachable by others.
+The identity is who the records say acted: commands, approvals and legal cases take their `by` (the username, or
+`<role>-key` for a machine key) from it, never from the request.
 
-Roles and what they may do (each route says which roles it accepts with `require(...)`):
-- `ops`: send events, record payments;
-- `supervisor`: everything about accounts (status, lists, every command, approvals), reports, payments too;
-- `legal`: the legal cases.
+Roles (each route says which it admits with `require(...)`):
+- `collector` works accounts: reads them, records promises, plans, disputes, contact details and outcomes;
+- the leads, `supervisor`, `manager` and `general_manager` (LEADS), do what collectors do (STAFF is both) and decide:
+  approvals (up to their approval level), pauses, write-offs, disputes resolved; payments and the aging report;
+- `legal` works the legal cases, reads accounts and records a legal outcome;
+- `ops` sends events and payments (machines, mostly);
+- `admin` reads the staff list (people and keys are managed with `collections staff`).
 
 A missing or unknown key is 401; a known key whose role the route does not accept is 403.
 """
 
-import hmac
-import logging
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader
+from pydantic import AfterValidator, ValidationInfo
+from pydantic.json_schema import SkipJsonSchema
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import HTTPConnection
 
-OPS, SUPERVISOR, LEGAL = "ops", "supervisor", "legal"
-ROLES = (OPS, SUPERVISOR, LEGAL)
-ENV = "COLLECTIONS_API_KEYS"
+from edge.identity import (
+    ADMIN,
+    COLLECTOR,
+    DEV_KEYS,
+    ENV,
+    GENERAL_MANAGER,
+    LEADS,
+    LEGAL,
+    MANAGER,
+    OPS,
+    ROLES,
+    STAFF,
+    SUPERVISOR,
+    Identity,
+    load_keys,
+    parse_keys,
+    resolve,
+)
+
+__all__ = [
+    "ADMIN", "COLLECTOR", "DEV_KEYS", "ENV", "GENERAL_MANAGER", "HEADER", "LEADS", "LEGAL", "MANAGER", "OPS", "ROLES",
+    "STAFF", "SUPERVISOR", "UNAUTHENTICATED", "FromKey", "Identity", "admit", "identify", "load_keys", "parse_keys",
+    "require",
+]  # fmt: skip
+
 HEADER = "X-API-Key"
-DEV_KEYS: dict[str, str] = {f"dev-{role}": role for role in ROLES}
 UNAUTHENTICATED = f"missing or unknown API key (send it in the {HEADER} header)"
 
-log = logging.getLogger(__name__)
-api_key_header = APIKeyHeader(name=HEADER, auto_error=False, description="an API key; its role decides the routes")
+api_key_header = APIKeyHeader(name=HEADER, auto_error=False, description="a person's key or a machine key")
 
 
-def parse_keys(text: str) -> dict[str, str]:
-    """`key=role,...` to {key: role}. Raises ValueError on a malformed entry or an unknown role, so that a typo in
-    the configuration stops the app instead of locking people out (or in) silently."""
-    keys: dict[str, str] = {}
-    for entry in filter(None, (part.strip() for part in text.split(","))):
-        key, equals, role = (part.strip() for part in entry.partition("="))
-        if not (equals and key and role):
-            raise ValueError(f"{ENV}: expected key=role, got {entry[:4]}…")
-        if role not in ROLES:
-            raise ValueError(f"{ENV}: unknown role {role!r} (roles: {', '.join(ROLES)})")
-        keys[key] = role
-    if not keys:
-        raise ValueError(f"{ENV} is set but names no key")
-    return keys
-
-
-def load_keys(env: Mapping[str, str] = os.environ, warn: bool = False) -> dict[str, str]:
-    """The configured keys, or the development keys when `COLLECTIONS_API_KEYS` is unset (with a warning)."""
-    text = env.get(ENV)
-    if text is None:
-        if warn:
-            log.warning("%s is not set: the development API keys %s are accepted", ENV, ", ".join(DEV_KEYS))
-        return dict(DEV_KEYS)
-    return parse_keys(text)
-
-
-def role_of(key: str | None, keys: Mapping[str, str] | None = None) -> str | None:
-    """The role of `key` (None: no such key). Compares every key in constant time, so that response times do not
-    leak how much of a key was right."""
+async def identify(connection: HTTPConnection, key: str | None) -> Identity | None:
+    """The identity of `key` (None: not known), resolved once per request: the guard in front of the routes
+    (`api.limits`) and the route's own dependency share the answer."""
     if not key:
         return None
-    found = None
-    for candidate, role in (load_keys() if keys is None else keys).items():
-        if hmac.compare_digest(candidate.encode(), key.encode()):
-            found = role
-    return found
+    known: dict[str, Identity | None] | None = getattr(connection.state, "identities", None)
+    if known is None:
+        known = connection.state.identities = {}
+    if key not in known:
+        state = connection.app.state
+        try:
+            known[key] = await asyncio.to_thread(resolve, key, getattr(state, "store", None), state.api_keys)
+        except SQLAlchemyError:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, detail="the staff register cannot be reached to check the key"
+            ) from None
+    return known[key]
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling, as far as the key tells: its role. Used as the default `by` of commands."""
+def admit(identity: Identity | None, roles: tuple[str, ...]) -> Identity:
+    """`identity` if its role is one of `roles`; else 401 (no identity) or 403."""
+    if identity is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail=UNAUTHENTICATED, headers={"WWW-Authenticate": "ApiKey"}
+        )
+    if not identity.admitted(roles):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"the {identity.role} role may not do this")
+    return identity
 
-    role: str
 
-
-def require(*roles: str) -> Callable[..., Caller]:
-    """A dependency that admits keys of `roles` and gives the route the `Caller`:
-    `caller: Caller = Depends(require(SUPERVISOR))`, or `dependencies=[Depends(require(LEGAL))]`."""
+def require(*roles: str) -> Callable[..., Awaitable[Identity]]:
+    """A dependency that admits keys of `roles` and gives the route the `Identity`:
+    `who: Annotated[Identity, Depends(require(*LEADS))]`, or `dependencies=[Depends(require(LEGAL))]`."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
 
-    def dependency(request: Request, key: str | None = Depends(api_key_header)) -> Caller:
-        keys = getattr(request.app.state, "api_keys", None)
-        role = role_of(key, keys)
-        if role is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail=UNAUTHENTICATED,
-                headers={"WWW-Authenticate": "ApiKey"},
-            )
-        if role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"the {role} role may not do this")
-        return Caller(role)
+    async def dependency(request: Request, key: str | None = Depends(api_key_header)) -> Identity:
+        return admit(await identify(request, key), roles)
 
     return dependency
+
+
+def _from_key(value: Any, info: ValidationInfo) -> Any:
+    if value is not None:
+        raise ValueError(f"{info.field_name} comes from your key, not from the request")
+    return value
+
+
+# A body field that says who acts (`by`): absent from the schema, and refused (422) when a client still sends it, so
+# that it learns the field is gone rather than see it silently ignored.
+FromKey = Annotated[Any, SkipJsonSchema(), AfterValidator(_from_key)]

@@ -3,7 +3,8 @@
 base64) and answer the same shape, run through the payload encryption codec (`codec.py`) with the keys of
 `COLLECTIONS_ENCRYPTION_KEYS`.
 
-Decoded payloads are debtor data: only the `supervisor` and `legal` roles may call it. The key is sent in
+Decoded payloads are debtor data: only the leads (`supervisor`, `manager`, `general_manager`) and `legal` may call
+it. The key is sent in
 `X-API-Key` or as `Authorization: Bearer <key>` (what the Web UI's "pass access token" and the CLI's `--codec-auth`
 send).
 
@@ -22,7 +23,7 @@ from google.protobuf import json_format
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
-from api.auth import LEGAL, SUPERVISOR, Caller, api_key_header, require
+from api.auth import LEADS, LEGAL, Identity, admit, api_key_header, identify
 from api.state import AppSettings, get_settings
 from codec import ENV, CodecError, EncryptionCodec
 
@@ -62,19 +63,19 @@ class CorsRoute(APIRoute):
 
 router = APIRouter(prefix="/codec", tags=["codec"], route_class=CorsRoute)
 bearer = HTTPBearer(auto_error=False, description="an API key as a bearer token (the Web UI's pass access token)")
-admit = require(SUPERVISOR, LEGAL)
+READERS = (*LEADS, LEGAL)
 
 
-def codec_caller(
+async def codec_reader(
     request: Request,
     key: Annotated[str | None, Depends(api_key_header)],
     token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Caller:
-    """`require(SUPERVISOR, LEGAL)`, with the key from either header (same 401 and 403 as every route)."""
-    return admit(request, key or (token.credentials if token else None))
+) -> Identity:
+    """`require(*READERS)`, with the key from either header (same 401 and 403 as every route)."""
+    return admit(await identify(request, key or (token.credentials if token else None)), READERS)
 
 
-Reader = Annotated[Caller, Depends(codec_caller)]
+Reader = Annotated[Identity, Depends(codec_reader)]
 
 
 class CodecPayloads(BaseModel):

@@ -3,12 +3,15 @@
 The routes are generated from the operations table (`edge.operations.OPERATIONS`: each command's model, its
 handler, its roles and its route), and send through `edge.client.send`, as the command line does.
 
-Bodies are the domain command models (`domain.commands`), with three conveniences:
+Who gives a command is the caller's key (`api.auth`): the command's identity fields are filled from the key's
+identity (`edge.identity.IDENTITY_FIELDS`: `by` is the person's username, or `<role>-key` for a machine key;
+`approver_level`, where a model has it, the person's approval level). They are not in the bodies, and a body that
+still sends one is refused (422), so nobody acts under another's name.
+
+Bodies are the domain command models (`domain.commands`) without those fields, with two conveniences:
 - `command_id` is optional: absent, a fresh `api-<hex>` is used. It is returned in the `X-Command-Id` header (and in
   the body of signals). Sending a command again with the same id applies it once; the same id with other content is
   a conflict (409).
-- `by` (who gives the command) is optional: absent, it is the caller's role (`supervisor`). It is what the
-  account's history records; it is asserted by the caller, not authenticated (the key only proves the role).
 - Ids that are in the path (`dispute_id`, `step`) are not in the body; `at` of a contact outcome and `received_at`
   of a payment default to now.
 
@@ -27,15 +30,16 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError, create_mo
 from pydantic.json_schema import SkipJsonSchema
 from temporalio.client import Client
 
-from api.auth import OPS, SUPERVISOR, Caller, require
+from api.auth import LEADS, OPS, FromKey, Identity, require
 from api.errors import temporal_errors
 from api.state import TemporalClient
 from domain.bounds import EDGE, check_happened
 from domain.commands import Command
-from domain.events import Identifier, PaymentReceived, Text
+from domain.events import Identifier, PaymentReceived
 from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
 from edge.client import new_command_id, pay, send
+from edge.identity import IDENTITY_FIELDS, identity_fields
 from edge.operations import OPERATIONS, Operation
 from workflows import PAYMENT_RECEIVED
 
@@ -57,15 +61,14 @@ class SignalSent(BaseModel):
 
 
 def body_model(model: type[BaseModel], path_fields: tuple[str, ...] = (), now_fields: tuple[str, ...] = ()) -> type:
-    """The request body of `model`: the same fields and validators, with `command_id`, `by` and `now_fields`
-    optional, and the path's fields left out of the schema."""
-    overrides: dict[str, Any] = {}
+    """The request body of `model`: the same fields and validators, with `command_id` and `now_fields` optional, the
+    path's fields left out of the schema, and the identity fields (`by`, ...) out of it and refused."""
+    overrides: dict[str, Any] = {name: (FromKey, None) for name in IDENTITY_FIELDS if name in model.model_fields}
     if issubclass(model, Command):
         overrides["command_id"] = (
             Identifier | None,
             Field(None, description="the command's id (default: a fresh api-<hex>); the same id applies once"),
         )
-        overrides["by"] = (Text | None, Field(None, description="who gives the command (default: the caller's role)"))
     for name in now_fields:
         overrides[name] = (AwareDatetime | None, Field(None, description="ISO 8601 with timezone (default: now)"))
     for name in path_fields:
@@ -73,11 +76,14 @@ def body_model(model: type[BaseModel], path_fields: tuple[str, ...] = (), now_fi
     return create_model(f"{model.__name__}Body", __base__=model, __doc__=model.__doc__, **overrides)
 
 
-def to_message(model: type[M], body: BaseModel, path: Mapping[str, str], defaults: Mapping[str, Any]) -> M:
-    """The domain message from the body, the path's values, and defaults for the fields the caller left empty."""
+def to_message(
+    model: type[M], body: BaseModel, path: Mapping[str, str], defaults: Mapping[str, Any], identity: Identity
+) -> M:
+    """The domain message from the body, the path's values, defaults for the fields the caller left empty, and the
+    identity's fields."""
     data = body.model_dump()
     data |= {name: value for name, value in defaults.items() if data.get(name) is None}
-    data |= path
+    data |= {**path, **identity_fields(model, identity)}
     try:
         message = model.model_validate(data, context=EDGE)
     except ValidationError as error:  # a path value the model refuses (a malformed dispute id): as FastAPI would
@@ -93,13 +99,13 @@ def add_route(name: str, operation: Operation) -> None:
     """The route of one operator command: its body, its path field if any (`{dispute_id}`, `{step}`), its roles."""
     assert operation.route is not None
     Body = body_model(operation.model, operation.path_fields, operation.now_fields)
-    Allowed = Annotated[Caller, Depends(require(*operation.roles))]
+    Allowed = Annotated[Identity, Depends(require(*operation.roles))]
 
-    async def run(response: Response, account_id: str, body: BaseModel, client: Client, caller: Caller,
+    async def run(response: Response, account_id: str, body: BaseModel, client: Client, identity: Identity,
                   path: dict[str, str]) -> AccountStatus | SignalSent:  # fmt: skip
-        defaults: dict[str, Any] = {"command_id": new_command_id("api"), "by": caller.role}
+        defaults: dict[str, Any] = {"command_id": new_command_id("api")}
         defaults |= {field: datetime.now(UTC) for field in operation.now_fields}
-        command = to_message(operation.model, body, path, defaults)
+        command = to_message(operation.model, body, path, defaults, identity)
         response.headers[COMMAND_ID_HEADER] = command.command_id
         with temporal_errors(account_id, command.command_id):
             try:
@@ -121,9 +127,9 @@ def add_route(name: str, operation: Operation) -> None:
             key: Annotated[str, Path(alias=field)],
             body: Body,  # type: ignore[valid-type]  # a model made at run time
             client: TemporalClient,
-            caller: Allowed,
+            identity: Allowed,
         ) -> Any:
-            return await run(response, account_id, body, client, caller, {field: key})
+            return await run(response, account_id, body, client, identity, {field: key})
 
         handler = with_path
     else:
@@ -133,9 +139,9 @@ def add_route(name: str, operation: Operation) -> None:
             account_id: AccountId,
             body: Body,  # type: ignore[valid-type]  # a model made at run time
             client: TemporalClient,
-            caller: Allowed,
+            identity: Allowed,
         ) -> Any:
-            return await run(response, account_id, body, client, caller, {})
+            return await run(response, account_id, body, client, identity, {})
 
         handler = without_path
     handler.__name__ = name.replace("-", "_")
@@ -167,9 +173,9 @@ async def post_payment(
     account_id: AccountId,
     body: PaymentBody,  # type: ignore[valid-type]
     client: TemporalClient,
-    _: Annotated[Caller, Depends(require(OPS, SUPERVISOR))],
+    identity: Annotated[Identity, Depends(require(OPS, *LEADS))],
 ) -> SignalSent:
-    payment = to_message(PaymentReceived, body, {}, {"received_at": datetime.now(UTC)})
+    payment = to_message(PaymentReceived, body, {}, {"received_at": datetime.now(UTC)}, identity)
     with temporal_errors(account_id, payment.payment_id):
         try:
             await pay(client, account_id, payment)

@@ -1,7 +1,8 @@
 """Temporal's answers as HTTP statuses, in one place, so every account route says the same thing the same way:
 
-- a workflow validator said no (an update failed with an ApplicationError): 422 with its reason, or 409 when the
-  command's id was already used for a different command;
+- a workflow validator said no (an update failed with an ApplicationError): 422 with its reason, 409 when the
+  command's id was already used for a different command, 403 when the sender may not give it (`CommandForbidden`: an
+  approval below the level the request needs);
 - no workflow for the account: 404; its workflow has completed (the account is closed): 409;
 - no worker answered in time: 504 (the command may still apply when one does: repeat it with the same command_id);
 - any other Temporal error: 502.
@@ -21,6 +22,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+# The ApplicationError types of a refused update that are not a 422, and their status.
+REFUSALS = {"CommandConflict": HTTPStatus.CONFLICT, "CommandForbidden": HTTPStatus.FORBIDDEN}
+
 
 @contextmanager
 def temporal_errors(account_id: str, command_id: str | None = None) -> Iterator[None]:
@@ -28,11 +32,10 @@ def temporal_errors(account_id: str, command_id: str | None = None) -> Iterator[
         yield
     except WorkflowUpdateFailedError as error:
         cause = error.cause
-        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        conflict = isinstance(cause, ApplicationError) and cause.type == "CommandConflict"
-        raise HTTPException(
-            HTTPStatus.CONFLICT if conflict else HTTPStatus.UNPROCESSABLE_ENTITY, detail=reason
-        ) from None
+        if isinstance(cause, ApplicationError):
+            refusal = REFUSALS.get(cause.type or "", HTTPStatus.UNPROCESSABLE_ENTITY)
+            raise HTTPException(refusal, detail=cause.message) from None
+        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(cause)) from None
     except (TimeoutError, RPCTimeoutOrCancelledError):
         again = f"; repeat with command_id {command_id} (it applies once)" if command_id else ""
         raise HTTPException(

@@ -1,4 +1,5 @@
 """The legal team's inbox over HTTP (role `legal`): what `legal.py` does on the command line, with its own code.
+Who accepts a case or records its outcome is the caller's key (`api.auth`): its `by`, never a field of the body.
 
 Cases live in the store (the system of record), not in Temporal: the worker's litigation step opens them.
 Recording an outcome closes the case and signals the account's workflow (`legal.record_outcome`): idempotent, so
@@ -24,12 +25,11 @@ from temporalio.service import RPCError
 
 import legal
 from activities.legal_case import LegalDesk
-from api.auth import LEGAL, Caller, require
+from api.auth import LEGAL, FromKey, Identity, require
 from api.errors import account_closed
 from api.state import AppSettings, SystemOfRecord, TemporalClient
 from domain.bounds import Note
 from domain.commands import LegalOutcome
-from domain.events import Text
 from store.models import LegalCase
 from store.repository import Conflict, NotFound, Store
 
@@ -37,7 +37,7 @@ CaseState = Literal["open", "accepted", "closed"]
 Outcome = LegalOutcome.model_fields["outcome"].annotation
 
 router = APIRouter(prefix="/v1/legal", tags=["legal"])
-Lawyer = Annotated[Caller, Depends(require(LEGAL))]
+Lawyer = Annotated[Identity, Depends(require(LEGAL))]
 
 
 class CaseSummary(BaseModel):
@@ -61,13 +61,15 @@ class CaseDetail(CaseSummary):
 
 
 class Acceptance(BaseModel):
-    by: Text | None = Field(None, description="the lawyer taking the case (default: the caller's role)")
+    """Nothing to say: the lawyer is the key's (an empty body, or none)."""
+
+    by: FromKey = None
 
 
 class OutcomeBody(BaseModel):
     outcome: Outcome  # type: ignore[valid-type]
     note: Note = ""
-    by: Text | None = Field(None, description="who records it (default: the caller's role)")
+    by: FromKey = None
 
 
 @router.get("/cases", response_model=list[CaseSummary], summary="The cases, oldest first")
@@ -112,10 +114,9 @@ async def evidence_package(store: Store, legal_dir: Path, case_id: str) -> FileR
 
 
 @router.post("/cases/{case_id}/accept", response_model=CaseSummary, summary="Take the case (idempotent)")
-async def accept_case(case_id: str, store: SystemOfRecord, caller: Lawyer, body: Acceptance | None = None) -> Any:
-    by = (body.by if body else None) or caller.role
+async def accept_case(case_id: str, store: SystemOfRecord, lawyer: Lawyer, body: Acceptance | None = None) -> Any:
     with store_errors():
-        return summary(await asyncio.to_thread(store.accept_case, case_id, by, datetime.now(UTC)))
+        return summary(await asyncio.to_thread(store.accept_case, case_id, lawyer.by, datetime.now(UTC)))
 
 
 @router.post(
@@ -124,11 +125,11 @@ async def accept_case(case_id: str, store: SystemOfRecord, caller: Lawyer, body:
     summary="Record how the case ended: closes it and the account (idempotent; another outcome is 409)",
 )
 async def record_outcome(
-    case_id: str, body: OutcomeBody, store: SystemOfRecord, client: TemporalClient, caller: Lawyer
+    case_id: str, body: OutcomeBody, store: SystemOfRecord, client: TemporalClient, lawyer: Lawyer
 ) -> CaseSummary:
     with store_errors():
         try:
-            await legal.record_outcome(store, client, case_id, body.outcome, body.by or caller.role, body.note)
+            await legal.record_outcome(store, client, case_id, body.outcome, lawyer.by, body.note)
         except RPCError as error:
             # A closed account (by this outcome told before, or otherwise) has nothing left to be told.
             if not account_closed(error):

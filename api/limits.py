@@ -4,9 +4,10 @@ FastAPI reads and parses a route's JSON body before it runs the route's dependen
 and it reads all of it: three 150 MB POSTs without a key once took 6.7 s to get their 401 and grew the process by
 768 MB. `Guard`, a pure ASGI middleware, stands in front of every route:
 
-- a request to a keyed path (`/v1/...`, `/codec/...`) that carries no known key is answered 401 at once, its body
-  unread. Which roles a route admits stays the route's decision (its 403 comes from its dependency, after parsing,
-  for a caller who holds a key). CORS preflights (OPTIONS) carry no key by design and pass;
+- a request to a keyed path (`/v1/...`, `/codec/...`) that carries no known key (a machine key, or a person's key
+  that resolves: `api.auth.identify`, whose answer the route reuses) is answered 401 at once, its body unread. Which
+  roles a route admits stays the route's decision (its 403 comes from its dependency, after parsing, for a caller who
+  holds a key). CORS preflights (OPTIONS) carry no key by design and pass;
 - a body whose `Content-Length` is over its route's limit is answered 413 at once, unread;
 - a body sent without a length (chunked) is counted while the route reads it and answered 413 as soon as it passes
   the limit: the route is told the client left, and whatever it answers then is dropped.
@@ -18,9 +19,11 @@ Both refusals say `Connection: close`, so the server stops reading the rest of t
 import json
 from collections.abc import Mapping
 
+from fastapi import HTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import HEADER, UNAUTHENTICATED, role_of
+from api.auth import HEADER, UNAUTHENTICATED, identify
 from api.codec import cors_headers
 from api.codec import router as codec_router
 
@@ -57,9 +60,15 @@ class Guard:
             return
         path, headers = scope["path"], _headers(scope)
         limit = limit_of(path)
-        if path.startswith(KEYED) and scope["method"] != "OPTIONS" and not _known_key(scope, headers):
-            await _refuse(send, 401, UNAUTHENTICATED, _unknown(scope, path, headers))
-            return
+        if path.startswith(KEYED) and scope["method"] != "OPTIONS":
+            try:
+                known = await _known_key(scope, headers)
+            except HTTPException as error:  # the staff register is not reachable
+                await _refuse(send, error.status_code, str(error.detail))
+                return
+            if not known:
+                await _refuse(send, 401, UNAUTHENTICATED, _unknown(scope, path, headers))
+                return
         length = headers.get("content-length")
         if length is not None and not (length.isascii() and length.isdigit()):
             await _refuse(send, 400, "invalid Content-Length")
@@ -107,11 +116,11 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
 
 
-def _known_key(scope: Scope, headers: Mapping[str, str]) -> bool:
+async def _known_key(scope: Scope, headers: Mapping[str, str]) -> bool:
     """A key the app knows, in X-API-Key or as a bearer token (the codec's Web UI sends that)."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     key = headers.get(HEADER.lower()) or (token.strip() if scheme.lower() == "bearer" else None)
-    return role_of(key, getattr(scope["app"].state, "api_keys", None)) is not None
+    return await identify(HTTPConnection(scope), key) is not None
 
 
 def _unknown(scope: Scope, path: str, headers: Mapping[str, str]) -> dict[str, str]:

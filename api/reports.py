@@ -1,4 +1,4 @@
-"""`GET /v1/reports/aging`: the book's aging (supervisors). From visibility, like the lists: see `book`."""
+"""`GET /v1/reports/aging`: the book's aging (the leads). From visibility, like the lists: see `book`."""
 
 from http import HTTPStatus
 from typing import Annotated
@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 import book
-from api.auth import SUPERVISOR, require
+from api.auth import LEADS, require
 from api.state import TemporalClient
 from domain.aging import AgingReport
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require(SUPERVISOR))])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require(*LEADS))])
 
 
 def scope(

@@ -1,9 +1,10 @@
 """The dashboard's sessions: the browser holds an opaque random id, and what it stands for stays on the server.
 
-A session is opened by signing in with an API key and holds that key (the viewer's role is read from it at every
-request), the name the viewer gave, and the session's CSRF token, which every form of the dashboard carries and every
-POST must return. The id is 256 random bits (`secrets`): it says nothing and cannot be guessed. Signing out closes
-the session, so a copied cookie stops working at once; a session also ends `SESSION_TTL` after it was opened.
+A session is opened by signing in with a key and holds that key (who the viewer is, their name, role and team, is
+resolved from it at every request: a revoked key or a deactivated person is signed out at once) and the session's
+CSRF token, which every form of the dashboard carries and every POST must return. The id is 256 random bits
+(`secrets`): it says nothing and cannot be guessed. Signing out closes the session, so a copied cookie stops working
+at once; a session also ends `SESSION_TTL` after it was opened.
 
 Sessions live in the memory of the API process (`app.state.sessions`): restarting the API signs everybody out, and
 several API processes behind one address would each know only their own sessions (run one, as docker-compose does,
@@ -27,7 +28,6 @@ def new_token() -> str:
 @dataclass(frozen=True)
 class Session:
     key: str
-    name: str
     csrf: str
     expires: float  # on the sessions' clock
 
@@ -39,7 +39,7 @@ class Sessions:
         self.ttl, self.clock = ttl, clock
         self._open: dict[str, Session] = {}
 
-    def open(self, key: str, name: str) -> str:
+    def open(self, key: str) -> str:
         """A new session for `key`; returns its id (the cookie's value)."""
         now = self.clock()
         for expired in [sid for sid, session in self._open.items() if session.expires <= now]:
@@ -47,7 +47,7 @@ class Sessions:
         while len(self._open) >= MAX_SESSIONS:
             del self._open[next(iter(self._open))]  # the oldest: dicts keep their insertion order
         sid = new_token()
-        self._open[sid] = Session(key, name, new_token(), now + self.ttl.total_seconds())
+        self._open[sid] = Session(key, new_token(), now + self.ttl.total_seconds())
         return sid
 
     def get(self, sid: str | None) -> Session | None:

@@ -151,13 +151,15 @@ async def reassign(task_id: int, body: Reassignment, who: Lead, store: SystemOfR
     row = await _task(store, task_id)
     person = await asyncio.to_thread(store.staff, body.to)
     if person is None or not person.active or row.assignee_role not in POOLS.get(person.role, ()):
-        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY,
-                            detail=f"{body.to} is not an active person who works {row.assignee_role} tasks")  # fmt: skip
+        detail = f"{body.to} is not an active person who works {row.assignee_role} tasks"
+        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=detail)
     return await _change(queue.reassign, store, task_id, body.to, who.by, datetime.now(UTC))
 
 
 @router.post("/{task_id}/complete", response_model=TaskView, summary="record what was done; the account follows")
-async def complete(task_id: int, body: Completing, who: Worker, store: SystemOfRecord, client: TemporalClient) -> TaskView:
+async def complete(
+    task_id: int, body: Completing, who: Worker, store: SystemOfRecord, client: TemporalClient
+) -> TaskView:
     row = await _visible(store, task_id, who)
     if row.assignee not in (None, who.username) and who.role not in LEADS:
         raise HTTPException(HTTPStatus.CONFLICT, detail=f"task {task_id} is held by {row.assignee}")

@@ -1,8 +1,9 @@
 """The account operations: every update and signal of CollectionWorkflow that people send, declared once.
 
 Each names its handler (`CollectionWorkflow.promise_to_pay`: whether it is an update or a signal, and its message
-name, follow from it), its command model, the roles that may send it, its command-line shape (`starter.py NAME
-...`) and its HTTP route (`POST /v1/accounts/{account_id}/ROUTE`), and whether the dashboard has a form for it.
+name, follow from it), its command model, the roles that may send it (`edge.identity`: collectors and leads work
+accounts, leads decide), its command-line shape (`starter.py NAME ...`) and its HTTP route
+(`POST /v1/accounts/{account_id}/ROUTE`), and whether the dashboard has a form for it.
 `starter.py`, `api/commands.py` and `api/dashboard/` are generated from this table, and send through
 `edge.client.send`: a new command is one row here, its model and its rule (docs/architecture.md)."""
 
@@ -38,10 +39,9 @@ from domain.commands import (
     WriteOff,
 )
 from domain.policy import PolicyBook
+from edge.identity import LEADS, LEGAL, OPS, STAFF
 from settings import Settings
 from workflows.collection import CollectionWorkflow
-
-SUPERVISOR = "supervisor"  # the API's role names (api.auth)
 
 
 class Arg(NamedTuple):
@@ -64,7 +64,8 @@ class OneOf(NamedTuple):
 @dataclass(frozen=True)
 class Operation:
     """One command. `fields` builds the model's fields from the command line's arguments (None: the model's
-    default) besides `command_id` and `by`, and may raise ValueError for an argument it cannot read. `route` is
+    default) besides `command_id` and the identity's (`by`: `edge.identity.IDENTITY_FIELDS`), and may raise
+    ValueError for an argument it cannot read. `roles` may send it (by default the leads). `route` is
     under /v1/accounts/{account_id}/ (None: no HTTP route); a `{field}` in it is the model's field of that name.
     `now_fields` are datetimes that default to now at the edge. `form`: the dashboard draws a form for it;
     `confirm`: irreversible, the form asks to tick a box."""
@@ -76,7 +77,7 @@ class Operation:
     arguments: tuple[Arg | OneOf, ...] = ()
     route: str | None = None
     now_fields: tuple[str, ...] = ()
-    roles: tuple[str, ...] = (SUPERVISOR,)
+    roles: tuple[str, ...] = LEADS
     form: bool = False
     confirm: bool = False
 
@@ -137,7 +138,7 @@ OPERATIONS: dict[str, Operation] = {
         "the debtor promises an amount by a date",
         (arg("--amount", required=True, help=AMOUNT_HELP), arg("--currency", required=True),
          arg("--date", required=True, help="the promised date, YYYY-MM-DD (the debtor's calendar)")),
-        route="promises", form=True,
+        route="promises", roles=STAFF, form=True,
     ),
     "plan": Operation(
         CollectionWorkflow.agree_installment_plan, AgreeInstallmentPlan,
@@ -146,14 +147,14 @@ OPERATIONS: dict[str, Operation] = {
         (arg("--currency", required=True),
          arg("--installment", required=True, action="append", metavar="AMOUNT:DATE",
              help="one installment, such as 4000.00:2026-12-01; repeat for each, in date order")),
-        route="installment-plans",
+        route="installment-plans", roles=STAFF,
     ),
     "dispute": Operation(
         CollectionWorkflow.open_dispute, OpenDispute,
         lambda a: {"reason": a.reason, "invoice_ids": a.invoice},
         "the debtor contests invoices (none named: the whole balance); the dispute's id is the command id",
         (REASON, arg("--invoice", action="append", metavar="INVOICE_ID", help="a disputed invoice; repeatable")),
-        route="disputes",
+        route="disputes", roles=STAFF,
     ),
     "resolve-dispute": Operation(
         CollectionWorkflow.resolve_dispute, ResolveDispute,
@@ -171,7 +172,7 @@ OPERATIONS: dict[str, Operation] = {
         lambda a: {"phone": a.phone, "email": a.email},
         "new contact details (ends lost contact)",
         (arg("--phone", help="E.164, such as +8613800000000"), arg("--email")),
-        route="contact",
+        route="contact", roles=STAFF,
     ),
     "pause": Operation(
         CollectionWorkflow.pause, Pause,
@@ -245,7 +246,7 @@ OPERATIONS: dict[str, Operation] = {
         (arg("--channel", required=True, choices=choices(ContactOutcome, "channel")),
          arg("--result", required=True, choices=get_args(ContactResult)),
          arg("--at", help="when, ISO 8601 with timezone (default: now)")),
-        route="contact-outcomes", now_fields=("at",),
+        route="contact-outcomes", now_fields=("at",), roles=STAFF,
     ),
     "record-contact": Operation(
         CollectionWorkflow.record_contact, RecordContact,
@@ -267,7 +268,7 @@ OPERATIONS: dict[str, Operation] = {
          arg("--dispute", metavar="REASON", help="the debtor disputes the debt (with --invoice, or the whole balance)"),
          arg("--invoice", action="append", metavar="INVOICE_ID", help="a disputed invoice; repeatable"),
          arg("--callback", help="the debtor asked to be called back then (ISO 8601 with timezone)")),
-        route="contacts", now_fields=("at",), form=True,
+        route="contacts", now_fields=("at",), roles=STAFF, form=True,
     ),
     "complete-task": Operation(
         CollectionWorkflow.complete_task, CompleteTask,
@@ -275,13 +276,13 @@ OPERATIONS: dict[str, Operation] = {
         "a task is done (an escalation decided, orders locked, the debtor traced), with its outcome",
         (arg("task", metavar="TASK", help="the task's step, as `status` lists it"),
          arg("--outcome", required=True, help="what was done or decided"), NOTE),
-        route="tasks/{task}/completion", form=True,
+        route="tasks/{task}/completion", roles=(*STAFF, LEGAL, OPS), form=True,
     ),
     "legal-outcome": Operation(
         CollectionWorkflow.legal_outcome, LegalOutcome,
         lambda a: {"outcome": a.outcome, "note": a.note},
         "how the case handed to legal ended",
         (arg("--outcome", required=True, choices=choices(LegalOutcome, "outcome")), NOTE),
-        route="legal-outcome",
+        route="legal-outcome", roles=(LEGAL, *LEADS),
     ),
 }  # fmt: skip

@@ -1,11 +1,14 @@
-"""The system of record: SQLModel tables, Alembic migrations, and a `Store` with idempotent writes."""
+"""The system of record: SQLModel tables, Alembic migrations, and a `Store` with idempotent writes and the staff
+register."""
 
 from store.db import alembic_config, make_engine, migrate
-from store.models import Account, ContactLog, Document, Invoice, LegalCase, Message, Payment, Task
-from store.repository import Conflict, NotFound, Store
+from store.errors import Conflict, NotFound
+from store.models import Account, ApiKey, ContactLog, Document, Invoice, LegalCase, Message, Payment, Staff, Task
+from store.repository import Store
 
 __all__ = [
     "Account",
+    "ApiKey",
     "Conflict",
     "ContactLog",
     "Document",
@@ -14,6 +17,7 @@ __all__ = [
     "Message",
     "NotFound",
     "Payment",
+    "Staff",
     "Store",
     "Task",
     "alembic_config",

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.authority import LEVELS
+from domain.people import ROLES
 from store.types import Money, UTCDateTime
 
 SQLModel.metadata.naming_convention = {
@@ -26,6 +28,10 @@ MESSAGE_KINDS = ("sms", "email", "letter", "task")
 MESSAGE_STATUSES = ("pending", "sent", "failed")
 TASK_STATES = ("open", "done", "cancelled")
 CASE_STATES = ("open", "accepted", "closed")
+# Who works here (the `staff` table). Leads decide approvals; an approval level is a lead's only, by default their
+# role's (store/staff.py). The levels are the policies' approver levels, lowest first.
+STAFF_ROLES = ROLES  # domain.people
+APPROVAL_LEVELS = LEVELS  # domain.authority
 
 
 def utcnow() -> datetime:
@@ -209,3 +215,35 @@ class LegalCase(SQLModel, table=True):
     outcome_at: datetime | None = instant(default=None)
     package: str | None = long_text(default=None)  # the evidence package, as JSON text
     package_sha256: str | None = None
+
+
+class Staff(SQLModel, table=True):
+    """A person who acts on accounts. Their key proves who they are, and their username is the `by` that account
+    histories, legal cases and approvals record."""
+
+    __tablename__ = "staff"
+    __table_args__ = (
+        one_of("role", "role", STAFF_ROLES),
+        one_of("approval_level", "approval_level", APPROVAL_LEVELS),
+    )
+
+    username: str = Field(primary_key=True)
+    full_name: str
+    role: str
+    team: str | None = None
+    approval_level: str | None = None
+    active: bool = True
+    created_at: datetime = instant(default_factory=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    """A person's key, shown once as `ck_<key_id>_<secret>`: only the secret's SHA-256 is kept."""
+
+    __tablename__ = "api_key"
+
+    key_id: str = Field(primary_key=True)
+    username: str = Field(foreign_key="staff.username", index=True)
+    secret_sha256: str
+    created_at: datetime = instant(default_factory=utcnow)
+    revoked_at: datetime | None = instant(default=None)
+    last_used_at: datetime | None = instant(default=None)

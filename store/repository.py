@@ -17,21 +17,16 @@ from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from store.db import make_engine, migrate
+from store.errors import Conflict, NotFound
 from store.models import Account, ContactLog, Document, Invoice, LegalCase, Message, Payment, Task, utcnow
+from store.staff import StaffRegister
 
 Row = TypeVar("Row", bound=SQLModel)
 
 
-class NotFound(LookupError):
-    """No row has the key asked for."""
-
-
-class Conflict(ValueError):
-    """The request contradicts what is already recorded (accepting a closed case, a second legal outcome)."""
-
-
-class Store:
-    """The system of record, over any engine from `store.db.make_engine` (SQLite or PostgreSQL)."""
+class Store(StaffRegister):
+    """The system of record, over any engine from `store.db.make_engine` (SQLite or PostgreSQL). The staff and their
+    keys: `store.staff.StaffRegister`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

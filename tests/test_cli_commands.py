@@ -1,4 +1,5 @@
-"""The operator commands of `starter.py` (promise, plan, pause, ..., bankruptcy) on a real dev server and worker."""
+"""The operator commands of `starter.py` (promise, plan, pause, ..., bankruptcy) on a real dev server and worker,
+given by the holders of staff keys (COLLECTIONS_KEY): a supervisor's unless a test acts as another role."""
 
 import asyncio
 import json
@@ -20,6 +21,7 @@ import starter
 from domain.policy import PolicyBook
 from edge.ingest import submit
 from tests.factories import overdue
+from tests.staff import staff_register
 from worker import build_worker
 from workflows import workflow_id
 
@@ -33,6 +35,23 @@ def queue(monkeypatch: pytest.MonkeyPatch) -> str:
     name = f"tq-cli-{uuid.uuid4()}"
     monkeypatch.setenv("COLLECTIONS_TASK_QUEUE", name)
     return name
+
+
+@pytest.fixture(autouse=True)
+def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The command lines' staff register (DATABASE_URL: not the worker's store, which the worker keeps in its outbox
+    folder), with one person of each role; COLLECTIONS_KEY is the supervisor's. Their keys by role."""
+    url = f"sqlite:///{tmp_path / 'staff' / 'collections.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    keys = staff_register(url)
+    monkeypatch.setenv("COLLECTIONS_KEY", keys["supervisor"])
+    return keys
+
+
+@pytest.fixture
+def act_as(keys: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Give the next commands as the person of a role (their key in COLLECTIONS_KEY)."""
+    return lambda role: monkeypatch.setenv("COLLECTIONS_KEY", keys[role])
 
 
 @pytest_asyncio.fixture
@@ -97,10 +116,11 @@ async def closed_status(client: Client, capsys: pytest.CaptureFixture[str], acco
 
 
 async def test_a_promise_is_accepted_and_a_repeat_with_its_id_applies_once(
-    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str], act_as: Callable[[str], None]
 ) -> None:
+    act_as("collector")  # li.na
     promised = (today() + timedelta(days=5)).isoformat()
-    command = ["promise", account, "--amount", "5000.00", "--currency", "CNY", "--date", promised, "--by", "li.na"]
+    command = ["promise", account, "--amount", "5000.00", "--currency", "CNY", "--date", promised]
 
     code, out, err = await run(dev_env.client, capsys, *command)
 
@@ -124,7 +144,7 @@ async def test_a_promise_for_a_past_date_is_rejected_by_the_workflow(
     yesterday = (today() - timedelta(days=1)).isoformat()
     code, out, err = await run(
         dev_env.client, capsys,
-        "promise", account, "--amount", "5000.00", "--currency", "CNY", "--date", yesterday, "--by", "li.na",
+        "promise", account, "--amount", "5000.00", "--currency", "CNY", "--date", yesterday,
     )  # fmt: skip
     assert code == starter.EXIT_REJECTED
     assert err.startswith("rejected: ") and "not in the future" in err
@@ -139,7 +159,6 @@ async def test_a_plan_that_does_not_cover_the_balance_is_rejected(
     code, _, err = await run(
         dev_env.client, capsys,
         "plan", account, "--currency", "CNY", "--installment", f"4000.00:{first}", "--installment", f"4000.00:{second}",
-        "--by", "li.na",
     )  # fmt: skip
     assert code == starter.EXIT_REJECTED
     assert err == "rejected: installments sum to 8000.00, the balance is 12000.00 CNY\n"
@@ -149,21 +168,19 @@ async def test_pause_resume_and_write_off_close_the_account(
     dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     until = (datetime.now(DEBTOR_ZONE) + timedelta(days=3)).replace(microsecond=0).isoformat()
-    code, out, err = await run(dev_env.client, capsys, "pause", account, "--reason", "hospital", "--until", until,
-                               "--by", "wang.fang")  # fmt: skip
+    code, out, err = await run(dev_env.client, capsys, "pause", account, "--reason", "hospital", "--until", until)
     assert code == 0, err
     pause_id = re.match(r"pause accepted \(id (cli-[0-9a-f]{12})\)\n", out)
     assert pause_id, out
     assert f"pause by wang.fang: until {until}: hospital [{pause_id[1]}]" in out
 
-    code, out, err = await run(dev_env.client, capsys, "resume", account, "--by", "wang.fang", "--json")
+    code, out, err = await run(dev_env.client, capsys, "resume", account, "--json")
     assert code == 0, err
     assert err.startswith("resume accepted (id cli-")  # --json: standard output is the status alone
     pauses = json.loads(out)["pauses"]
     assert len(pauses) == 1 and pauses[0]["ended_at"] is not None
 
-    code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "uneconomic",
-                               "--by", "wang.fang", "--id", "wo-1")  # fmt: skip
+    code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "uneconomic", "--id", "wo-1")
     assert code == 0, err
     assert out.startswith("write-off accepted (id wo-1)\n")
     # The update answers before the workflow records the close: the status says what it closes with (issue 13: it
@@ -176,14 +193,18 @@ async def test_pause_resume_and_write_off_close_the_account(
 
 
 async def test_contact_outcome_and_bankruptcy_are_signals(
-    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str], act_as: Callable[[str], None]
 ) -> None:
+    act_as("collector")
     code, out, err = await run(dev_env.client, capsys, "contact-outcome", account, "--channel", "phone",
-                               "--result", "no_answer", "--by", "dialer", "--id", "call-1")  # fmt: skip
+                               "--result", "no_answer", "--id", "call-1")  # fmt: skip
     assert (code, out) == (0, "contact-outcome sent (id call-1)\n"), err
+    code, _, err = await run(dev_env.client, capsys, "bankruptcy", account)
+    assert (code, err) == (2, "bankruptcy needs the supervisor, manager or general_manager role; COLLECTIONS_KEY is "
+                              "li.na's, a collector\n")  # fmt: skip
 
-    code, out, err = await run(dev_env.client, capsys, "bankruptcy", account, "--case-reference", "(2026)沪03破1号",
-                               "--by", "legal.desk")  # fmt: skip
+    act_as("supervisor")
+    code, out, err = await run(dev_env.client, capsys, "bankruptcy", account, "--case-reference", "(2026)沪03破1号")
     assert code == 0, err
     assert re.fullmatch(r"bankruptcy sent \(id cli-[0-9a-f]{12}\)\n", out)
 
@@ -191,6 +212,7 @@ async def test_contact_outcome_and_bankruptcy_are_signals(
     assert final["outcome"] == "bankrupt"
     assert final["contact_failures"] == {"phone": 1}
     assert final["bankruptcy"]["case_reference"] == "(2026)沪03破1号"
+    assert final["bankruptcy"]["reported_by"] == "wang.fang"
 
 
 async def test_a_malformed_amount_is_rejected_before_any_call(capsys: pytest.CaptureFixture[str]) -> None:
@@ -199,51 +221,53 @@ async def test_a_malformed_amount_is_rejected_before_any_call(capsys: pytest.Cap
             raise AssertionError(f"the client was used: {name}")
 
     code = await starter.main(
-        ["promise", "ANY", "--amount", "abc", "--currency", "CNY", "--date", "2026-12-05", "--by", "li.na"],
+        ["promise", "ANY", "--amount", "abc", "--currency", "CNY", "--date", "2026-12-05"],
         client=NoCalls(),  # type: ignore[arg-type]
     )
     out, err = capsys.readouterr()
     assert code == starter.EXIT_REJECTED and out == ""
     assert err == "rejected: amount: malformed amount 'abc': expected digits with an optional decimal point\n"
 
-    code = await starter.main(
-        ["plan", "ANY", "--currency", "CNY", "--installment", "4000.00", "--by", "li.na"], client=NoCalls()
-    )  # type: ignore[arg-type]
+    code = await starter.main(["plan", "ANY", "--currency", "CNY", "--installment", "4000.00"], client=NoCalls())  # type: ignore[arg-type]
     assert code == starter.EXIT_REJECTED
     assert "installment '4000.00': expected AMOUNT:DATE" in capsys.readouterr().err
 
 
 async def test_disputes_contacts_approvals_and_legal_outcomes_reach_their_handlers(
-    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str], act_as: Callable[[str], None]
 ) -> None:
     client = dev_env.client
+    act_as("collector")
     code, out, err = await run(client, capsys, "dispute", account, "--reason", "goods damaged", "--invoice", "INV-1",
-                               "--by", "li.na", "--id", "d-1")  # fmt: skip
+                               "--id", "d-1")  # fmt: skip
     assert code == 0, err
     assert "dispute      d-1 (INV-1) open: goods damaged" in out
 
+    act_as("manager")  # zhao.lei
     code, out, err = await run(client, capsys, "resolve-dispute", account, "d-1", "--upheld", "--adjustment", "100.00",
-                               "--note", "two boxes", "--by", "zhao.lei")  # fmt: skip
+                               "--note", "two boxes")  # fmt: skip
     assert code == 0, err
     assert "dispute      d-1 (INV-1) upheld" in out and "outstanding  11900.00 CNY" in out
 
-    code, _, err = await run(client, capsys, "resolve-dispute", account, "d-1", "--rejected", "--by", "zhao.lei")
+    code, _, err = await run(client, capsys, "resolve-dispute", account, "d-1", "--rejected")
     assert (code, err) == (starter.EXIT_REJECTED, "rejected: dispute d-1 is already upheld\n")
 
-    code, _, err = await run(client, capsys, "update-contact", account, "--by", "li.na")
+    act_as("collector")
+    code, _, err = await run(client, capsys, "update-contact", account)
     assert (code, err) == (starter.EXIT_REJECTED, "rejected: give a new phone, a new email, or both\n")
     code, out, err = await run(client, capsys, "update-contact", account, "--phone", "+8613900000000",
-                               "--email", "ap@mingda.example.com", "--by", "li.na")  # fmt: skip
+                               "--email", "ap@mingda.example.com")  # fmt: skip
     assert code == 0, err
     assert "update_contact by li.na: phone +8613900000000, email ap@mingda.example.com" in out
 
+    act_as("general_manager")
     for verb in ("approve", "reject"):
-        code, _, err = await run(client, capsys, verb, account, "d091-issue_lawyer_letter", "--reason", "ok",
-                                 "--by", "boss")  # fmt: skip
+        code, _, err = await run(client, capsys, verb, account, "d091-issue_lawyer_letter", "--reason", "ok")
         assert code == starter.EXIT_REJECTED
         assert err.startswith("rejected: no approval request for d091-issue_lawyer_letter")
 
-    code, out, err = await run(client, capsys, "legal-outcome", account, "--outcome", "settled", "--by", "legal.desk")
+    act_as("legal")
+    code, out, err = await run(client, capsys, "legal-outcome", account, "--outcome", "settled")
     assert code == 0 and out.startswith("legal-outcome sent (id cli-"), err
 
 
@@ -252,7 +276,7 @@ async def test_an_unknown_account_is_the_usual_not_found_error(
 ) -> None:
     missing = f"NOPE-{uuid.uuid4().hex[:8]}"
     for command in (["write-off", missing, "--reason", "x"], ["bankruptcy", missing]):
-        code, out, err = await run(dev_env.client, capsys, *command, "--by", "li.na")
+        code, out, err = await run(dev_env.client, capsys, *command)
         assert (code, out) == (starter.EXIT_FAILED, "")
         assert err == f"no collection workflow for account {missing}\n"
 
@@ -260,11 +284,11 @@ async def test_an_unknown_account_is_the_usual_not_found_error(
 async def test_a_command_to_a_closed_account_is_rejected_as_such(
     dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert (await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--by", "li.na"))[0] == 0
+    assert (await run(dev_env.client, capsys, "write-off", account, "--reason", "x"))[0] == 0
     assert (await closed_status(dev_env.client, capsys, account))["outcome"] == "written_off"
     for command in (
-        ["resume", account, "--by", "li.na"],
-        ["bankruptcy", account, "--by", "li.na"],
+        ["resume", account],
+        ["bankruptcy", account],
         ["pay", account, "--payment-id", "P-1", "--amount", "1.00", "--currency", "CNY"],
     ):
         code, out, err = await run(dev_env.client, capsys, *command)
@@ -278,8 +302,7 @@ async def test_an_update_with_no_worker_running_says_so_instead_of_hanging(
     monkeypatch.setattr(edge.client, "UPDATE_TIMEOUT", timedelta(seconds=1))
     account = await start_account(dev_env.client, queue)
     try:
-        code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--by", "li.na",
-                                   "--id", "wo-9")  # fmt: skip
+        code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--id", "wo-9")
         assert (code, out) == (starter.EXIT_FAILED, "")
         assert err.startswith("no worker answered write-off (id wo-9) within 1s")
     finally:
@@ -297,12 +320,11 @@ async def test_an_id_reused_for_other_content_exits_2_with_the_reason(
     code, _, err = await run(dev_env.client, capsys, *pay, "900.00")
     assert (code, err) == (2, "rejected: payment id PAY-9 was already used for a different payment on this account\n")
 
-    dispute = ("dispute", account, "--reason", "damaged", "--by", "li.na", "--id", "cmd-9")
+    dispute = ("dispute", account, "--reason", "damaged", "--id", "cmd-9")
     assert (await run(dev_env.client, capsys, *dispute))[0] == 0
-    code, _, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--by", "li.na",
-                             "--id", "cmd-9")  # fmt: skip
+    code, _, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "x", "--id", "cmd-9")
     assert (code, err) == (2, "rejected: command id cmd-9 was already used for a different command (open_dispute)\n")
-    code, _, err = await run(dev_env.client, capsys, "bankruptcy", account, "--by", "li.na", "--id", "cmd-9")
+    code, _, err = await run(dev_env.client, capsys, "bankruptcy", account, "--id", "cmd-9")
     assert code == 2 and "cmd-9 was already used" in err
 
     ahead = (datetime.now(UTC) + timedelta(days=2)).isoformat()

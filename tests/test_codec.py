@@ -18,7 +18,7 @@ from api.app import create_app
 from codec import ENCODING, KEY_ID, CodecError, EncryptionCodec, data_converter, parse_keys
 from domain.events import Debtor
 from settings import ConfigError, Settings
-from tests.api.conftest import KEYS
+from tests.api.conftest import MACHINE_KEYS
 
 
 def new_key(size: int = 32) -> str:
@@ -188,13 +188,13 @@ def as_json(payloads: list[Payload]) -> dict:
 
 
 def bearer(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {KEYS[role]}"}
+    return {"Authorization": f"Bearer {MACHINE_KEYS[role]}"}
 
 
 async def test_the_endpoint_decodes_what_it_encoded(http: httpx.AsyncClient) -> None:
     plain = await plain_payloads(DEBTOR, "hello")
 
-    encoded = await http.post("/codec/encode", json=as_json(plain), headers={"X-API-Key": KEYS["supervisor"]})
+    encoded = await http.post("/codec/encode", json=as_json(plain), headers={"X-API-Key": MACHINE_KEYS["supervisor"]})
     assert encoded.status_code == 200, encoded.text
     sealed = [json_format.ParseDict(p, Payload()) for p in encoded.json()["payloads"]]
     assert [(p.metadata["encoding"], p.metadata[KEY_ID]) for p in sealed] == [(ENCODING, b"k2")] * 2
@@ -214,8 +214,8 @@ async def test_the_endpoint_refuses_missing_unknown_and_ops_keys(http: httpx.Asy
             ({}, 401),
             ({"X-API-Key": "not-a-key"}, 401),
             ({"Authorization": "Bearer not-a-key"}, 401),
-            ({"Authorization": KEYS["supervisor"]}, 401),  # not a bearer token
-            ({"X-API-Key": KEYS["ops"]}, 403),
+            ({"Authorization": MACHINE_KEYS["supervisor"]}, 401),  # not a bearer token
+            ({"X-API-Key": MACHINE_KEYS["ops"]}, 403),
             (bearer("ops"), 403),
         ]:
             response = await http.post(path, json=body, headers=headers)

@@ -24,6 +24,9 @@ def test_every_command_is_under_one_name(tmp_path: Path) -> None:
         assert f"\n  {name} " in answer.stdout, name
     legal = collections("legal", "--help", cwd=tmp_path)
     assert all(f"\n  {name} " in legal.stdout for name in ("list", "show", "accept", "outcome", "export"))
+    staff = collections("staff", "--help", cwd=tmp_path)
+    assert all(f"\n  {name} " in staff.stdout for name in ("add", "list", "key", "revoke", "deactivate"))
+    assert "--by" not in collections("promise", "--help").stdout  # who gives a command is the key's holder
 
 
 def test_shell_completion_completes_commands_and_options() -> None:
@@ -35,7 +38,7 @@ def test_shell_completion_completes_commands_and_options() -> None:
 
 
 def test_a_usage_error_exits_2_with_the_reason() -> None:
-    answer = collections("resolve-dispute", "ACC-1", "d-1", "--by", "li.na")
+    answer = collections("resolve-dispute", "ACC-1", "d-1")
     assert answer.returncode == 2 and "one of --upheld, --rejected is required" in answer.stderr
     answer = collections("nonsense")
     assert answer.returncode == 2 and "No such command 'nonsense'" in answer.stderr

@@ -1,4 +1,4 @@
-"""Server-rendered pages for supervisors and the legal team: the book, one account, the legal inbox.
+"""Server-rendered pages for the staff and the legal team: the book, one account, the legal inbox.
 
 Plain HTML forms, no JavaScript and no inline style (the pages' CSP allows neither: see `signin.SECURITY_HEADERS`).
 Every form POSTs and is redirected back (POST/redirect/GET), with the outcome carried to the next page in a one-shot

@@ -1,7 +1,9 @@
 """The pages: the book, one account and the command forms that act on it, the legal inbox and its evidence packages.
 
-Each form also carries a command id made when it was drawn, so submitting it twice applies the command once (the
-workflow's own idempotency).
+The book and the accounts are for the staff who work them (collectors and leads) and for legal, who read them. A page
+draws only the forms its viewer may use (each command's roles, from the operations table), and a command posted
+anyway is refused by the same roles. Each form also carries a command id made when it was drawn, so submitting it
+twice applies the command once (the workflow's own idempotency).
 """
 
 import asyncio
@@ -18,14 +20,15 @@ from api.dashboard.signin import (
     PREFIX,
     TEMPLATE_DIR,
     Flash,
+    InboxReader,
     Lawyer,
-    LegalReader,
     PageError,
     PageRoute,
-    Supervisor,
+    Reader,
     Viewer,
     read_form,
     redirect_with,
+    refusal,
     render,
     safe_next,
 )
@@ -37,6 +40,7 @@ from domain.bounds import EDGE
 from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
 from edge.client import new_command_id, query_status, send
+from edge.identity import identity_fields
 from edge.operations import OPERATIONS, Operation
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
@@ -101,7 +105,7 @@ async def _list(
 
 
 @router.get("")
-async def overview(request: Request, viewer: Supervisor, cursor: str | None = None) -> Response:
+async def overview(request: Request, viewer: Reader, cursor: str | None = None) -> Response:
     """The book: aging per currency (chart and per stage), one page of accounts, approvals waiting, open disputes.
 
     Lists come from visibility (a second or so behind); approvals and disputes from the listed accounts' status
@@ -135,23 +139,26 @@ async def overview(request: Request, viewer: Supervisor, cursor: str | None = No
     )
 
 
-@router.get("/accounts/{account_id}")
-async def account(request: Request, account_id: str, viewer: Supervisor) -> Response:
-    """One account as its status query tells it: timeline, money, arrangements, and the forms to act on it."""
-    status = await account_status(get_client(request), account_id)
-    pending = {approval.step: approval for approval in status.pending_approvals}
-    return render(request, "account.html", status=status, pending=pending)
-
-
 FORMS = {name: operation for name, operation in OPERATIONS.items() if operation.form}  # the commands with a form
 
 
+@router.get("/accounts/{account_id}")
+async def account(request: Request, account_id: str, viewer: Reader) -> Response:
+    """One account as its status query tells it: timeline, money, arrangements, and the forms the viewer may use."""
+    status = await account_status(get_client(request), account_id)
+    pending = {approval.step: approval for approval in status.pending_approvals}
+    acts = any(viewer.may(name) for name in FORMS)
+    return render(request, "account.html", status=status, pending=pending, acts=acts)
+
+
 @router.post("/accounts/{account_id}/{name}")
-async def command(request: Request, account_id: str, name: str, viewer: Supervisor) -> Response:
+async def command(request: Request, account_id: str, name: str, viewer: Reader) -> Response:
     """Send one command and go back to the page the form was on, with the outcome as the flash message."""
     operation = FORMS.get(name)
     if operation is None:
         raise PageError(404, f"No such command: {name}.")
+    if not viewer.may(name):
+        raise PageError(403, refusal(name.capitalize(), operation.roles, viewer))
     form = await read_form(request)
     back = safe_next(form.get("back"), f"{PREFIX}/accounts/{account_id}")
     flash = await submit_form(
@@ -168,7 +175,8 @@ async def submit_form(
     if operation.confirm and form.get("confirm") != "yes":
         return Flash("error", f"{what}: tick the box to confirm. Nothing was sent.")
     try:
-        fields = localized(form) | {"command_id": form.get("command_id") or new_command_id("web"), "by": viewer.by}
+        fields = localized(form) | {"command_id": form.get("command_id") or new_command_id("web")}
+        fields |= identity_fields(operation.model, viewer.identity)  # never the form's: who signed in
         command = operation.model.model_validate(fields, context=EDGE)
     except ValidationError as error:
         return Flash("error", f"{what}: {explain(error)}. Nothing was sent.")
@@ -191,7 +199,7 @@ CASE_STATES = ("open", "accepted", "closed")
 
 
 @router.get("/legal")
-async def legal_inbox(request: Request, viewer: LegalReader, state: str | None = None) -> Response:
+async def legal_inbox(request: Request, viewer: InboxReader, state: str | None = None) -> Response:
     """The cases handed to legal, oldest first, with their evidence packages."""
     if state not in (None, *CASE_STATES):
         raise PageError(400, f"Unknown case state {state!r}.")

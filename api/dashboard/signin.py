@@ -1,11 +1,15 @@
 """Who is looking, and the frame every page is drawn in: sign-in, sessions and CSRF; security headers, error pages,
 rendering and the flash message.
 
-Sign-in with an API key opens a server-side session (`api.sessions`): the browser holds only its opaque random id,
-in an HttpOnly, SameSite=Strict cookie (Secure over https), and signing out closes it, so a copied cookie stops
-working. SameSite does not stop a page of the same site (another port of the host, a sibling subdomain) from posting
-a form with the cookie attached, so every form also carries the session's CSRF token and every POST is refused (403)
-without it; the sign-in form carries a token of its own, kept in a cookie until there is a session.
+Sign-in with a key (a person's, from `collections staff key`, or a machine key) opens a server-side session
+(`api.sessions`): the browser holds only its opaque random id, in an HttpOnly, SameSite=Strict cookie (Secure over
+https), and signing out closes it, so a copied cookie stops working. Who the viewer is (name, role, team, the `by` of
+their commands) is resolved from the session's key at every request (`api.auth.identify`): a revoked key or a
+deactivated person is signed out at once.
+
+SameSite does not stop a page of the same site (another port of the host, a sibling subdomain) from posting a form
+with the cookie attached, so every form also carries the session's CSRF token and every POST is refused (403) without
+it; the sign-in form carries a token of its own, kept in a cookie until there is a session.
 """
 
 import base64
@@ -13,7 +17,7 @@ import binascii
 import functools
 import hmac
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,11 +30,13 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 import book
-from api.auth import LEGAL, ROLES, SUPERVISOR, role_of
+from api.auth import LEADS, LEGAL, ROLES, STAFF, Identity, identify
 from api.dashboard.views import money, when
 from api.sessions import new_token
 from api.state import get_sessions
 from edge.client import new_command_id
+from edge.identity import either
+from edge.operations import OPERATIONS
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "collections_session"
@@ -39,6 +45,8 @@ FLASH_COOKIE = "collections_flash"
 CSRF_FIELD = "csrf_token"
 LOGIN_SECONDS = 3600  # how long a sign-in form may stay open
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "web"
+READERS = (*STAFF, LEGAL)  # the book and the accounts: the people who work them, and legal (reading)
+INBOX_READERS = (LEGAL, *LEADS)  # leads oversee the legal inbox too
 
 
 class PageError(Exception):
@@ -95,29 +103,51 @@ router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is signed in: the key's role, and the name they gave, recorded as `by` on their commands; their session
+    """Who is signed in, as their key says (their commands' `by` is the identity's), what they may do; their session
     and its CSRF token."""
 
-    role: str
-    name: str
+    identity: Identity
     session: str
     csrf: str
 
     @property
+    def role(self) -> str:
+        return self.identity.role
+
+    @property
+    def name(self) -> str:
+        return self.identity.name
+
+    @property
     def by(self) -> str:
-        return f"{self.name} ({self.role}, dashboard)"
+        return self.identity.by
+
+    def may(self, command: str) -> bool:
+        """May send the command of the operations table named so (the pages draw only the forms they may use)."""
+        return self.identity.admitted(OPERATIONS[command].roles)
+
+    @property
+    def reads_book(self) -> bool:
+        return self.identity.admitted(READERS)
+
+    @property
+    def reads_inbox(self) -> bool:
+        return self.identity.admitted(INBOX_READERS)
 
 
-def current_viewer(request: Request) -> Viewer | None:
-    """The viewer of the session cookie; None when there is no open session, or when its key no longer has a role."""
+async def current_viewer(request: Request) -> Viewer | None:
+    """The viewer of the session cookie, resolved once per request; None when there is no open session, or when its
+    key no longer resolves (revoked, the person deactivated, a machine key no longer configured)."""
+    if hasattr(request.state, "viewer"):
+        return request.state.viewer
     sid = request.cookies.get(SESSION_COOKIE)
     session = get_sessions(request).get(sid)
-    if sid is None or session is None:
-        return None
-    role = role_of(session.key, getattr(request.app.state, "api_keys", None))
-    if role is None:
-        return None
-    return Viewer(role=role, name=session.name or role, session=sid, csrf=session.csrf)
+    viewer = None
+    if sid and session:
+        identity = await identify(request, session.key)
+        viewer = Viewer(identity, sid, session.csrf) if identity else None
+    request.state.viewer = viewer
+    return viewer
 
 
 def requires(*roles: str) -> Any:
@@ -125,18 +155,21 @@ def requires(*roles: str) -> Any:
     carry the session's CSRF token (the form is read only once the session is known)."""
 
     async def signed_in(request: Request) -> Viewer:
-        viewer = current_viewer(request)
+        viewer = await current_viewer(request)
         if viewer is None:
             back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise PageError(303, "sign in first", location=f"{PREFIX}/login?{urlencode({'next': back})}")
         if request.method == "POST" and not _token_matches(await read_form(request), viewer.csrf):
             raise PageError(403, FORGED)
-        if viewer.role not in roles:
-            needed = " or ".join(roles)
-            raise PageError(403, f"This page needs the {needed} role; you are signed in as {viewer.role}.")
+        if not viewer.identity.admitted(roles):
+            raise PageError(403, refusal("This page", roles, viewer))
         return viewer
 
     return Depends(signed_in)
+
+
+def refusal(what: str, roles: Sequence[str], viewer: Viewer) -> str:
+    return f"{what} needs the {either(roles)} role; you are signed in as {viewer.role}."
 
 
 FORGED = "This form did not come from this dashboard, or its page is out of date: reload the page and try again."
@@ -148,9 +181,9 @@ def _token_matches(form: dict[str, str], expected: str | None) -> bool:
     return bool(token and expected) and hmac.compare_digest(token.encode(), (expected or "").encode())
 
 
-Supervisor = Annotated[Viewer, requires(SUPERVISOR)]
+Reader = Annotated[Viewer, requires(*READERS)]
 Lawyer = Annotated[Viewer, requires(LEGAL)]  # as the API's package download
-LegalReader = Annotated[Viewer, requires(LEGAL, SUPERVISOR)]  # supervisors oversee the inbox too
+InboxReader = Annotated[Viewer, requires(*INBOX_READERS)]
 Anyone = Annotated[Viewer, requires(*ROLES)]
 
 
@@ -210,7 +243,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     """A page, with the flash message the previous POST left (shown once, then cleared)."""
     flash_data = _decode(request.cookies.get(FLASH_COOKIE))
     flash = Flash(flash_data["kind"], flash_data["text"]) if {"kind", "text"} <= flash_data.keys() else None
-    viewer = current_viewer(request)
+    viewer: Viewer | None = getattr(request.state, "viewer", None)  # resolved by the page's dependency, if any
     home = _home(viewer.role) if viewer else PREFIX
     context = {"csrf_token": viewer.csrf if viewer else ""} | context  # every form of the page carries it
     context |= {"viewer": viewer, "home": home, "flash": flash}
@@ -245,6 +278,7 @@ def _decode(value: str | None) -> dict[str, str]:
 
 @router.get("/login")
 async def login_form(request: Request, next: str | None = None) -> Response:
+    await current_viewer(request)  # the page's header shows who is signed in already, if anybody
     return _login_page(request, safe_next(next, ""))
 
 
@@ -260,17 +294,17 @@ def _login_page(request: Request, target: str, status_code: int = 200, error: st
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await read_form(request)
-    key, name, target = form.get("api_key", ""), form.get("name", ""), safe_next(form.get("next"), "")
+    key, target = form.get("api_key", ""), safe_next(form.get("next"), "")
     if not _token_matches(form, request.cookies.get(LOGIN_COOKIE)):
         return _login_page(request, target, 403, FORGED)
-    role = role_of(key, getattr(request.app.state, "api_keys", None))
-    if role is None:
-        return _login_page(request, target, 401, "That API key is not known.")
+    identity = await identify(request, key)
+    if identity is None:
+        return _login_page(request, target, 401, "That key is not known (or it was revoked).")
     sessions = get_sessions(request)
     sessions.close(request.cookies.get(SESSION_COOKIE))  # a new id at every sign-in: none can be planted
-    response = RedirectResponse(target or _home(role), status_code=303)
+    response = RedirectResponse(target or _home(identity.role), status_code=303)
     session_seconds = int(sessions.ttl.total_seconds())
-    _set_cookie(response, request, SESSION_COOKIE, sessions.open(key, name[:100]), session_seconds)
+    _set_cookie(response, request, SESSION_COOKIE, sessions.open(key), session_seconds)
     response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
     return response
 

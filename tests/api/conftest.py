@@ -1,5 +1,6 @@
 """The API against the real thing: the dev server (`dev_env`), a real worker in-process on a task queue of its own,
-the worker's SQLite store, and the app called in-process through httpx with its lifespan running."""
+the worker's SQLite store (with one person of each role, `tests.staff`), and the app called in-process through httpx
+with its lifespan running."""
 
 import asyncio
 import contextlib
@@ -22,15 +23,17 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.auth import DEV_KEYS
 from settings import Settings
 from store.db import make_engine
 from store.repository import Store
 from tests.factories import event_dict
+from tests.staff import hire_everyone
 from worker import build_worker
 from workflows import workflow_id
 
 T = TypeVar("T")
-KEYS = {"ops": "dev-ops", "supervisor": "dev-supervisor", "legal": "dev-legal"}
+MACHINE_KEYS = {role: key for key, role in DEV_KEYS.items()}  # the development machine keys, by role
 
 
 @pytest.fixture
@@ -99,16 +102,18 @@ def offline_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fas
 
 @dataclass
 class Api:
-    """The app as a role calls it, plus the accounts a test opened (terminated at the end)."""
+    """The app as a person of each role calls it (`keys`: their keys by role, and the machine keys as `<role>-key`),
+    plus the accounts a test opened (terminated at the end)."""
 
     app: FastAPI
     http: httpx.AsyncClient
     client: Client
     queue: str
+    keys: dict[str, str]
     opened: list[str] = field(default_factory=list)
 
     async def call(self, method: str, path: str, role: str | None = "supervisor", **kwargs: Any) -> httpx.Response:
-        headers = kwargs.pop("headers", {}) | ({"X-API-Key": KEYS[role]} if role else {})
+        headers = kwargs.pop("headers", {}) | ({"X-API-Key": self.keys[role]} if role else {})
         return await self.http.request(method, path, headers=headers, **kwargs)
 
     async def get(self, path: str, role: str | None = "supervisor", **kwargs: Any) -> httpx.Response:
@@ -131,7 +136,7 @@ class Api:
     async def open_account(self, **overrides: Any) -> str:
         """An account started through POST /v1/events."""
         event = self.event(**overrides)
-        response = await self.post("/v1/events", "ops", json=event)
+        response = await self.post("/v1/events", "ops-key", json=event)
         assert response.status_code == 200, response.text
         assert [r["result"] for r in response.json()] == ["started"], response.text
         return event["account_id"]
@@ -155,8 +160,9 @@ class Api:
 @pytest_asyncio.fixture
 async def api(dev_env: WorkflowEnvironment, queue: str, store: Store) -> AsyncIterator[Api]:
     app = create_app(Settings.from_env(), client=dev_env.client, store=store)
+    keys = hire_everyone(store) | {f"{role}-key": key for role, key in MACHINE_KEYS.items()}
     async with serve(app) as http:
-        api = Api(app, http, dev_env.client, queue)
+        api = Api(app, http, dev_env.client, queue, keys)
         try:
             yield api
         finally:

@@ -62,11 +62,13 @@ async def listed(api: Api, **params: object) -> list[dict]:
 
 
 async def settled_book(api: Api, ids: dict[str, str]) -> list[dict]:
-    """The list once visibility shows every account with its final attributes (stage, pending approval)."""
+    """The list once visibility shows every account with its final attributes (stage, oldest due date, pending
+    approval): an account is listed from its start, before its first workflow task publishes them."""
 
     def complete(rows: list[dict]) -> bool:
         by_id = {row["account_id"]: row for row in rows}
-        return set(by_id) == set(ids.values()) and by_id[ids["risk-100"]]["pending_approval"]
+        published = all(row["oldest_due"] is not None for row in rows)
+        return set(by_id) == set(ids.values()) and published and by_id[ids["risk-100"]]["pending_approval"]
 
     rows = await eventually(lambda: listed(api), complete)
     assert complete(rows), rows

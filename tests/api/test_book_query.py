@@ -8,7 +8,7 @@ import pytest
 from temporalio.client import Client
 
 import book
-from api.auth import DEV_KEYS, load_keys, parse_keys, role_of
+from edge.identity import DEV_KEYS, load_keys, machine_role, parse_keys
 
 TODAY = date(2026, 11, 25)
 
@@ -128,16 +128,11 @@ def test_money_from_the_float_attribute(value: float, money: str) -> None:
 
 def test_keys_roles_and_their_configuration() -> None:
     assert load_keys({}) == DEV_KEYS
-    keys = parse_keys(" a=ops, b=ops ,c=supervisor,d=legal")
-    assert keys == {"a": "ops", "b": "ops", "c": "supervisor", "d": "legal"}
+    keys = parse_keys(" a=ops, b=ops ,c=supervisor,d=legal,e=general_manager")
+    assert keys == {"a": "ops", "b": "ops", "c": "supervisor", "d": "legal", "e": "general_manager"}
     assert load_keys({"COLLECTIONS_API_KEYS": "a=ops"}) == {"a": "ops"}
-    assert (role_of("b", keys), role_of("c", keys), role_of("x", keys), role_of(None, keys), role_of("", keys)) == (
-        "ops",
-        "supervisor",
-        None,
-        None,
-        None,
-    )
-    for text in ("a=boss", "a", "=ops", " , "):
+    found = [machine_role(key, keys) for key in ("b", "c", "x", None, "")]
+    assert found == ["ops", "supervisor", None, None, None]
+    for text in ("a=boss", "a", "=ops", " , ", "ck_0123456789ab_x=ops"):  # ck_ is a person's key
         with pytest.raises(ValueError):
             parse_keys(text)

@@ -25,12 +25,12 @@ async def test_a_promise_returns_the_status_and_a_repeat_of_its_id_applies_once(
     command_id = response.headers["X-Command-Id"]
     assert command_id.startswith("api-")
     [taken] = response.json()["promises"]
-    assert (taken["promise_id"], taken["state"], taken["taken_by"]) == (command_id, "open", "supervisor")
+    assert (taken["promise_id"], taken["state"], taken["taken_by"]) == (command_id, "open", "wang.fang")
 
     again = await api.post(f"/v1/accounts/{account}/promises", json=promise | {"command_id": command_id})
     assert again.status_code == 200 and len(again.json()["promises"]) == 1
 
-    second = await api.post(f"/v1/accounts/{account}/promises", json=promise | {"by": "li.na"})
+    second = await api.post(f"/v1/accounts/{account}/promises", "collector", json=promise)
     assert second.status_code == 422
     assert second.json() == {"detail": "already 1 open promise(s) (policy)"}
 
@@ -48,9 +48,8 @@ async def test_an_installment_plan_and_one_that_does_not_cover_the_balance(api: 
     installment_plan = {
         "currency": "CNY",
         "installments": [{"amount": "6000.00", "due_date": days(5)}, {"amount": "6000.00", "due_date": days(20)}],
-        "by": "li.na",
     }
-    response = await api.post(f"/v1/accounts/{account}/installment-plans", json=installment_plan)
+    response = await api.post(f"/v1/accounts/{account}/installment-plans", "collector", json=installment_plan)
     assert response.status_code == 200, response.text
     status = response.json()
     assert status["installment_plan"]["state"] == "active" and len(status["installment_plan"]["installments"]) == 2
@@ -110,7 +109,7 @@ async def test_pause_resume_write_off_and_then_the_account_is_closed(api: Api) -
 async def test_payments_contacts_legal_outcome_and_bankruptcy(api: Api) -> None:
     account = await api.open_account()
     payment = {"payment_id": "PAY-1", "amount": "2000.00", "currency": "CNY"}
-    response = await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment)
+    response = await api.post(f"/v1/accounts/{account}/payments", "ops-key", json=payment)
     assert response.status_code == 202, response.text
     assert response.json() == {
         "account_id": account,
@@ -131,7 +130,7 @@ async def test_payments_contacts_legal_outcome_and_bankruptcy(api: Api) -> None:
 
     response = await api.post(f"/v1/accounts/{account}/contact", json={})
     assert (response.status_code, response.json()) == (422, {"detail": "give a new phone, a new email, or both"})
-    response = await api.post(f"/v1/accounts/{account}/contact", json={"phone": "+8613900000000", "by": "li.na"})
+    response = await api.post(f"/v1/accounts/{account}/contact", "collector", json={"phone": "+8613900000000"})
     assert response.status_code == 200, response.text
     assert any("update_contact by li.na: phone +8613900000000" in h["detail"] for h in response.json()["history"])
 
@@ -160,7 +159,8 @@ async def test_a_pending_approval_is_rejected_and_unknown_steps_are_refused(api:
 
     response = await api.post(
         f"/v1/accounts/{account}/approvals/d091-issue_lawyer_letter/reject",
-        json={"reason": "settlement talks", "by": "zhao.lei"},
+        "manager",
+        json={"reason": "settlement talks"},
     )
     assert response.status_code == 200, response.text
     status = response.json()
@@ -175,7 +175,7 @@ async def test_unknown_accounts_and_malformed_bodies(api: Api) -> None:
     response = await api.post(f"/v1/accounts/{missing}/write-off", json={"reason": "x"})
     assert (response.status_code, response.json()) == (404, {"detail": f"no collection workflow for account {missing}"})
     response = await api.post(
-        f"/v1/accounts/{missing}/payments", "ops", json={"payment_id": "P-1", "amount": "1.00", "currency": "CNY"}
+        f"/v1/accounts/{missing}/payments", "ops-key", json={"payment_id": "P-1", "amount": "1.00", "currency": "CNY"}
     )
     assert response.status_code == 404
 
@@ -192,11 +192,11 @@ async def test_an_id_reused_for_other_content_is_a_conflict_and_future_dates_are
     """Issue 13, item 9: the same id with other content was answered 202/200 and silently dropped."""
     account = await api.open_account()
     payment = {"payment_id": "PAY-9", "amount": "10.00", "currency": "CNY"}
-    assert (await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment)).status_code == 202
+    assert (await api.post(f"/v1/accounts/{account}/payments", "ops-key", json=payment)).status_code == 202
     await api.status_until(account, lambda s: s["payments"])
-    repeat = await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment)  # received_at: now again
+    repeat = await api.post(f"/v1/accounts/{account}/payments", "ops-key", json=payment)  # received_at: now again
     assert repeat.status_code == 202, repeat.text
-    other = await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment | {"amount": "900.00"})
+    other = await api.post(f"/v1/accounts/{account}/payments", "ops-key", json=payment | {"amount": "900.00"})
     assert (other.status_code, other.json()) == (
         409, {"detail": "payment id PAY-9 was already used for a different payment on this account"},
     )  # fmt: skip
@@ -211,7 +211,7 @@ async def test_an_id_reused_for_other_content_is_a_conflict_and_future_dates_are
     assert signal.status_code == 409, signal.text
 
     ahead = (datetime.now(UTC) + timedelta(days=3)).isoformat()
-    late = await api.post(f"/v1/accounts/{account}/payments", "ops", json=payment | {"payment_id": "P2",
+    late = await api.post(f"/v1/accounts/{account}/payments", "ops-key", json=payment | {"payment_id": "P2",
                                                                                      "received_at": ahead})  # fmt: skip
     assert late.status_code == 422 and "received_at" in late.json()["detail"]
     far = await api.post(f"/v1/accounts/{account}/payments", "ops",

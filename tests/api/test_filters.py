@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 import starter
-from tests.api.conftest import KEYS
+from tests.api.conftest import MACHINE_KEYS
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ async def test_a_filter_out_of_bounds_is_a_422_with_the_reason(
     offline_app: FastAPI, params: dict[str, str], reason: str
 ) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=offline_app), base_url="http://test") as http:
-        answer = await http.get("/v1/accounts", params=params, headers={"X-API-Key": KEYS["supervisor"]})
+        answer = await http.get("/v1/accounts", params=params, headers={"X-API-Key": MACHINE_KEYS["supervisor"]})
     assert answer.status_code == 422 and reason in answer.text
 
 

@@ -21,7 +21,7 @@ async def approve(api: Api, account: str, step: str) -> None:
 
 async def test_a_case_from_handoff_to_outcome(api: Api) -> None:
     event = api.event(days_past_due=110)
-    assert (await api.post("/v1/events", "ops", json=event)).json()[0]["result"] == "started"
+    assert (await api.post("/v1/events", "ops-key", json=event)).json()[0]["result"] == "started"
     account = event["account_id"]
     await approve(api, account, "d091-issue_lawyer_letter")
     await approve(api, account, "d105-open_litigation_task")
@@ -50,14 +50,18 @@ async def test_a_case_from_handoff_to_outcome(api: Api) -> None:
         assert {f"{case_id}/documents/{name}" for name in letters} <= files
         assert archive.read(f"{case_id}/documents/{letters[0]}").startswith(b"%PDF")
 
-    response = await api.post(f"/v1/legal/cases/{case_id}/accept", "legal", json={"by": "Lawyer Zhao"})
+    refused = await api.post(f"/v1/legal/cases/{case_id}/accept", "legal", json={"by": "Lawyer Zhao"})
+    assert refused.status_code == 422 and "by comes from your key" in refused.text
+    response = await api.post(f"/v1/legal/cases/{case_id}/accept", "legal")
     assert response.status_code == 200
-    assert (response.json()["state"], response.json()["accepted_by"]) == ("accepted", "Lawyer Zhao")
+    assert (response.json()["state"], response.json()["accepted_by"]) == ("accepted", "zhou.lawyer")
 
-    outcome = {"outcome": "judgment", "note": "won", "by": "Lawyer Zhao"}
+    outcome = {"outcome": "judgment", "note": "won"}
     response = await api.post(f"/v1/legal/cases/{case_id}/outcome", "legal", json=outcome)
     assert response.status_code == 200, response.text
-    assert (response.json()["state"], response.json()["outcome"]) == ("closed", "judgment")
+    assert (response.json()["state"], response.json()["outcome"], response.json()["outcome_by"]) == (
+        "closed", "judgment", "zhou.lawyer",
+    )  # fmt: skip
     final = await api.status_until(account, lambda s: s["outcome"] is not None)
     assert final["outcome"] == "judgment"
 

@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from api.limits import MAX_BODY, MAX_EVENTS_BODY, limit_of
-from tests.api.conftest import KEYS, serve_http
+from tests.api.conftest import MACHINE_KEYS, serve_http
+from tests.staff import hire
 
 HUGE = 150 * 1024 * 1024
 CHUNK = 16 * 1024
@@ -34,7 +35,7 @@ def announce(base_url: str, path: str, length: int, headers: dict[str, str]) -> 
     [
         ({}, 401, "missing or unknown API key"),
         ({"X-API-Key": "not-a-key"}, 401, "missing or unknown API key"),
-        ({"X-API-Key": KEYS["supervisor"]}, 413, f"at most {MAX_BODY} bytes"),
+        ({"X-API-Key": MACHINE_KEYS["supervisor"]}, 413, f"at most {MAX_BODY} bytes"),
     ],
 )
 def test_a_huge_announced_body_is_answered_before_it_is_sent(
@@ -45,6 +46,15 @@ def test_a_huge_announced_body_is_answered_before_it_is_sent(
         assert answer.status == status and detail in answer.read().decode()
         assert answer.getheader("Connection") == "close"  # the rest of the body is not waited for
         assert httpx.get(f"{base_url}/healthz").status_code == 200
+
+
+def test_a_persons_key_is_checked_before_the_body_too(offline_app: FastAPI) -> None:
+    """A person's key is looked up in the staff register by the guard: known, the body's size decides; revoked, 401."""
+    key = hire(offline_app.state.store, "supervisor")
+    with serve_http(offline_app) as base_url:
+        assert announce(base_url, WRITE_OFF, HUGE, {"X-API-Key": key}).status == 413
+        offline_app.state.store.revoke_key(key.split("_")[1])
+        assert announce(base_url, WRITE_OFF, HUGE, {"X-API-Key": key}).status == 401
 
 
 class Body:
@@ -79,7 +89,7 @@ async def test_without_a_key_no_byte_of_the_body_is_read(offline_app: FastAPI) -
 )
 async def test_a_chunked_body_is_cut_off_at_its_routes_limit(offline_app: FastAPI, path: str, role: str | None) -> None:
     body = Body(HUGE)
-    answer = await post(offline_app, path, body, KEYS[role] if role else None)
+    answer = await post(offline_app, path, body, MACHINE_KEYS[role] if role else None)
     limit = limit_of(path)
     assert answer.status_code == 413 and answer.json() == {
         "detail": f"request body too large: this route takes at most {limit} bytes"
@@ -90,7 +100,7 @@ async def test_a_chunked_body_is_cut_off_at_its_routes_limit(offline_app: FastAP
 async def test_events_take_a_larger_body_than_commands(offline_app: FastAPI) -> None:
     """A body of 10 times the commands' limit reaches the events route (and is refused there as not JSON)."""
     assert MAX_EVENTS_BODY > 10 * MAX_BODY
-    events = await post(offline_app, "/v1/events", Body(10 * MAX_BODY), KEYS["ops"])
+    events = await post(offline_app, "/v1/events", Body(10 * MAX_BODY), MACHINE_KEYS["ops"])
     assert events.status_code == 422 and "malformed JSON" in events.json()["detail"]
-    command = await post(offline_app, WRITE_OFF, Body(10 * MAX_BODY), KEYS["supervisor"])
+    command = await post(offline_app, WRITE_OFF, Body(10 * MAX_BODY), MACHINE_KEYS["supervisor"])
     assert command.status_code == 413

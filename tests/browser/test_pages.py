@@ -1,5 +1,6 @@
 """The dashboard's sign-in, roles and form handling, without Temporal or a browser: what must hold whatever the
-workflows say (no open redirect, the cookie's flags, wrong roles, bad input shown as a message)."""
+workflows say (no open redirect, the cookie's flags, who may see and do what, a revoked key signed out at once, bad
+input shown as a message). The people are hired in the app's store (`tests.staff`)."""
 
 import base64
 import io
@@ -20,8 +21,10 @@ from domain.policy import PolicyBook
 from domain.rerouting import apply_installment_plan, settle
 from domain.status import account_status
 from store.models import LegalCase
+from store.staff import parse_key
 from tests.domain.simulate import open_account
 from tests.factories import overdue, payment
+from tests.staff import hire, hire_everyone
 
 
 @pytest.fixture
@@ -30,10 +33,17 @@ def web(offline_app: FastAPI) -> TestClient:
     return TestClient(offline_app, follow_redirects=False)
 
 
-def sign_in(web: TestClient, key: str, next: str = "", name: str = "Li") -> httpx.Response:
-    """The sign-in form, filled in and posted with its CSRF token, as a browser does."""
-    token = form_token(web.get("/dashboard/login"))
-    return web.post("/dashboard/login", data={"api_key": key, "name": name, "next": next, CSRF_FIELD: token})
+@pytest.fixture
+def keys(offline_app: FastAPI) -> dict[str, str]:
+    """One person of each role in the app's store: their keys by role."""
+    return hire_everyone(offline_app.state.store)
+
+
+def sign_in(web: TestClient, key: str, next: str = "") -> httpx.Response:
+    """The sign-in form, filled in and posted with its CSRF token, as a browser does (signed in already, the page's
+    header carries the session's token first: the sign-in form's is the last)."""
+    token = re.findall(rf'name="{CSRF_FIELD}" value="([^"]+)"', web.get("/dashboard/login").text)[-1]
+    return web.post("/dashboard/login", data={"api_key": key, "next": next, CSRF_FIELD: token})
 
 
 def form_token(page: httpx.Response) -> str:
@@ -51,27 +61,32 @@ def test_signed_out_pages_send_to_the_login_page(web: TestClient) -> None:
     answer = web.get("/dashboard/accounts/ACC-1")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/dashboard/login?next=%2Fdashboard%2Faccounts%2FACC-1"
-    assert "API key" in web.get(answer.headers["location"]).text
+    assert 'name="api_key"' in web.get(answer.headers["location"]).text
 
 
-def test_an_unknown_key_is_refused_and_opens_no_session(web: TestClient) -> None:
-    answer = sign_in(web, "guess")
-    assert answer.status_code == 401
-    assert "That API key is not known." in answer.text
-    assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
+def test_an_unknown_key_is_refused_and_opens_no_session(web: TestClient, keys: dict[str, str]) -> None:
+    key_id, secret = parse_key(keys["supervisor"])  # type: ignore[misc]
+    for guess in ("guess", f"ck_{key_id}_{secret[::-1]}"):
+        answer = sign_in(web, guess)
+        assert answer.status_code == 401
+        assert "That key is not known (or it was revoked)." in answer.text
+        assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
 
 
-def test_the_session_cookie_is_httponly_and_samesite_strict(web: TestClient) -> None:
-    answer = sign_in(web, "dev-supervisor")
+def test_the_session_cookie_is_httponly_and_samesite_strict(web: TestClient, keys: dict[str, str]) -> None:
+    answer = sign_in(web, keys["supervisor"])
     assert (answer.status_code, answer.headers["location"]) == (303, "/dashboard")
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
 
 
-def test_the_session_cookie_is_an_opaque_id_and_signing_out_revokes_it(web: TestClient, offline_app: FastAPI) -> None:
-    sign_in(web, "dev-legal")
+def test_the_session_cookie_is_an_opaque_id_and_signing_out_revokes_it(
+    web: TestClient, offline_app: FastAPI, keys: dict[str, str]
+) -> None:
+    sign_in(web, keys["legal"])
     session = web.cookies[SESSION_COOKIE]
-    assert len(session) >= 43 and "dev-legal" not in session and "dev-legal" not in str(base64_variants(session))
+    secret = keys["legal"].split("_", 2)[2]
+    assert len(session) >= 43 and secret not in session and secret not in str(base64_variants(session))
     copied = TestClient(offline_app, follow_redirects=False, cookies={SESSION_COOKIE: session})
     assert copied.get("/dashboard/legal").status_code == 200
 
@@ -87,13 +102,13 @@ def base64_variants(value: str) -> list[bytes]:
 
 @pytest.mark.parametrize("token", [None, "", "forged", "session-of-another"])
 def test_a_post_without_this_sessions_csrf_token_is_refused(
-    web: TestClient, offline_app: FastAPI, token: str | None
+    web: TestClient, offline_app: FastAPI, keys: dict[str, str], token: str | None
 ) -> None:
     """The session cookie alone (what a browser attaches to a form posted from another page of the same site) is not
     enough: the write-off never reaches Temporal (whose client here would fail)."""
     other = TestClient(offline_app, follow_redirects=False)
-    sign_in(other, "dev-supervisor")
-    sign_in(web, "dev-supervisor")
+    sign_in(other, keys["supervisor"])
+    sign_in(web, keys["supervisor"])
     form = {"reason": "forged", "confirm": "yes", "command_id": "evil-1"}
     if token is not None:
         form[CSRF_FIELD] = form_token(other.get("/dashboard/legal")) if token == "session-of-another" else token
@@ -103,32 +118,68 @@ def test_a_post_without_this_sessions_csrf_token_is_refused(
     assert web.get("/dashboard/legal").status_code == 200  # still signed in
 
 
-def test_the_sign_in_form_needs_its_own_token(web: TestClient) -> None:
-    answer = web.post("/dashboard/login", data={"api_key": "dev-supervisor", "name": "Li"})
+def test_the_sign_in_form_needs_its_own_token(web: TestClient, keys: dict[str, str]) -> None:
+    answer = web.post("/dashboard/login", data={"api_key": keys["supervisor"]})
     assert answer.status_code == 403 and FORGED in answer.text
     assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
     web.cookies.clear()
-    refused = web.post("/dashboard/login", data={"api_key": "dev-supervisor", CSRF_FIELD: form_token(answer)})
+    refused = web.post("/dashboard/login", data={"api_key": keys["supervisor"], CSRF_FIELD: form_token(answer)})
     assert refused.status_code == 403  # a token without its cookie (a form copied from another browser)
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/dashboard", "/v1/accounts", "/dashboardx"])
-def test_login_never_redirects_off_the_dashboard(web: TestClient, target: str) -> None:
-    assert sign_in(web, "dev-supervisor", next=target).headers["location"] == "/dashboard"
+def test_login_never_redirects_off_the_dashboard(web: TestClient, keys: dict[str, str], target: str) -> None:
+    assert sign_in(web, keys["supervisor"], next=target).headers["location"] == "/dashboard"
 
 
-def test_a_legal_key_lands_on_the_inbox_and_may_not_see_accounts(web: TestClient) -> None:
-    assert sign_in(web, "dev-legal").headers["location"] == "/dashboard/legal"
+def test_a_legal_key_lands_on_the_inbox_and_may_not_act_on_accounts(web: TestClient, keys: dict[str, str]) -> None:
+    assert sign_in(web, keys["legal"]).headers["location"] == "/dashboard/legal"
     assert "No case" in web.get("/dashboard/legal").text
-    refused = web.get("/dashboard/accounts/ACC-1")
+    refused = post_form(web, "/dashboard/accounts/ACC-1/promise", {"amount": "1.00"})
     assert refused.status_code == 403
-    assert "needs the supervisor role; you are signed in as legal" in refused.text
+    assert "Promise needs the collector, supervisor, manager or general_manager role; you are signed in as legal" in (
+        refused.text
+    )
 
 
-def test_an_ops_key_sees_no_page(web: TestClient) -> None:
-    sign_in(web, "dev-ops")
+@pytest.mark.parametrize("role", ["ops", "admin"])
+def test_ops_and_admin_keys_see_no_page(web: TestClient, keys: dict[str, str], role: str) -> None:
+    sign_in(web, keys[role])
     assert web.get("/dashboard").status_code == 403
     assert web.get("/dashboard/legal").status_code == 403
+
+
+def test_a_collector_sees_the_book_and_may_not_decide(web: TestClient, keys: dict[str, str]) -> None:
+    assert sign_in(web, keys["collector"]).headers["location"] == "/dashboard"
+    assert web.get("/dashboard/legal").status_code == 403
+    refused = post_form(web, "/dashboard/accounts/ACC-1/write-off", {"reason": "gone", "confirm": "yes"})
+    assert refused.status_code == 403
+    assert "Write-off needs the supervisor, manager or general_manager role; you are signed in as collector" in (
+        refused.text
+    )
+    refused = post_form(web, "/dashboard/accounts/ACC-1/approve", {"step": "d091", "reason": "ok"})
+    assert refused.status_code == 403
+
+
+def test_a_revoked_key_or_a_deactivated_person_is_signed_out_at_once(
+    web: TestClient, offline_app: FastAPI, keys: dict[str, str]
+) -> None:
+    store = offline_app.state.store
+    sign_in(web, keys["legal"])
+    assert web.get("/dashboard/legal").status_code == 200
+    store.revoke_key(parse_key(keys["legal"])[0])  # type: ignore[index]
+    assert web.get("/dashboard/legal").headers["location"] == "/dashboard/login?next=%2Fdashboard%2Flegal"
+
+    sign_in(web, keys["manager"])
+    assert web.get("/dashboard/legal").status_code == 200
+    store.deactivate("zhao.lei")
+    assert web.get("/dashboard/legal").status_code == 303
+    assert sign_in(web, keys["manager"]).status_code == 401
+
+
+def test_a_machine_key_signs_in_as_its_role(web: TestClient) -> None:
+    assert sign_in(web, "dev-legal").headers["location"] == "/dashboard/legal"
+    assert "legal key · legal" in web.get("/dashboard/legal").text
 
 
 @pytest.mark.parametrize(
@@ -144,9 +195,9 @@ def test_an_ops_key_sees_no_page(web: TestClient) -> None:
     ],
 )
 def test_bad_input_is_a_message_on_the_next_page_and_nothing_is_sent(
-    web: TestClient, command: str, form: dict[str, str], message: str
+    web: TestClient, keys: dict[str, str], command: str, form: dict[str, str], message: str
 ) -> None:
-    sign_in(web, "dev-supervisor")
+    sign_in(web, keys["supervisor"])
     answer = post_form(web, f"/dashboard/accounts/ACC-1/{command}", form | {"back": "/dashboard/legal"})
     assert (answer.status_code, answer.headers["location"]) == (303, "/dashboard/legal")
     page = web.get("/dashboard/legal")
@@ -164,17 +215,21 @@ def test_bad_input_is_a_message_on_the_next_page_and_nothing_is_sent(
         ("cursor=AAAA", "invalid cursor"),
     ],
 )
-def test_a_filter_out_of_bounds_is_a_page_that_says_why(web: TestClient, query: str, message: str) -> None:
-    sign_in(web, "dev-supervisor")
+def test_a_filter_out_of_bounds_is_a_page_that_says_why(
+    web: TestClient, keys: dict[str, str], query: str, message: str
+) -> None:
+    sign_in(web, keys["collector"])
     answer = web.get(f"/dashboard?{query}")
     assert answer.status_code == 422 and "Filter not applied" in answer.text and message in answer.text
 
 
-def test_every_answer_is_neither_stored_nor_framed_and_runs_nothing_inline(web: TestClient) -> None:
+def test_every_answer_is_neither_stored_nor_framed_and_runs_nothing_inline(
+    web: TestClient, keys: dict[str, str]
+) -> None:
     """Pages with debtor data: Cache-Control no-store, no framing, a CSP with no script and no inline style (the
     pages need none: their one stylesheet is served by the dashboard)."""
-    answers = [web.get("/dashboard/login"), web.get("/dashboard/accounts/ACC-1"), sign_in(web, "dev-legal")]
-    answers += [web.get("/dashboard/legal"), web.get("/dashboard/accounts/ACC-1")]  # a page, a 403 page
+    answers = [web.get("/dashboard/login"), web.get("/dashboard/accounts/ACC-1"), sign_in(web, keys["legal"])]
+    answers += [web.get("/dashboard/legal"), post_form(web, "/dashboard/accounts/ACC-1/pause", {})]  # a 403 page
     for answer in answers:
         assert answer.headers["cache-control"] == "no-store"
         assert answer.headers["x-frame-options"] == "DENY"
@@ -185,28 +240,28 @@ def test_every_answer_is_neither_stored_nor_framed_and_runs_nothing_inline(web: 
     assert stylesheet.headers["content-type"].startswith("text/css") and "svg.aging .bar" in stylesheet.text
 
 
-def test_an_unknown_command_is_a_404_page(web: TestClient) -> None:
-    sign_in(web, "dev-supervisor")
+def test_an_unknown_command_is_a_404_page(web: TestClient, keys: dict[str, str]) -> None:
+    sign_in(web, keys["supervisor"])
     answer = post_form(web, "/dashboard/accounts/ACC-1/delete-everything", {})
     assert answer.status_code == 404 and "No such command" in answer.text
 
 
-def test_only_the_legal_team_downloads_evidence_packages(web: TestClient) -> None:
-    sign_in(web, "dev-supervisor")
+def test_only_the_legal_team_downloads_evidence_packages(web: TestClient, keys: dict[str, str]) -> None:
+    sign_in(web, keys["supervisor"])
     assert "legal team only" not in web.get("/dashboard/legal").text  # no case, no link
     answer = web.get("/dashboard/legal/cases/CASE-1/package.zip")
     assert answer.status_code == 403 and "needs the legal role" in answer.text
 
 
 def test_the_evidence_package_is_built_for_the_lawyer_without_calling_the_api(
-    web: TestClient, offline_app: FastAPI
+    web: TestClient, offline_app: FastAPI, keys: dict[str, str]
 ) -> None:
     """The zip the API's route serves (`api.legal.evidence_package`), under the pages' headers; an unknown case is a
     404 page that says so."""
     case = LegalCase(case_id="CASE-1", account_id="ACC-1", workflow_id="collection-ACC-1", opened_at=datetime.now(UTC),
                      reason="day 105", package='{"contact_log": [], "documents": []}')  # fmt: skip
     offline_app.state.store.open_case(case)
-    sign_in(web, "dev-legal")
+    sign_in(web, keys["legal"])
     answer = web.get("/dashboard/legal/cases/CASE-1/package.zip")
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
     assert answer.headers["content-disposition"] == 'attachment; filename="CASE-1.zip"'
@@ -216,21 +271,41 @@ def test_the_evidence_package_is_built_for_the_lawyer_without_calling_the_api(
     assert missing.status_code == 404 and "could not be fetched: no legal case CASE-NOPE" in missing.text
 
 
-def test_what_people_type_is_escaped(web: TestClient) -> None:
-    sign_in(web, "dev-legal", name="<script>alert(1)</script>")
+def test_what_people_type_is_escaped(web: TestClient, offline_app: FastAPI) -> None:
+    sign_in(web, hire(offline_app.state.store, "legal", "mallory", name="<script>alert(1)</script>"))
     page = web.get("/dashboard/legal").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
 
 
-def account_page(web: TestClient, monkeypatch: pytest.MonkeyPatch, state: AccountState, at: datetime) -> str:
-    """The account page of `state` as at `at`, seen by a supervisor, the status query stubbed out."""
+def account_page(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch, state: AccountState, at: datetime, key: str = "dev-supervisor"
+) -> str:
+    """The account page of `state` as at `at`, seen by the holder of `key` (a supervisor's machine key by default),
+    the status query stubbed out."""
 
     async def status(client: object, account_id: str) -> object:
         return account_status(state, at)
 
     monkeypatch.setattr(pages, "account_status", status)
-    sign_in(web, "dev-supervisor")
+    sign_in(web, key)
     return web.get("/dashboard/accounts/ACC-1").text
+
+
+def forms_of(page: str) -> set[str]:
+    """The commands the page has a form for."""
+    return set(re.findall(r'<form[^>]* action="/dashboard/accounts/ACC-1/([a-z-]+)"', page))
+
+
+def test_each_role_sees_the_forms_it_may_use(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch, keys: dict[str, str]
+) -> None:
+    """Leads see every form, a collector the promise only, legal none (it reads)."""
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start)
+    seen = {role: forms_of(account_page(web, monkeypatch, state, start, keys[role]))
+            for role in ("collector", "supervisor", "general_manager", "legal")}  # fmt: skip
+    assert seen["supervisor"] == seen["general_manager"] == {"promise", "pause", "resume", "write-off"}
+    assert seen["collector"] == {"promise"} and seen["legal"] == set()
 
 
 def test_the_account_page_shows_interest_fees_and_what_each_payment_paid(
@@ -267,7 +342,7 @@ def test_the_account_page_shows_the_installment_plan(web: TestClient, monkeypatc
     state = open_account(PolicyBook().for_segment("standard"), start)
     today = state.clock().local_day(start)
     terms = [InstallmentTerm(amount="6000.00", due_date=today + timedelta(days=n)) for n in (5, 20)]
-    agree = AgreeInstallmentPlan(command_id="plan-1", by="li.na", currency="CNY", installments=terms)
+    agree = AgreeInstallmentPlan(command_id="plan-1", by="li.na", currency="CNY", installments=terms)  # as recorded
     apply_installment_plan(state, agree, start)
     page = account_page(web, monkeypatch, state, start)
     assert re.search(r"plan-1 <span class=\"badge active\">active</span>, agreed by li.na", page), page
