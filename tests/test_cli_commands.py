@@ -165,7 +165,7 @@ async def test_a_plan_that_does_not_cover_the_balance_is_rejected(
 
 
 async def test_pause_resume_and_write_off_close_the_account(
-    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str], act_as: Callable[[str], None]
 ) -> None:
     until = (datetime.now(DEBTOR_ZONE) + timedelta(days=3)).replace(microsecond=0).isoformat()
     code, out, err = await run(dev_env.client, capsys, "pause", account, "--reason", "hospital", "--until", until)
@@ -183,9 +183,17 @@ async def test_pause_resume_and_write_off_close_the_account(
     code, out, err = await run(dev_env.client, capsys, "write-off", account, "--reason", "uneconomic", "--id", "wo-1")
     assert code == 0, err
     assert out.startswith("write-off accepted (id wo-1)\n")
+    # Seed 000: a write-off waits for approval, a manager's below 50,000 (the standard matrix), never its asker's.
+    assert "  approval     write-off-1 waits for the manager (0 days, asked by wang.fang): uneconomic\n" in out
+    code, _, err = await run(dev_env.client, capsys, "approve", account, "write-off-1", "--reason", "mine")
+    assert code == starter.EXIT_REJECTED and "write-off-1 needs a manager or above" in err
+    act_as("manager")
+    code, out, err = await run(dev_env.client, capsys, "approve", account, "write-off-1", "--reason", "agreed")
+    assert code == 0, err
     # The update answers before the workflow records the close: the status says what it closes with (issue 13: it
     # showed the account as before the write-off).
-    assert "  closing      written_off: uneconomic (by wang.fang)\n" in out and "  stage " not in out
+    assert "  closing      written_off: uneconomic (asked by wang.fang, approved by zhao.lei)\n" in out
+    assert "  stage " not in out
 
     final = await closed_status(dev_env.client, capsys, account)
     assert final["outcome"] == "written_off"
@@ -282,9 +290,11 @@ async def test_an_unknown_account_is_the_usual_not_found_error(
 
 
 async def test_a_command_to_a_closed_account_is_rejected_as_such(
-    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str]
+    dev_env: WorkflowEnvironment, account: str, capsys: pytest.CaptureFixture[str], act_as: Callable[[str], None]
 ) -> None:
     assert (await run(dev_env.client, capsys, "write-off", account, "--reason", "x"))[0] == 0
+    act_as("manager")
+    assert (await run(dev_env.client, capsys, "approve", account, "write-off-1", "--reason", "x"))[0] == 0
     assert (await closed_status(dev_env.client, capsys, account))["outcome"] == "written_off"
     for command in (
         ["resume", account],

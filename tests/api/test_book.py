@@ -137,6 +137,8 @@ async def test_filters_and_pages(api: Api) -> None:
 
     response = await api.post(f"/v1/accounts/{ids['due-today']}/write-off", json={"reason": "tiny"})
     assert response.status_code == 200
+    approve = f"/v1/accounts/{ids['due-today']}/approvals/write-off-1/approve"
+    assert (await api.post(approve, "manager", json={"reason": "tiny"})).status_code == 200
     open_rows = await eventually(lambda: listed(api), lambda rows: len(rows) == len(BOOK) - 1)
     assert "due-today" not in named(open_rows)
     everything = await listed(api, include_closed=True)

@@ -93,6 +93,13 @@ async def test_pause_resume_write_off_and_then_the_account_is_closed(api: Api) -
 
     response = await api.post(f"/v1/accounts/{account}/write-off", json={"reason": "uneconomic"})
     assert response.status_code == 200, response.text
+    [pending] = response.json()["pending_approvals"]  # seed 000: a write-off waits for approval (a manager's)
+    assert (pending["step"], pending["needed"], pending["requested_by"]) == ("write-off-1", "manager", "wang.fang")
+    approve = f"/v1/accounts/{account}/approvals/write-off-1/approve"
+    response = await api.post(approve, "supervisor", json={"reason": "mine"})
+    assert response.status_code == 403 and "needs a manager or above" in response.json()["detail"]
+    response = await api.post(approve, "manager", json={"reason": "agreed"})
+    assert response.status_code == 200, response.text
     final = await api.status_until(account, lambda s: s["outcome"] is not None)
     assert (final["outcome"], final["stage"]) == ("written_off", "closed")
 
@@ -157,16 +164,21 @@ async def test_a_pending_approval_is_rejected_and_unknown_steps_are_refused(api:
     assert response.status_code == 422
     assert response.json()["detail"].startswith("no approval request for d105-open_litigation_task")
 
-    response = await api.post(
-        f"/v1/accounts/{account}/approvals/d091-issue_lawyer_letter/reject",
-        "manager",
-        json={"reason": "settlement talks"},
+    reject = f"/v1/accounts/{account}/approvals/d091-issue_lawyer_letter/reject"
+    response = await api.post(reject, "manager", json={"reason": "settlement talks"})
+    assert response.status_code == 403, response.text  # the standard matrix: the general manager's (seed 002)
+    assert response.json()["detail"] == (
+        "d091-issue_lawyer_letter needs a general_manager or above (supervisor, manager, general_manager); zhao.lei "
+        "is a manager"
     )
+    response = await api.post(reject, "supervisor-key", json={"reason": "a machine"})
+    assert response.status_code == 403 and "supervisor-key is not an approver" in response.json()["detail"]
+    response = await api.post(reject, "general_manager", json={"reason": "settlement talks"})
     assert response.status_code == 200, response.text
     status = response.json()
     assert status["pending_approvals"] == []
     [decided] = [a for a in status["approvals"] if a["step"] == "d091-issue_lawyer_letter"]
-    assert (decided["state"], decided["decided_by"]) == ("rejected", "zhao.lei")
+    assert (decided["state"], decided["decided_by"]) == ("rejected", "chen.jie")
 
 
 async def test_unknown_accounts_and_malformed_bodies(api: Api) -> None:

@@ -1,5 +1,5 @@
 """The legal inbox over HTTP, on a case the real worker opened: an account 110 days past due, whose lawyer's letter
-and litigation handoff a supervisor approves through the API."""
+and litigation handoff the general manager approves through the API (the standard matrix)."""
 
 import io
 import zipfile
@@ -14,7 +14,9 @@ pytestmark = pytest.mark.integration
 async def approve(api: Api, account: str, step: str) -> None:
     status = await api.status_until(account, lambda s: [p["step"] for p in s["pending_approvals"]] == [step])
     assert [p["step"] for p in status["pending_approvals"]] == [step], status["history"]
-    response = await api.post(f"/v1/accounts/{account}/approvals/{step}/approve", json={"reason": "go ahead"})
+    response = await api.post(
+        f"/v1/accounts/{account}/approvals/{step}/approve", "general_manager", json={"reason": "go ahead"}
+    )
     assert response.status_code == 200, response.text
     assert any(a["step"] == step and a["state"] == "approved" for a in response.json()["approvals"])
 

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.integration
 
 COMMANDS = {f"/v1/accounts/{{account_id}}/{operation.route}": operation.roles
             for operation in OPERATIONS.values() if operation.route}  # fmt: skip
+WORKERS = tuple(role for role in ROLES if role != ADMIN)
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/events"): (OPS,),
     ("GET", "/v1/accounts"): (*STAFF, LEGAL),
@@ -28,6 +29,18 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/legal/cases/{case_id}/accept"): (LEGAL,),
     ("POST", "/v1/legal/cases/{case_id}/outcome"): (LEGAL,),
     ("GET", "/v1/me"): ROLES,
+    # The work queue: everyone who works tasks (not the admin); leads reassign.
+    **{
+        (method, f"/v1/tasks{path}"): WORKERS
+        for method, path in (
+            ("GET", ""),
+            ("GET", "/{task_id}"),
+            ("POST", "/{task_id}/claim"),
+            ("POST", "/{task_id}/release"),
+            ("POST", "/{task_id}/complete"),
+        )
+    },
+    ("POST", "/v1/tasks/{task_id}/reassign"): LEADS,
     ("GET", "/v1/staff"): (ADMIN, *LEADS),
     # The Temporal Web UI's codec endpoint: decrypted payloads are debtor data.
     ("POST", "/codec/encode"): (*LEADS, LEGAL),
@@ -35,13 +48,14 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
 }
 ROUTES = sorted(ALLOWED)
 # What the brief of each command group says, spelled out (the table above reads the operations' own roles).
-WORK = ("promises", "installment-plans", "disputes", "contact", "contact-outcomes")
+WORK = ("promises", "installment-plans", "disputes", "contact", "contact-outcomes", "contacts")
 DECISIONS = ("disputes/{dispute_id}/resolution", "pause", "resume", "cease-communication", "override-limitation",
              "write-off", "bankruptcy", "approvals/{step}/approve", "approvals/{step}/reject")  # fmt: skip
 EXPECTED_COMMAND_ROLES = {
     **dict.fromkeys(WORK, STAFF),
     **dict.fromkeys(DECISIONS, LEADS),
     "legal-outcome": (LEGAL, *LEADS),
+    "tasks/{task}/completion": (*STAFF, LEGAL, OPS),  # whoever works tasks: order locks are ops', claims legal's
 }
 
 
@@ -51,6 +65,8 @@ def concrete(path: str) -> str:
         .replace("{dispute_id}", "d-1")
         .replace("{step}", "d091-issue_lawyer_letter")
         .replace("{case_id}", "CASE-NOPE")
+        .replace("{task_id}", "999999")
+        .replace("{task}", "d035-create_call_task")
     )
 
 

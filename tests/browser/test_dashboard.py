@@ -104,7 +104,7 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def test_a_supervisor_approves_from_the_account_page(
+async def test_a_supervisor_is_refused_a_general_managers_approval_and_the_general_manager_gives_it(
     dev_env: WorkflowEnvironment,
     settings: Settings,
     worker: None,
@@ -142,10 +142,19 @@ async def test_a_supervisor_approves_from_the_account_page(
     approval = page.locator(f"#approval-{step}")
     await approval.locator("input[name=reason]").fill("balance confirmed with the debtor")
     await approval.locator("button.approve").click()
+    # Seed 002: the boss consents to an order lock; the standard matrix names the general manager.
+    await expect(page.locator(".flash.error")).to_contain_text(f"{step} needs a general_manager or above")
+    await expect(approval.locator(".badge")).not_to_have_text("approved")
 
+    await page.locator("form[action$='/logout'] button").click()
+    await sign_in(page, keys["general_manager"])
+    await expect(page.locator("header")).to_contain_text("Chen Jie · general_manager")
+    await page.goto(f"{base_url}/dashboard/accounts/{account}")
+    await approval.locator("input[name=reason]").fill("balance confirmed with the debtor")
+    await approval.locator("button.approve").click()
     await expect(page.locator(".flash.ok")).to_contain_text(f"approve {step} accepted")
     await expect(approval.locator(".badge")).to_have_text("approved")
-    await expect(approval).to_contain_text("wang.fang")  # the key's person, no name typed
+    await expect(approval).to_contain_text("chen.jie")  # the key's person, no name typed
     status = await account_status(dev_env.client, account)
     assert {a.step: a.state for a in status.approvals}[step] == "approved"
 
@@ -161,7 +170,7 @@ async def test_a_supervisor_approves_from_the_account_page(
     await expect(page.locator("#arrangements")).to_contain_text(until.strftime("%Y-%m-%d %H:%M Asia/Shanghai"))
     await commands.locator("form[action$='/resume'] button").click()
     await expect(page.locator(".flash.ok")).to_contain_text("resume accepted")
-    await expect(page.locator("#timeline tr.kind-command").last).to_contain_text("resume by wang.fang")
+    await expect(page.locator("#timeline tr.kind-command").last).to_contain_text("resume by chen.jie")
 
     # A validator's refusal is a message on the page, not an error page.
     promise = commands.locator("form[action$='/promise']")

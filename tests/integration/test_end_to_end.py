@@ -186,7 +186,7 @@ async def test_ingest_runs_whole_ladders_through_the_real_worker(
 
 
 async def approve_until_with_legal(client: Client, accounts: list[str]) -> None:
-    """A supervisor who approves every request as soon as it appears, until the accounts are with legal."""
+    """The general manager, who approves every request as soon as it appears, until the accounts are with legal."""
     waiting = set(accounts)
     for _ in range(600):
         for account in sorted(waiting):
@@ -195,7 +195,8 @@ async def approve_until_with_legal(client: Client, accounts: list[str]) -> None:
             if status.with_legal_since:
                 waiting.discard(account)
             for pending in status.pending_approvals:
-                decision = ApprovalDecision(command_id=f"ok-{pending.step}", by="boss", step=pending.step, reason="ok")
+                decision = ApprovalDecision(command_id=f"ok-{pending.step}", by="boss", step=pending.step, reason="ok",
+                                            approver_level="general_manager")  # fmt: skip
                 await handle.execute_update(APPROVE_ACTION, decision, result_type=AccountStatus)
         if not waiting:
             return
