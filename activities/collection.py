@@ -21,7 +21,7 @@ from activities.routing import Channels
 from activities.senders import PermanentSendError
 from domain.actions import ActionRequest, ActionResult, ContactEntry, DecisionRecord
 from domain.kinds import KINDS, ActionKind, Output
-from domain.people import priority
+from domain.people import POOLS, priority
 from observability import MESSAGES
 from store.models import Account, ContactLog, Document, Invoice, Message, Payment, Task
 from store.repository import Store
@@ -187,16 +187,33 @@ class CollectionActivities:
         """The router calls this for tasks: the store's task list is where staff tasks are delivered."""
 
         def create(message: Outbound) -> str:
+            assignee, team = self._assign(request, message.recipient)
             task = self.store.create_task(
                 Task(idempotency_key=message.idempotency_key, account_id=message.account_id,
                      kind=KINDS[request.action].task or request.action.value, assignee_role=message.recipient,
                      summary=message.subject or "", body=message.text, step=request.step,
                      due_at=_due(request), state="open", created_at=datetime.now(UTC),
-                     team=request.team, priority=priority(request))
+                     team=team, priority=priority(request), assignee=assignee,
+                     claimed_at=datetime.now(UTC) if assignee else None)
             )  # fmt: skip
             return f"task-{task.id}"
 
         return create
+
+    def _assign(self, request: ActionRequest, pool: str) -> tuple[str | None, str | None]:
+        """Who holds a new task, and its team. A collector's task goes to the account's owner; an account without
+        one gets the collector of its team (the policy's [work] teams rules) holding the fewest open tasks, who owns
+        it from then on. Other tasks wait in their role's pool. No collector yet: the pool's."""
+        account = self.store.account(request.account_id)
+        team = (account.team if account else None) or request.team
+        if pool not in POOLS["collector"]:
+            return None, team
+        if account is not None and account.owner:
+            return account.owner, team
+        owner = self.store.least_loaded("collector", team)
+        if owner is not None:
+            self.store.set_owner(request.account_id, owner, team, "assignment rules", datetime.now(UTC))
+        return owner, team
 
     def _record_account(self, request: ActionRequest) -> None:
         """The account, its invoices and payments into the store, unless this process already recorded the same:

@@ -19,6 +19,7 @@ Updates answer 200 with the account's status. Signals (payments, bankruptcy, con
 facts recorded when the workflow next runs: 202 with what was sent. Errors: see `api.errors`.
 """
 
+import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -32,7 +33,7 @@ from temporalio.client import Client
 
 from api.auth import LEADS, OPS, FromKey, Identity, require
 from api.errors import temporal_errors
-from api.state import TemporalClient
+from api.state import SystemOfRecord, TemporalClient
 from domain.bounds import EDGE, check_happened
 from domain.commands import Command
 from domain.events import Identifier, PaymentReceived
@@ -41,6 +42,8 @@ from domain.status import AccountStatus
 from edge.client import new_command_id, pay, send
 from edge.identity import IDENTITY_FIELDS, identity_fields
 from edge.operations import OPERATIONS, Operation
+from edge.work import sync
+from store.repository import Store
 from workflows import PAYMENT_RECEIVED
 
 COMMAND_ID_HEADER = "X-Command-Id"
@@ -102,7 +105,7 @@ def add_route(name: str, operation: Operation) -> None:
     Allowed = Annotated[Identity, Depends(require(*operation.roles))]
 
     async def run(response: Response, account_id: str, body: BaseModel, client: Client, identity: Identity,
-                  path: dict[str, str]) -> AccountStatus | SignalSent:  # fmt: skip
+                  path: dict[str, str], store: Store) -> AccountStatus | SignalSent:  # fmt: skip
         defaults: dict[str, Any] = {"command_id": new_command_id("api")}
         defaults |= {field: datetime.now(UTC) for field in operation.now_fields}
         command = to_message(operation.model, body, path, defaults, identity)
@@ -115,6 +118,7 @@ def add_route(name: str, operation: Operation) -> None:
         if status is None:
             response.status_code = HTTPStatus.ACCEPTED
             return SignalSent(account_id=account_id, message=operation.message, command_id=command.command_id)
+        await asyncio.to_thread(sync, store, status, identity.by)  # a task worked from here closes in the queue
         return status
 
     handler: Callable[..., Any]
@@ -128,8 +132,9 @@ def add_route(name: str, operation: Operation) -> None:
             body: Body,  # type: ignore[valid-type]  # a model made at run time
             client: TemporalClient,
             identity: Allowed,
+            store: SystemOfRecord,
         ) -> Any:
-            return await run(response, account_id, body, client, identity, {field: key})
+            return await run(response, account_id, body, client, identity, {field: key}, store)
 
         handler = with_path
     else:
@@ -140,8 +145,9 @@ def add_route(name: str, operation: Operation) -> None:
             body: Body,  # type: ignore[valid-type]  # a model made at run time
             client: TemporalClient,
             identity: Allowed,
+            store: SystemOfRecord,
         ) -> Any:
-            return await run(response, account_id, body, client, identity, {})
+            return await run(response, account_id, body, client, identity, {}, store)
 
         handler = without_path
     handler.__name__ = name.replace("-", "_")

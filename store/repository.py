@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
@@ -18,7 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from store.db import make_engine, migrate
 from store.errors import Conflict, NotFound
-from store.models import Account, ContactLog, Document, Invoice, LegalCase, Message, Payment, Task, utcnow
+from store.models import Account, ContactLog, Document, Invoice, LegalCase, Message, Payment, Staff, Task, utcnow
 from store.staff import StaffRegister
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -61,6 +61,40 @@ class Store(StaffRegister):
 
     def payments(self, account_id: str) -> list[Payment]:
         return self._all(select(Payment).where(Payment.account_id == account_id).order_by(col(Payment.id)))
+
+    # --- who owns an account ---
+
+    def set_owner(self, account_id: str, owner: str | None, team: str | None, by: str, at: datetime) -> Account:
+        """Give the account to `owner` (its collector) in `team`, with an audit row in the contact log."""
+
+        def hand_over(account: Account) -> None:
+            account.owner, account.team = owner, team
+
+        detail = f"account given to {owner or 'nobody'} (team {team or '-'})"
+        entry = ContactLog(account_id=account_id, at_utc=at, at_local=at.isoformat(), channel="work", action="owner",
+                           result="assigned", detail=detail, by=by)  # fmt: skip
+        return self._change(column(Account.account_id), account_id, hand_over, entry)
+
+    def least_loaded(self, role: str, team: str | None) -> str | None:
+        """The active person of `role` (in `team`, when given) holding the fewest open tasks; ties by username, so
+        that new accounts go round the team in turn."""
+        load = (
+            select(Task.assignee, func.count(col(Task.id)).label("open"))
+            .where(Task.state == "open", col(Task.assignee).is_not(None))
+            .group_by(col(Task.assignee))
+            .subquery()
+        )
+        statement = (
+            select(Staff.username)
+            .outerjoin(load, load.c.assignee == Staff.username)
+            .where(Staff.role == role, col(Staff.active).is_(True))
+            .order_by(func.coalesce(load.c.open, 0), col(Staff.username))
+            .limit(1)
+        )
+        if team is not None:
+            statement = statement.where(Staff.team == team)
+        with self._session() as session:
+            return session.exec(statement).first()
 
     # --- the outbox ---
 
@@ -254,7 +288,9 @@ class Store(StaffRegister):
 
     def _upsert_account(self, account: Account, invoices: Sequence[Invoice], payments: Sequence[Payment]) -> Account:
         with self._session() as session:
-            stored = session.merge(_copy(account))
+            known = session.get(Account, account.account_id)
+            kept = {"owner": known.owner, "team": known.team} if known is not None else {}  # people's, not events'
+            stored = session.merge(_copy(account, **kept))
             _add_missing(session, column(Invoice.invoice_id), account.account_id, invoices)
             _add_missing(session, column(Payment.payment_id), account.account_id, payments)
         return stored

@@ -41,6 +41,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
         )
     },
     ("POST", "/v1/tasks/{task_id}/reassign"): LEADS,
+    ("POST", "/v1/accounts/{account_id}/owner"): LEADS,
     ("GET", "/v1/staff"): (ADMIN, *LEADS),
     # The Temporal Web UI's codec endpoint: decrypted payloads are debtor data.
     ("POST", "/codec/encode"): (*LEADS, LEGAL),

@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from store.repository import Store
 from tests.api.conftest import Api, eventually
+from tests.staff import hire
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +32,8 @@ async def call_task(api: Api, account: str) -> dict:
 async def test_a_collector_works_a_call_task_to_a_promise(api: Api) -> None:
     account = await api.open_account(days_past_due=35, timezone=daytime_zone(), amount="8000.00")
     task = await call_task(api, account)
-    assert (task["pool"], task["assignee"], task["step"]) == ("collector", None, "d035-create_call_task")
+    # The account had no owner: it went to the collector with the fewest open tasks (the only one here), who holds it.
+    assert (task["pool"], task["assignee"], task["step"]) == ("collector", "li.na", "d035-create_call_task")
     assert task["priority"] == pytest.approx(8000 * (1 + 35 / 30)) and task["sla"] == "on_time"
 
     assert (await api.get("/v1/tasks", "supervisor", params={"account_id": account})).json()["tasks"] == []
@@ -59,3 +62,20 @@ async def test_a_collector_works_a_call_task_to_a_promise(api: Api) -> None:
     assert [(c["channel"], c["result"], c["by"]) for c in status["contacts"]] == [("call", "reached", "li.na")]
     again = await api.post(f"/v1/tasks/{task['id']}/complete", "collector", json=form)
     assert again.status_code == 422 and "already done" in again.json()["detail"]
+
+
+async def test_a_lead_gives_an_account_to_another_collector_and_it_is_audited(api: Api, store: Store) -> None:
+    account = await api.open_account(days_past_due=35, timezone=daytime_zone())
+    await call_task(api, account)
+    hire(store, "collector", "wu.bo", name="Wu Bo")
+    body = {"to": "wu.bo"}
+    assert (await api.post(f"/v1/accounts/{account}/owner", "collector", json=body)).status_code == 403
+    refused = await api.post(f"/v1/accounts/{account}/owner", "supervisor", json={"to": "chen.jie"})
+    assert refused.status_code == 422 and "not an active collector" in refused.json()["detail"]
+    response = await api.post(f"/v1/accounts/{account}/owner", "supervisor", json=body)
+    assert response.status_code == 200, response.text
+    assert store.account(account).owner == "wu.bo"  # type: ignore[union-attr]
+    audit = [(r.by, r.detail) for r in store.contact_log(account) if r.action == "owner"]
+    assert audit == [("assignment rules", "account given to li.na (team -)"),
+                     ("wang.fang", "account given to wu.bo (team -)")]  # fmt: skip
+    assert (await api.post("/v1/accounts/NOPE-1/owner", "supervisor", json=body)).status_code == 404

@@ -79,3 +79,23 @@ def test_closing_a_step_closes_its_open_tasks_once(store: Store) -> None:
     assert close_step(store, "ACC-1", "d035-create_call_task", "ana", "again", NOW) == 0
     [row] = store.tasks("ACC-1")
     assert (row.id, row.state, row.outcome) == (task_id, "done", "call reached")
+
+
+def test_a_new_account_goes_to_the_collector_with_the_fewest_open_tasks_and_keeps_its_owner(store: Store) -> None:
+    from store.models import Account
+
+    for username, team in (("ana", "north"), ("bo", "north"), ("cy", "south"), ("di", "north")):
+        store.add_staff(username, username.title(), "collector", team=team)
+    store.deactivate("di")
+    assert store.least_loaded("collector", "north") == "ana"  # nobody holds anything: by username
+    claim(store, given(store, 1, 1.0), "ana", NOW)
+    assert store.least_loaded("collector", "north") == "bo"
+    assert store.least_loaded("collector", "south") == "cy"
+    assert store.least_loaded("collector", "east") is None
+    account = Account(account_id="ACC-1", workflow_id="collection-ACC-1", debtor_name="X", timezone="UTC",
+                      locale="en", segment="standard", policy="standard v1")  # fmt: skip
+    store.upsert_account(account)
+    store.set_owner("ACC-1", "bo", "north", "assignment rules", NOW)
+    store.upsert_account(account)  # a later action records the account again: the owner stays
+    kept = store.account("ACC-1")
+    assert kept is not None and (kept.owner, kept.team) == ("bo", "north")
