@@ -204,7 +204,17 @@ class Store(StaffRegister):
             if case.state == "open":
                 case.state, case.accepted_by, case.accepted_at = "accepted", by, at
 
-        return self._change(column(LegalCase.case_id), case_id, accept)
+        case = self._change(column(LegalCase.case_id), case_id, accept)
+        self._close_handoff(case.account_id, by, at)
+        return case
+
+    def _close_handoff(self, account_id: str, by: str, at: datetime) -> None:
+        """The litigation task in legal's queue is done once a lawyer has taken the case."""
+        with self._session() as session:
+            statement = select(Task).where(Task.account_id == account_id, Task.kind == "litigation",
+                                           Task.state == "open")  # fmt: skip
+            for row in session.exec(statement.with_for_update()).all():
+                row.state, row.closed_by, row.closed_at, row.outcome = "done", by, at, "case accepted"
 
     def close_case(self, case_id: str, outcome: str, note: str | None, by: str, at: datetime) -> LegalCase:
         """Record the legal outcome once. The same outcome again is a no-op; a different one is refused."""

@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 
+from store.repository import Store
 from tests.api.conftest import Api
 
 pytestmark = pytest.mark.integration
@@ -21,7 +22,7 @@ async def approve(api: Api, account: str, step: str) -> None:
     assert any(a["step"] == step and a["state"] == "approved" for a in response.json()["approvals"])
 
 
-async def test_a_case_from_handoff_to_outcome(api: Api) -> None:
+async def test_a_case_from_handoff_to_outcome(api: Api, store: Store) -> None:
     event = api.event(days_past_due=110)
     assert (await api.post("/v1/events", "ops-key", json=event)).json()[0]["result"] == "started"
     account = event["account_id"]
@@ -57,6 +58,8 @@ async def test_a_case_from_handoff_to_outcome(api: Api) -> None:
     response = await api.post(f"/v1/legal/cases/{case_id}/accept", "legal")
     assert response.status_code == 200
     assert (response.json()["state"], response.json()["accepted_by"]) == ("accepted", "zhou.lawyer")
+    [handoff] = [t for t in store.tasks(account) if t.kind == "litigation"]  # legal's queue: done once accepted
+    assert (handoff.state, handoff.closed_by, handoff.outcome) == ("done", "zhou.lawyer", "case accepted")
 
     outcome = {"outcome": "judgment", "note": "won"}
     response = await api.post(f"/v1/legal/cases/{case_id}/outcome", "legal", json=outcome)
