@@ -3,6 +3,8 @@
     collections ingest|status|list|aging|pay|promise|plan|...   the book and the account commands (starter.py)
     collections legal list|show|accept|outcome|export           the legal inbox (legal.py)
     collections staff add|list|key|revoke|deactivate            the staff and their keys (staff.py)
+    collections tasks [--scope mine|team|all] ...               the work queue, most valuable first (tasks.py)
+    collections task show|claim|release|reassign|done ID        one task of the queue (tasks.py)
     collections worker [--dev-server]                           the worker (worker.py)
 
 Shell completion: `eval "$(_COLLECTIONS_COMPLETE=bash_source collections)"` (zsh_source, fish_source for those).
@@ -11,8 +13,8 @@ Parsing is click's; each command's parse gives an `argparse.Namespace` of its ar
 it (`run`), which the caller awaits in its own event loop: `starter.main(argv, client)` and `legal.main(...)` take
 a client from a test as from a process. `starter.py`, `legal.py` and `worker.py` remain as the same commands.
 
-Commands given in someone's name (the account commands, a legal case accepted or closed) act as the holder of the key
-in `COLLECTIONS_KEY` (`operator`), with the roles the HTTP API asks for the same thing."""
+Commands given in someone's name (the account commands, a legal case accepted or closed, the work queue) act as the
+holder of the key in `COLLECTIONS_KEY` (`operator`), with the roles the HTTP API asks for the same thing."""
 
 import argparse
 import asyncio
@@ -143,17 +145,20 @@ def collections_group() -> click.Group:
     import legal
     import staff
     import starter
+    import tasks
     import worker
 
     root = click.Group(
         "collections",
-        help="Collections: the book, the account commands, the legal inbox, the worker. "
+        help="Collections: the book, the account commands, the work queue, the legal inbox, the worker. "
         'Completion: eval "$(_COLLECTIONS_COMPLETE=bash_source collections)".',
     )
     for sub in starter.commands().commands.values():
         root.add_command(sub)
     root.add_command(legal.commands(), "legal")
     root.add_command(staff.commands(), "staff")
+    root.add_command(tasks.queue_command(), "tasks")
+    root.add_command(tasks.commands(), "task")
     root.add_command(worker.command())
     return root
 
@@ -163,6 +168,7 @@ def run() -> None:
     import legal
     import staff
     import starter
+    import tasks
     import worker
 
     argv = sys.argv[1:]
@@ -173,6 +179,7 @@ def run() -> None:
     if parsed.command == "worker":
         worker.start(dev_server=parsed.dev_server)
         return
-    owner = {"legal": legal, "staff": staff}.get(argv[0], starter)  # parse() succeeded: argv names a command
+    # parse() succeeded: argv names a command
+    owner = {"legal": legal, "staff": staff, "tasks": tasks, "task": tasks}.get(argv[0], starter)
     with escaped_output():
         exit_now(asyncio.run(owner.execute(parsed)))

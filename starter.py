@@ -44,6 +44,7 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -57,11 +58,14 @@ from domain.commands import Command
 from domain.events import PaymentReceived, describe
 from domain.policy import PolicyBook
 from domain.rerouting import CommandConflict
+from domain.status import AccountStatus
 from edge.client import new_command_id, pay, query_status, send
 from edge.identity import Identity, identity_fields
 from edge.ingest import EXIT_FAILED, EXIT_REJECTED, Line, ingest, read_lines, write_rejects
 from edge.operations import OPERATIONS, Operation
+from edge.work import sync
 from settings import ConfigError, Settings, exit_now
+from store.repository import Store
 from terminal import escaping_output, render_table
 
 
@@ -143,7 +147,7 @@ def build_command(args: argparse.Namespace, identity: Identity) -> Command:
     return command
 
 
-async def cmd_operation(client: Client, args: argparse.Namespace, _: Settings) -> int:
+async def cmd_operation(client: Client, args: argparse.Namespace, settings: Settings) -> int:
     """Any operator command, validated by `main` before it connects: its update (answered with the status) or
     its signal."""
     operation: Operation = args.operation
@@ -174,7 +178,25 @@ async def cmd_operation(client: Client, args: argparse.Namespace, _: Settings) -
     else:
         print(accepted)
         print(status.describe())
+    await asyncio.to_thread(close_done_tasks, settings, status, command.by)
     return 0
+
+
+def close_done_tasks(settings: Settings, status: AccountStatus, by: str) -> None:
+    """Close the work queue's task rows the status says are done (`edge.work.sync`), as the API does after a command:
+    a call recorded here closes its task in the queue too. The command has applied whatever happens here, so a store
+    that cannot be reached is only noted on stderr (the next command on the account closes them)."""
+    try:
+        store = Store.open(settings.database_url)
+    except (SQLAlchemyError, OSError) as error:
+        print(f"the work queue was not updated: {str(error).splitlines()[0]}", file=sys.stderr)
+        return
+    try:
+        sync(store, status, by)
+    except SQLAlchemyError as error:
+        print(f"the work queue was not updated: {str(error).splitlines()[0]}", file=sys.stderr)
+    finally:
+        store.close()
 
 
 def operation_command(name: str, operation: Operation) -> click.Command:

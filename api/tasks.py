@@ -12,72 +12,28 @@ it (409 otherwise); `team` and `all`, and reassigning, are for leads.
 """
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
-from temporalio.client import Client
 
-from api.auth import ADMIN, LEADS, ROLES, Identity, require
+from api.auth import LEADS, Identity, require
 from api.errors import temporal_errors
 from api.state import SystemOfRecord, TemporalClient
-from domain.bounds import EDGE, check_happened
-from domain.commands import Command
 from domain.people import POOLS
 from domain.rerouting import CommandConflict
-from edge.client import new_command_id, send
-from edge.identity import identity_fields
-from edge.operations import OPERATIONS
-from edge.work import completion, sync
+from edge.client import new_command_id
+from edge.work import WORKERS, TaskView, may_see, viewer, work
 from store import queue
 from store.models import Task
 from store.repository import Conflict, NotFound, Store
 
 router = APIRouter(prefix="/v1/tasks", tags=["work queue"])
-WORKERS = tuple(role for role in ROLES if role != ADMIN)
 Worker = Annotated[Identity, Depends(require(*WORKERS))]
 Lead = Annotated[Identity, Depends(require(*LEADS))]
-DUE_SOON = timedelta(hours=24)
-
-
-class TaskView(BaseModel):
-    id: int
-    account_id: str
-    kind: str
-    step: str | None
-    summary: str
-    pool: str = Field(description="the role whose pool it is in")
-    assignee: str | None = Field(description="who holds it (none: its pool's)")
-    team: str | None
-    priority: float | None = Field(description="higher first: outstanding × (1 + days past due / 30) × (1 + broken)")
-    due_at: datetime | None
-    sla: Literal["on_time", "due_soon", "overdue", "closed"]
-    state: str
-    outcome: str | None
-    closed_by: str | None
-    closed_at: datetime | None
-    created_at: datetime
-    body: str | None = None
-
-    @classmethod
-    def of(cls, row: Task, now: datetime, body: bool = False) -> "TaskView":
-        return cls(
-            id=row.id or 0, account_id=row.account_id, kind=row.kind, step=row.step, summary=row.summary,
-            pool=row.assignee_role, assignee=row.assignee, team=row.team, priority=row.priority, due_at=row.due_at,
-            sla=sla(row, now), state=row.state, outcome=row.outcome, closed_by=row.closed_by, closed_at=row.closed_at,
-            created_at=row.created_at, body=row.body if body else None,
-        )  # fmt: skip
-
-
-def sla(row: Task, now: datetime) -> Literal["on_time", "due_soon", "overdue", "closed"]:
-    if row.state != "open":
-        return "closed"
-    if row.due_at is None or row.due_at > now + DUE_SOON:
-        return "on_time"
-    return "overdue" if row.due_at <= now else "due_soon"
 
 
 class TaskPage(BaseModel):
@@ -100,10 +56,6 @@ class Completing(BaseModel):
     resolution: Literal["upheld", "rejected"] | None = None
     adjustment: str | None = None
     contact: dict[str, Any] | None = None
-
-
-def viewer(who: Identity) -> queue.Viewer:
-    return queue.Viewer(who.username, POOLS.get(who.role, ()), who.team)
 
 
 @router.get("", response_model=TaskPage, summary="the caller's work queue, most valuable first")
@@ -163,43 +115,17 @@ async def complete(
     row = await _visible(store, task_id, who)
     if row.assignee not in (None, who.username) and who.role not in LEADS:
         raise HTTPException(HTTPStatus.CONFLICT, detail=f"task {task_id} is held by {row.assignee}")
-    await work(client, store, row, body.model_dump(exclude_none=True), who)
-    return TaskView.of(await _task(store, task_id), datetime.now(UTC))
-
-
-async def work(client: Client, store: Store, row: Task, form: dict[str, Any], who: Identity) -> None:
-    """Complete `row` as `who`: send what its kind needs, then close what the account's status says is done."""
-    try:
-        done = completion(row, form)
-    except ValueError as error:
-        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None
-    now = datetime.now(UTC)
-    if done.operation is None:
-        await asyncio.to_thread(queue.close, store, row.id or 0, who.by, form.get("outcome") or "acknowledged", now)
-        return
-    operation = OPERATIONS[done.operation]
-    command = _command(operation.model, done.fields, who)
-    with temporal_errors(row.account_id, command.command_id):
+    command_id = new_command_id("task")
+    with temporal_errors(row.account_id, command_id):
         try:
-            status = await send(client, row.account_id, operation, command)
+            await work(client, store, row, body.model_dump(exclude_none=True), who, command_id)
         except CommandConflict as conflict:
             raise HTTPException(HTTPStatus.CONFLICT, detail=str(conflict)) from None
-    if status is not None:
-        await asyncio.to_thread(sync, store, status, who.by, now)
-
-
-def _command(model: type[Command], fields: dict[str, Any], who: Identity) -> Command:
-    data = {"command_id": new_command_id("task")} | fields | identity_fields(model, who)
-    if "at" in model.model_fields:  # when the call or visit was made: now, unless the form says
-        data.setdefault("at", datetime.now(UTC))
-    try:
-        command = model.model_validate(data, context=EDGE)
-        check_happened(command, datetime.now(UTC))
-    except ValidationError as error:
-        raise RequestValidationError(error.errors(include_url=False)) from None
-    except ValueError as error:
-        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None
-    return command
+        except ValidationError as error:
+            raise RequestValidationError(error.errors(include_url=False)) from None
+        except ValueError as error:  # a form the task's kind cannot take, a time ahead
+            raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None
+    return TaskView.of(await _task(store, task_id), datetime.now(UTC))
 
 
 async def _task(store: Store, task_id: int) -> Task:
@@ -212,8 +138,7 @@ async def _task(store: Store, task_id: int) -> Task:
 async def _visible(store: Store, task_id: int, who: Identity) -> Task:
     """The task, if `who` may see it: theirs, their pools', or (a lead) any. Others get 404, as for no task."""
     row = await _task(store, task_id)
-    mine = row.assignee == who.username or (row.assignee is None and row.assignee_role in POOLS.get(who.role, ()))
-    if not (mine or who.role in LEADS):
+    if not may_see(row, who):
         raise HTTPException(HTTPStatus.NOT_FOUND, detail=f"no task {task_id}")
     return row
 
