@@ -7,13 +7,16 @@ flash cookie.
 - `signin`: sign-in, sessions and CSRF, and the frame of every page (security headers, error pages, rendering with
   `Jinja2Templates`, the flash message);
 - `views`: what the pages show, shaped from statuses, reports and forms (pure);
-- `pages`: the book, one account and its command forms, the legal inbox.
+- `pages`: the book, one account and its command forms, the legal inbox;
+- `work`: My work, each person's queue, and one task's page (claim, release, reassign, complete), through the work
+  queue API's code (`api.tasks`).
 """
 
 from fastapi import APIRouter
 
-from api.dashboard import pages, signin
+from api.dashboard import pages, signin, work
 
 router = APIRouter(include_in_schema=False)  # every route of the dashboard, under /dashboard
 router.include_router(signin.router)
 router.include_router(pages.router)
+router.include_router(work.router)

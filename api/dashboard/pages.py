@@ -1,4 +1,5 @@
-"""The pages: the book, one account and the command forms that act on it, the legal inbox and its evidence packages.
+"""The pages: the book, one account (and the people's work on it) and the command forms that act on it, the legal
+inbox and its evidence packages.
 
 The book and the accounts are for the staff who work them (collectors and leads) and for legal, who read them. A page
 draws only the forms its viewer may use (each command's roles, from the operations table), and a command posted
@@ -32,7 +33,7 @@ from api.dashboard.signin import (
     render,
     safe_next,
 )
-from api.dashboard.views import AgingChart, explain, localized, number, open_disputes
+from api.dashboard.views import AgingChart, explain, localized, number, open_disputes, sees
 from api.errors import temporal_errors
 from api.legal import evidence_package
 from api.state import get_client, get_settings, get_store
@@ -144,11 +145,14 @@ FORMS = {name: operation for name, operation in OPERATIONS.items() if operation.
 
 @router.get("/accounts/{account_id}")
 async def account(request: Request, account_id: str, viewer: Reader) -> Response:
-    """One account as its status query tells it: timeline, money, arrangements, and the forms the viewer may use."""
+    """One account as its status query tells it: timeline, money, arrangements, people's tasks and their calls and
+    visits, and the forms the viewer may use. An open task the viewer may work links to its page (My work)."""
     status = await account_status(get_client(request), account_id)
     pending = {approval.step: approval for approval in status.pending_approvals}
     acts = any(viewer.may(name) for name in FORMS)
-    return render(request, "account.html", status=status, pending=pending, acts=acts)
+    rows = await asyncio.to_thread(get_store(request).tasks, account_id, "open")
+    links = {row.step: row.id for row in rows if row.step and sees(row, viewer.identity)}
+    return render(request, "account.html", status=status, pending=pending, acts=acts, task_links=links)
 
 
 @router.post("/accounts/{account_id}/{name}")

@@ -30,10 +30,11 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 import book
-from api.auth import LEADS, LEGAL, ROLES, STAFF, Identity, identify
-from api.dashboard.views import money, when
+from api.auth import COLLECTOR, LEADS, LEGAL, OPS, ROLES, STAFF, Identity, identify
+from api.dashboard.views import local, money, score, when
 from api.sessions import new_token
 from api.state import get_sessions
+from api.tasks import WORKERS
 from edge.client import new_command_id
 from edge.identity import either
 from edge.operations import OPERATIONS
@@ -47,6 +48,7 @@ LOGIN_SECONDS = 3600  # how long a sign-in form may stay open
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "web"
 READERS = (*STAFF, LEGAL)  # the book and the accounts: the people who work them, and legal (reading)
 INBOX_READERS = (LEGAL, *LEADS)  # leads oversee the legal inbox too
+WORK_HOME = (COLLECTOR, OPS)  # who lands on My work after signing in (leads on the book, legal on its inbox)
 
 
 class PageError(Exception):
@@ -134,6 +136,15 @@ class Viewer:
     def reads_inbox(self) -> bool:
         return self.identity.admitted(INBOX_READERS)
 
+    @property
+    def works(self) -> bool:
+        """Has a work queue (everybody but admin)."""
+        return self.identity.admitted(WORKERS)
+
+    @property
+    def leads(self) -> bool:
+        return self.identity.admitted(LEADS)
+
 
 async def current_viewer(request: Request) -> Viewer | None:
     """The viewer of the session cookie, resolved once per request; None when there is no open session, or when its
@@ -185,6 +196,7 @@ Reader = Annotated[Viewer, requires(*READERS)]
 Lawyer = Annotated[Viewer, requires(LEGAL)]  # as the API's package download
 InboxReader = Annotated[Viewer, requires(*INBOX_READERS)]
 Anyone = Annotated[Viewer, requires(*ROLES)]
+Worker = Annotated[Viewer, requires(*WORKERS)]  # My work and its tasks
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -201,7 +213,9 @@ def safe_next(value: str | None, default: str) -> str:
 
 
 def _home(role: str) -> str:
-    return f"{PREFIX}/legal" if role == LEGAL else PREFIX
+    if role == LEGAL:
+        return f"{PREFIX}/legal"
+    return f"{PREFIX}/work" if role in WORK_HOME else PREFIX
 
 
 def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
@@ -228,7 +242,7 @@ templates = Jinja2Templates(
         lstrip_blocks=True,
     )
 )
-templates.env.filters.update(money=money, when=when)
+templates.env.filters.update(money=money, when=when, local=local, score=score)
 templates.env.globals.update(prefix=PREFIX, new_command_id=functools.partial(new_command_id, "web"),
                              max_days_past_due=book.MAX_DAYS_PAST_DUE)  # fmt: skip
 

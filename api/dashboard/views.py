@@ -4,11 +4,11 @@ No request, no I/O: the pages (`api.dashboard.pages`) fetch, these shape, the te
 """
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.numbers import format_currency
@@ -16,7 +16,10 @@ from pydantic import ValidationError
 
 from activities.rendering import STAFF_LOCALE, babel_locale
 from domain.aging import AgingReport
+from domain.people import LEADS, POOLS
 from domain.status import AccountStatus
+from edge.identity import Identity
+from store.models import Task
 
 T = TypeVar("T")
 
@@ -37,6 +40,25 @@ def when(at: datetime | None, zone: str | None = None) -> str:
     if not zone:
         return utc
     return f"{at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone} ({utc})"
+
+
+def local(at: datetime | None, zone: str | None = None) -> str:
+    """The debtor's wall-clock time, short (a table's cell): `Fri 2026-05-01 14:00 Asia/Shanghai`; UTC without a
+    zone."""
+    if at is None:
+        return "-"
+    return f"{at.astimezone(ZoneInfo(zone or 'UTC')):%a %Y-%m-%d %H:%M} {zone or 'UTC'}"
+
+
+def score(priority: float | None) -> str:
+    """A task's priority as a person compares them: a whole number with thousands separators."""
+    return "-" if priority is None else f"{priority:,.0f}"
+
+
+def sees(row: Task, who: Identity) -> bool:
+    """Whether `who` may open the task (as `api.tasks` decides): theirs, unheld in their pools, or any for a lead."""
+    mine = row.assignee == who.username or (row.assignee is None and row.assignee_role in POOLS.get(who.role, ()))
+    return mine or who.role in LEADS
 
 
 @dataclass(frozen=True)
@@ -131,10 +153,23 @@ def localized(form: dict[str, str]) -> dict[str, str]:
         return form  # the model's validation explains it
     if at.tzinfo is not None:
         return form
-    name = form.get("timezone", "UTC")
+    return form | {"until": at.replace(tzinfo=zone_named(form.get("timezone", "UTC"))).isoformat()}
+
+
+def local_instant(value: str, zone: str, name: str) -> str:
+    """A datetime-local field's value (no zone) read in `zone`, as an ISO instant; ValueError naming the field."""
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name}: not a date and time: {value[:40]!r}") from None
+    return (at if at.tzinfo is not None else at.replace(tzinfo=zone_named(zone))).isoformat()
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone `name`; ValueError for any other text."""
     if name not in _zone_names():  # ZoneInfo("Asia") is a folder of the database: IsADirectoryError, once a 500
         raise ValueError(f"unknown timezone {name[:60]!r} (expected an IANA name such as Asia/Shanghai)")
-    return form | {"until": at.replace(tzinfo=ZoneInfo(name)).isoformat()}
+    return ZoneInfo(name)
 
 
 _zone_names = functools.cache(available_timezones)  # the tz database's names (it reads the folders once)
@@ -142,4 +177,9 @@ _zone_names = functools.cache(available_timezones)  # the tz database's names (i
 
 def explain(error: ValidationError) -> str:
     """A command model's refusal as one line a person reads."""
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_url=False))
+    return explain_errors(error.errors(include_url=False))
+
+
+def explain_errors(errors: Sequence[Any]) -> str:
+    """Pydantic's error entries (a ValidationError's, a RequestValidationError's) as one line."""
+    return "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg', e)}" for e in errors)

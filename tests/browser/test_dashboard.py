@@ -7,44 +7,28 @@ import contextlib
 import threading
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
-from temporalio.client import Client, WorkflowExecutionStatus
+from playwright.async_api import Browser, Locator, Page, expect
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from settings import ROOT, Settings
 from store.models import LegalCase
 from store.repository import Store
-from tests.api.conftest import serve_http
 from tests.factories import overdue
-from tests.staff import hire_everyone
-from worker import build_worker
 from workflows import STATUS, workflow_id
 
 pytestmark = pytest.mark.integration
 DAY_SECONDS = 0.05
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -63,45 +47,6 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("COLLECTIONS_LEGAL_DIR", str(tmp_path / "legal"))
     monkeypatch.delenv("COLLECTIONS_API_KEYS", raising=False)
     return Settings.from_env()
-
-
-@pytest_asyncio.fixture
-async def worker(dev_env: WorkflowEnvironment, settings: Settings, tmp_path: Path) -> AsyncIterator[None]:
-    """The real worker, in this process; it migrates the store the app reads."""
-    async with build_worker(dev_env.client, tmp_path / "outbox", task_queue=settings.task_queue):
-        yield
-        await terminate_running(dev_env.client, settings.task_queue)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    store = Store.open(settings.database_url)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def keys(store: Store) -> dict[str, str]:
-    """One person of each role (`tests.staff`): their keys by role."""
-    return hire_everyone(store)
-
-
-@pytest.fixture
-def base_url(dev_env: WorkflowEnvironment, settings: Settings, store: Store) -> Iterator[str]:
-    """The real app, served by uvicorn on a free port from a thread with its own event loop."""
-    with serve_http(create_app(settings, client=dev_env.client, store=store)) as url:
-        yield url
-
-
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """Debian's Chromium (`apt-get install chromium`): Playwright's own browser builds are never downloaded."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's package (apt-get install -y chromium)")
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def test_a_supervisor_is_refused_a_general_managers_approval_and_the_general_manager_gives_it(
@@ -279,6 +224,49 @@ async def test_the_legal_team_sees_its_inbox_and_reads_the_book(
     await expect(page.locator("button.approve")).to_have_count(0)
 
 
+async def test_an_approval_task_is_decided_from_my_work_at_the_deciders_level(
+    dev_env: WorkflowEnvironment,
+    settings: Settings,
+    worker: None,
+    store: Store,
+    base_url: str,
+    browser: Browser,
+    keys: dict[str, str],
+) -> None:
+    """The approval's task, worked from My work: a supervisor below the level it needs is refused with the reason
+    (a message on the task's page), the general manager approves it and the task closes with the decision."""
+    account = f"WEB-{uuid.uuid4().hex[:8]}"
+    step = await start_until_approval(dev_env.client, settings, account)
+    for _ in range(100):
+        asked = [t for t in store.tasks(account, "open") if t.kind == "approval_request"]
+        if asked:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail(f"no approval task on {account}")
+    task = asked[0]
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await page.goto(f"{base_url}/dashboard/login")
+    await sign_in(page, keys["supervisor"])
+    await page.locator("header nav a", has_text="My work").click()
+    await page.locator("a.tab", has_text="Everybody").click()
+    await page.locator(f"#task-{task.id} a.open").click()
+    form = page.locator("#approval-form")
+    await form.locator("input[name=reason]").fill("orders stop until paid")
+    await form.locator("button.approve").click()
+    await expect(page.locator(".flash.error")).to_contain_text(f"{step} needs a general_manager or above")
+    await expect(page.locator("#approval-form")).to_have_count(1)
+
+    await page.locator("form[action$='/logout'] button").click()
+    await sign_in(page, keys["general_manager"])
+    await page.goto(f"{base_url}/dashboard/tasks/{task.id}")
+    await form.locator("input[name=reason]").fill("orders stop until paid")
+    await form.locator("button.approve").click()
+    await expect(page.locator(".flash.ok")).to_contain_text(f"Task {task.id} done: approved by chen.jie")
+    status = await account_status(dev_env.client, account)
+    assert {a.step: (a.state, a.decided_by) for a in status.approvals}[step] == ("approved", "chen.jie")
+
+
 async def start_until_approval(client: Client, settings: Settings, account: str) -> str:
     """Open an account 89 days past due; the day-90 step needs approval at once. Returns that step."""
     now = datetime.now(UTC)
@@ -317,11 +305,3 @@ async def reload_until_visible(page: Page, locator: Locator, attempts: int = 50)
         await asyncio.sleep(0.2)
         await page.reload()
     pytest.fail(f"never shown on {page.url}: {locator}")
-
-
-async def terminate_running(client: Client, task_queue: str) -> None:
-    """Long ladders outlive a test: end what is still running on the test's queue."""
-    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
-    async for execution in client.list_workflows(query):
-        if execution.status == WorkflowExecutionStatus.RUNNING:
-            await client.get_workflow_handle(execution.id).terminate(reason="test over")

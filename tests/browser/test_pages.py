@@ -150,7 +150,7 @@ def test_ops_and_admin_keys_see_no_page(web: TestClient, keys: dict[str, str], r
 
 
 def test_a_collector_sees_the_book_and_may_not_decide(web: TestClient, keys: dict[str, str]) -> None:
-    assert sign_in(web, keys["collector"]).headers["location"] == "/dashboard"
+    assert sign_in(web, keys["collector"]).headers["location"] == "/dashboard/work"  # My work; the book in the nav
     assert web.get("/dashboard/legal").status_code == 403
     refused = post_form(web, "/dashboard/accounts/ACC-1/write-off", {"reason": "gone", "confirm": "yes"})
     assert refused.status_code == 403
