@@ -33,7 +33,7 @@ from api.dashboard.signin import (
     render,
     safe_next,
 )
-from api.dashboard.views import AgingChart, explain, localized, number, open_disputes, sees
+from api.dashboard.views import AgingChart, explain, localized, number, open_disputes
 from api.errors import temporal_errors
 from api.legal import evidence_package
 from api.state import get_client, get_settings, get_store
@@ -43,6 +43,7 @@ from domain.status import AccountStatus
 from edge.client import new_command_id, query_status, send
 from edge.identity import identity_fields
 from edge.operations import OPERATIONS, Operation
+from edge.work import may_see
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
 
@@ -151,7 +152,7 @@ async def account(request: Request, account_id: str, viewer: Reader) -> Response
     pending = {approval.step: approval for approval in status.pending_approvals}
     acts = any(viewer.may(name) for name in FORMS)
     rows = await asyncio.to_thread(get_store(request).tasks, account_id, "open")
-    links = {row.step: row.id for row in rows if row.step and sees(row, viewer.identity)}
+    links = {row.step: row.id for row in rows if row.step and may_see(row, viewer.identity)}
     return render(request, "account.html", status=status, pending=pending, acts=acts, task_links=links)
 
 

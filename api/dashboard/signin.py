@@ -34,10 +34,10 @@ from api.auth import COLLECTOR, LEADS, LEGAL, OPS, ROLES, STAFF, Identity, ident
 from api.dashboard.views import local, money, score, when
 from api.sessions import new_token
 from api.state import get_sessions
-from api.tasks import WORKERS
 from edge.client import new_command_id
 from edge.identity import either
 from edge.operations import OPERATIONS
+from edge.work import WORKERS
 
 PREFIX = "/dashboard"
 SESSION_COOKIE = "collections_session"

@@ -16,10 +16,7 @@ from pydantic import ValidationError
 
 from activities.rendering import STAFF_LOCALE, babel_locale
 from domain.aging import AgingReport
-from domain.people import LEADS, POOLS
 from domain.status import AccountStatus
-from edge.identity import Identity
-from store.models import Task
 
 T = TypeVar("T")
 
@@ -53,12 +50,6 @@ def local(at: datetime | None, zone: str | None = None) -> str:
 def score(priority: float | None) -> str:
     """A task's priority as a person compares them: a whole number with thousands separators."""
     return "-" if priority is None else f"{priority:,.0f}"
-
-
-def sees(row: Task, who: Identity) -> bool:
-    """Whether `who` may open the task (as `api.tasks` decides): theirs, unheld in their pools, or any for a lead."""
-    mine = row.assignee == who.username or (row.assignee is None and row.assignee_role in POOLS.get(who.role, ()))
-    return mine or who.role in LEADS
 
 
 @dataclass(frozen=True)

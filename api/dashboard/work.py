@@ -42,7 +42,7 @@ from domain.contact_window import country_of, next_permitted
 from domain.people import LEADS, POOLS
 from domain.policy import Caps, ContactRules, Policy, PolicyBook
 from domain.status import AccountStatus
-from edge.work import APPROVAL_STEP, CONTACT_KINDS, DISPUTE_STEP, NOTICES
+from edge.work import APPROVAL_STEP, CONTACT_KINDS, DISPUTE_STEP, NOTICES, TaskView
 from store.models import Account
 from store.repository import Store
 
@@ -68,7 +68,7 @@ CALL_OUTCOMES = {
 class Row:
     """One task of the list, with the debtor's timezone (its due time is shown in the debtor's time)."""
 
-    task: tasks.TaskView
+    task: TaskView
     zone: str | None
 
 
@@ -178,7 +178,7 @@ def policy_of(book: PolicyBook, label: str) -> Policy | None:
         return None
 
 
-def shape_of(task: tasks.TaskView) -> Shape:
+def shape_of(task: TaskView) -> Shape:
     """Which completion form the task takes (as `edge.work.completion` reads what is posted)."""
     step = task.step or ""
     if task.kind == "approval_request":
@@ -292,14 +292,14 @@ async def act(request: Request, task_id: str, verb: str, viewer: Worker) -> Resp
     return redirect_with(request, back, flash)
 
 
-def _completed(task: tasks.TaskView, form: dict[str, str]) -> str:
+def _completed(task: TaskView, form: dict[str, str]) -> str:
     if task.state == "open":  # a callback: the account's task now waits for the time the debtor asked for
         when = f" ({form['callback_at']} {form.get('timezone', 'UTC')})" if "callback_at" in form else ""
         return f"Task {task.id} recorded; it stays open for the callback the debtor asked for{when}."
     return f"Task {task.id} {task.state}: {task.outcome}."
 
 
-def completing(task: tasks.TaskView, form: dict[str, str]) -> dict[str, Any]:
+def completing(task: TaskView, form: dict[str, str]) -> dict[str, Any]:
     """The API's completion body (`api.tasks.Completing`) from the task page's form. Raises ValueError for a field
     that cannot be read (a plan's line, a callback time)."""
     fields = ("outcome", "note", "decision", "reason", "resolution", "adjustment")
@@ -309,7 +309,7 @@ def completing(task: tasks.TaskView, form: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def contact(task: tasks.TaskView, form: dict[str, str]) -> dict[str, Any]:
+def contact(task: TaskView, form: dict[str, str]) -> dict[str, Any]:
     """A call or visit (`record_contact`'s fields, less who and the task, which the API adds): the result chosen,
     what was agreed in it, the notes and evidence. Absent fields are left out (the command's defaults apply)."""
     channel = "visit" if task.kind == "visit" else "call"

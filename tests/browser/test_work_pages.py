@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from api.dashboard import pages, work
 from api.dashboard.signin import CSRF_FIELD
-from api.tasks import TaskView
 from domain.arrangements import ContactRecord
 from domain.policy import PolicyBook
 from domain.status import account_status
+from edge.work import TaskView
 from store.models import Account, Task
 from store.repository import Store
 from tests.browser.test_pages import form_token, sign_in
