@@ -275,8 +275,10 @@ def _local(at: datetime, timezone: str) -> str:
 
 
 def _due(request: ActionRequest) -> datetime | None:
-    if request.deadline is None:
-        return None
+    """The task's due time: the one the workflow follows it by (requests planned before it said so: the start of the
+    step's deadline day in the debtor's timezone)."""
+    if request.due_at is not None or request.deadline is None:
+        return request.due_at
     return datetime.combine(request.deadline, datetime.min.time(), tzinfo=ZoneInfo(request.debtor.timezone))
 
 

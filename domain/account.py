@@ -28,7 +28,7 @@ from domain.commands import digest
 from domain.events import Debtor, InvoiceOverdue, PaymentReceived
 from domain.kinds import KINDS, WINDOW_OF_ACTION, WORK, ActionKind
 from domain.money import Allocation, Debt, InterestTerms, allocate, to_minor
-from domain.policy import Policy
+from domain.policy import Policy, Step
 from domain.timeline import Timeline
 
 EventOutcome = Literal["started", "joined", "duplicate", "rejected"]
@@ -472,14 +472,19 @@ class AccountState(BaseModel):
         if result == "done" and action in WINDOW_OF_ACTION and (self.rules < 3 or KINDS[action].output != "task"):
             self.contacts.append(ContactMade(at=now, channel=WINDOW_OF_ACTION[action]))
         if result == "done" and action in WORK and self.rules >= 3:
-            clock = self.clock()
-            days = step.deadline_days if step and step.deadline_days is not None else self.policy.work.due_days
             self.work[step_key] = WorkItem(key=step_key, kind=KINDS[action].task or action.value, given_at=now,
-                                           due_at=max(now, clock.moment(clock.local_day(now), days)))  # fmt: skip
+                                           due_at=self.work_due(now, step))  # fmt: skip
         if result == "done" and step is not None and step.hands_to_legal:
             self.with_legal_since = now
         kind: HistoryKind = "action" if result == "done" else result
         self.log(now, kind, detail, step=step_key, day=day, idempotency_key=key)
+
+    def work_due(self, now: datetime, step: Step | None) -> datetime:
+        """When a person's task given now by `step` is due: its deadline (else the policy's `[work] due_days`) days
+        on, at the policy's time of day in the debtor's timezone."""
+        clock = self.clock()
+        days = step.deadline_days if step and step.deadline_days is not None else self.policy.work.due_days
+        return max(now, clock.moment(clock.local_day(now), days))
 
     def close(self, now: datetime, outcome: str, reason: str) -> None:
         self.outcome = outcome

@@ -58,6 +58,7 @@ class ActionRequest(BaseModel):
     planned_at: datetime
     assignee_role: str | None = None
     team: str | None = None  # the account's team, by the policy's [work] teams rules
+    due_at: datetime | None = None  # a person's task: when it is due (domain.account.AccountState.work_due)
     details: dict[str, str] = {}
     # What the store records with every action, and what a legal case file needs.
     workflow_id: str = ""

@@ -12,7 +12,7 @@ from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
 from domain.bounds import phone_country
 from domain.contact_window import country_of, deferral_reason, next_permitted
-from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind
+from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind
 from domain.limitation import limitation
 from domain.policy import Step
 from domain.timeline import Timeline
@@ -540,6 +540,7 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         deadline=None if step.deadline_days is None else today + timedelta(days=step.deadline_days),
         planned_at=now,
         assignee_role=details.pop("assignee_role", None),
+        due_at=state.work_due(now, step) if KINDS[step.action].output == "task" else None,
         team=state.policy.work.team_for(state.debtor.segment, state.debtor.country or phone_country(state.debtor.phone),
                                         max(state.balances(now).values(), default=Decimal(0))),
         details=details,

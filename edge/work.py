@@ -125,9 +125,11 @@ def completion(task: Task, form: dict[str, Any]) -> Completion:
 
 
 def sync(store: Store, status: AccountStatus, by: str, now: datetime | None = None) -> int:
-    """Close the account's open task rows whose work the status says is done; returns how many."""
+    """Close the account's open task rows whose work the status says is done, and move the due time of those it says
+    are due later (a callback the debtor asked for); returns how many rows closed."""
     now = now or datetime.now(UTC)
     done = {t.key: f"{t.outcome} (by {t.done_by})" for t in status.tasks if t.state == "done"}
+    due = {t.key: t.due_at for t in status.tasks if t.state == "open"}
     decided = {a.step: f"{a.state} by {a.decided_by}" for a in status.approvals if a.state != "pending"}
     resolved = {d.dispute_id: f"dispute {d.state} by {d.resolved_by}" for d in status.disputes if d.state != "open"}
     closed = 0
@@ -143,6 +145,8 @@ def sync(store: Store, status: AccountStatus, by: str, now: datetime | None = No
         if outcome and row.id is not None:
             queue.close(store, row.id, by, outcome, now)
             closed += 1
+        elif step in due and row.id is not None and row.due_at != due[step]:
+            queue.reschedule(store, row.id, due[step], by, now)
     return closed
 
 

@@ -132,6 +132,16 @@ def reassign(store: Store, task_id: int, to: str, by: str, at: datetime) -> Task
     return _hand(store, task_id, hand_over, at, by, f"reassigned to {to}")
 
 
+def reschedule(store: Store, task_id: int, due_at: datetime, by: str, at: datetime) -> Task:
+    """The task is due at another time (the debtor asked to be called back then)."""
+
+    def move(row: Task) -> None:
+        _open(row)
+        row.due_at = due_at
+
+    return _hand(store, task_id, move, at, by, f"rescheduled to {due_at.isoformat()}")
+
+
 def close(store: Store, task_id: int, by: str, outcome: str, at: datetime, state: str = "done") -> Task:
     """The task is done (or cancelled); closing it again keeps the first outcome."""
 

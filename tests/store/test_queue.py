@@ -99,3 +99,13 @@ def test_a_new_account_goes_to_the_collector_with_the_fewest_open_tasks_and_keep
     store.upsert_account(account)  # a later action records the account again: the owner stays
     kept = store.account("ACC-1")
     assert kept is not None and (kept.owner, kept.team) == ("bo", "north")
+
+
+def test_a_callback_moves_the_due_time_and_is_audited(store: Store) -> None:
+    from store.queue import reschedule
+
+    task_id = given(store, 35, 1.0)
+    later = NOW + timedelta(days=3)
+    assert reschedule(store, task_id, later, "li.na", NOW).due_at == later
+    [audit] = [r for r in store.contact_log("ACC-1") if r.channel == "work"]
+    assert (audit.by, audit.result) == ("li.na", "rescheduled")
