@@ -36,15 +36,19 @@ LETTERS = ("send_demand_letter", "send_final_notice", "issue_lawyer_letter")
 
 
 def bench_book(folder: Path, day_seconds: float, letters: bool) -> PolicyBook:
-    """The standard policy with compressed days, no approval gates and stages all from day 1 (and without its
-    three letters if asked) and no limitation period, alone in its folder."""
+    """The standard policy with compressed days, no approval gates, no escalation of overdue tasks and stages all
+    from day 1 (and without its three letters if asked) and no limitation period, alone in its folder."""
     text = re.sub(r"from_day = \d+", "from_day = 1", (DEFAULT_POLICY_DIR / "standard.toml").read_text())
     text = text.replace("\nversion = 1\n", f"\nversion = 1\nday_seconds = {day_seconds}\n", 1)
     text = text.replace("needs_approval = true", "needs_approval = false")
+    # Nobody works the tasks in a benchmark or a drill: no notices of overdue work up the chain either.
+    escalation = 'escalation = ["supervisor", "manager", "general_manager"]'
+    assert escalation in text, "standard.toml's [work] escalation changed: update bench_book"
+    text = text.replace(escalation, "escalation = []")
     # Compressed days add up fast under load (a lagging run reaches "day 1500"): no statute of limitations here.
     text += "\n[limitation]\nyears = 1000\n"
     if not letters:
-        text = "\n".join(line for line in text.splitlines() if not any(f'"{a}"' in line for a in LETTERS))
+        text = "\n".join(line for line in text.splitlines() if not any(f'action = "{a}"' in line for a in LETTERS))
     (folder / "standard.toml").write_text(text)
     return PolicyBook(folder)
 
