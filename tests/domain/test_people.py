@@ -267,3 +267,23 @@ def test_a_step_that_awaits_a_result_holds_the_ladder_until_it_comes_or_its_time
     record(state, visited)
     decided = plan(state, day_75)
     assert isinstance(decided, Act) and decided.step.key == "d075-send_final_notice"
+
+
+@given(st.lists(st.tuples(st.integers(0, 3 * 24 * 60), st.sampled_from(["reached", "no_answer", "refused"])),
+                max_size=40))  # fmt: skip
+def test_whatever_is_recorded_no_debtor_day_holds_more_calls_or_conversations_than_the_caps(
+    calls: list[tuple[int, str]],
+) -> None:
+    state = account()
+    for n, (minute, result) in enumerate(sorted(calls)):
+        at = MONDAY + timedelta(minutes=minute)
+        try:
+            record(state, call(n, at, result))
+        except CommandRejected:
+            continue
+    days: dict[object, list[bool]] = {}
+    for made in state.contacts:
+        days.setdefault(made.at.astimezone(NEW_YORK).date(), []).append(made.conversation)
+    for day in days.values():
+        assert len(day) <= 10 and sum(day) <= 5
+        assert all(8 <= c.at.astimezone(NEW_YORK).hour < 21 for c in state.contacts)
