@@ -240,11 +240,21 @@ class WorkRules(_Frozen):
         return next((rule.team for rule in self.teams if rule.matches(segment, country, balance)), None)
 
 
+class Band(_Frozen):
+    """This policy also serves `segment`'s debtors whose invoice is in `currency` and reaches `from_amount` (seed 000:
+    「金額較大…提前進入嚴格催收」, large debts go to strict collection sooner). The highest band reached wins."""
+
+    segment: str
+    currency: str
+    from_amount: Decimal = Field(gt=0)
+
+
 class Policy(_Frozen):
     name: str
     version: int = 1
     description: str = ""
     segments: list[str]
+    bands: list[Band] = Field(default=[], description="segments it serves from an amount on (PolicyBook.for_invoice)")
     send_at: time = Field(default=time(9, 0), description="local time of day actions are taken")
     day_seconds: PositiveFloat | None = Field(
         default=None, description="compressed time for tests and demos: one 'day' lasts this many seconds"
@@ -304,23 +314,42 @@ def load_policy(path: Path) -> Policy:
 
 
 class PolicyBook:
-    """Every policy in a folder, and which one serves each debtor segment."""
+    """Every policy in a folder, which one serves each debtor segment, and which serve a segment's larger debts
+    (`bands`: the policy an account starts under is chosen from its first invoice, `for_invoice`)."""
 
     def __init__(self, folder: Path = DEFAULT_POLICY_DIR) -> None:
         self.folder = folder
         self.by_segment: dict[str, Policy] = {}
+        self.bands: dict[tuple[str, str], list[tuple[Decimal, Policy]]] = {}
         for path in sorted(folder.glob("*.toml")):
             policy = load_policy(path)
             for segment in policy.segments:
                 if segment in self.by_segment:
                     raise ValueError(f"segment {segment!r} is claimed by two policies in {folder}")
                 self.by_segment[segment] = policy
+            for band in policy.bands:
+                rows = self.bands.setdefault((band.segment, band.currency), [])
+                if any(start == band.from_amount for start, _ in rows):
+                    raise ValueError(f"two policies in {folder} claim segment {band.segment!r} from "
+                                     f"{band.from_amount} {band.currency}")  # fmt: skip
+                rows.append((band.from_amount, policy))
         if not self.by_segment:
             raise ValueError(f"no policies found in {folder}")
+        unserved = sorted({segment for segment, _ in self.bands} - set(self.by_segment))
+        if unserved:
+            raise ValueError(f"bands name segment(s) no policy serves below them: {', '.join(unserved)}")
+
+    def for_invoice(self, segment: str, currency: str, amount: Decimal) -> Policy:
+        """The policy an account starts under: the segment's, or the one whose band for the invoice's currency the
+        amount reaches (the highest such band)."""
+        base = self.for_segment(segment)
+        reached = [(start, policy) for start, policy in self.bands.get((segment, currency), []) if amount >= start]
+        return max(reached, key=lambda band: band[0])[1] if reached else base
 
     def by_name(self, name: str) -> Policy:
         """The policy called `name` in the folder (raises ValueError naming the known ones)."""
-        named = {p.name: p for p in self.by_segment.values()}
+        named = {p.name: p for p in self.by_segment.values()} | {p.name: p for bands in self.bands.values()
+                                                                  for _, p in bands}  # fmt: skip
         if name not in named:
             raise ValueError(f"no policy {name!r} in {self.folder} (known: {', '.join(sorted(named))})")
         return named[name]

@@ -16,7 +16,7 @@ from domain.account import ACCOUNT_FULL
 from domain.bounds import check_happened
 from domain.commands import digest
 from domain.events import EventRejected, InvoiceOverdue, parse_overdue_event
-from domain.policy import PolicyBook
+from domain.policy import Policy, PolicyBook
 from edge.client import QUERY_TIMEOUT
 from workflows import EVENT_OUTCOME, HISTORY_EVENTS_PER_RUN, INVOICE_OVERDUE, TASK_QUEUE, workflow_id
 from workflows.collection import CollectionWorkflow
@@ -76,11 +76,17 @@ def read_lines(source: Iterable[str]) -> list[Line]:
     return [Line(number, raw.rstrip("\n")) for number, raw in enumerate(source, start=1) if raw.strip()]
 
 
+def policy_for(book: PolicyBook, event: InvoiceOverdue) -> Policy:
+    """The policy an account starts under: its segment's, or a band's for a large first invoice (joins keep the
+    account's)."""
+    return book.for_invoice(event.debtor.segment, event.invoice.currency, event.invoice.amount)
+
+
 def validate(line: Line, book: PolicyBook) -> None:
     try:
         line.event = parse_overdue_event(line.raw)
         check_happened(line.event, datetime.now(UTC))
-        book.for_segment(line.event.debtor.segment)
+        policy_for(book, line.event)
     except (EventRejected, LookupError, ValueError) as error:
         line.event, line.result = None, f"rejected: {error.args[0]}"
     except Exception as error:  # never let one hostile line stop a batch: reject it, say what broke
@@ -100,7 +106,7 @@ async def submit(
         CollectionWorkflow.run,
         CollectionInput(
             account_id=event.account_id,
-            policy=book.for_segment(event.debtor.segment),
+            policy=policy_for(book, event),
             publish_search_attributes=visibility,
             continue_as_new_after=history_events_per_run,
         ),

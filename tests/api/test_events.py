@@ -70,3 +70,15 @@ async def test_a_single_event_and_bodies_that_are_no_events(api: Api) -> None:
     for body in (b"not json", b"42", b"[]"):
         response = await api.post("/v1/events", "ops", content=body, headers={"Content-Type": "application/json"})
         assert response.status_code == 422, body
+
+
+async def test_a_large_first_invoice_starts_the_account_under_its_bands_policy_and_a_join_keeps_it(api: Api) -> None:
+    """Seed 000: large debts go to strict collection sooner (the accelerated policy's bands)."""
+    account = await api.open_account(amount="800000.00")
+    status = await api.status(account)
+    assert (status["policy"], status["segment"]) == ("accelerated v1", "standard")
+    joined = api.event(account_id=account, invoice_id="INV-2", amount="100.00")
+    assert [r["result"] for r in (await api.post("/v1/events", "ops-key", json=joined)).json()] == ["joined"]
+    assert (await api.status(account))["policy"] == "accelerated v1"
+    small = await api.open_account(amount="12000.00")
+    assert (await api.status(small))["policy"] == "standard v1"
