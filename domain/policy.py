@@ -75,7 +75,7 @@ class Window(_Frozen):
 
 
 def _default_windows() -> dict[str, Window]:
-    return {"sms": Window(), "call": Window(), "visit": Window(), "email": Window(start=None, end=None)}
+    return {"sms": Window(), "call": Window(), "visit": Window(), "email": Window()}
 
 
 class Caps(_Frozen):

@@ -1,6 +1,6 @@
 """Contact windows: hours and weekdays in the debtor's timezone, public holidays, daylight saving."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -45,7 +45,7 @@ def test_weekdays_and_the_country_from_the_timezone() -> None:
     )  # fmt: skip
 
 
-def test_email_has_no_hours_and_daylight_saving_is_respected() -> None:
+def test_a_window_without_hours_and_daylight_saving_is_respected() -> None:
     anytime = Window(start=None, end=None, holidays=True)
     night = local(NEW_YORK, 2026, 3, 11, 3, 0)
     assert next_permitted(night, anytime, NEW_YORK, "US") == night
@@ -81,3 +81,18 @@ def test_the_next_permitted_moment_is_permitted_and_never_early(
     opens = next_permitted(at, window, tz, country_of(zone))
     assert opens >= at and permitted(opens, window, tz, country_of(zone))
     assert opens - at < timedelta(days=30)
+
+
+def test_email_keeps_the_hours_too() -> None:
+    """Seed 002: no collection action outside 08:00-21:00, email included (it went at 23:30 local before)."""
+    from domain.planner import Act, Defer, plan
+    from domain.policy import PolicyBook
+    from tests.domain.simulate import open_account
+
+    friday_night = local(SHANGHAI, 2026, 3, 13, 23, 30)  # commercial: an email on day 1
+    state = open_account(PolicyBook().for_segment("commercial"), friday_night, due_date=date(2026, 3, 12))
+    decision = plan(state, friday_night)
+    assert isinstance(decision, Defer) and decision.step.key == "d001-send_email"
+    assert decision.until == local(SHANGHAI, 2026, 3, 14, 8, 0)
+    assert decision.reason == "deferred: 23:30 local is outside 08:00-21:00"
+    assert isinstance(plan(state, decision.until), Act)
