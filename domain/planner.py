@@ -3,7 +3,7 @@
 Order of concerns: closing conditions, then side actions caused by events (reviews, approvals,
 reminders), then holds (promise, plan, pause, whole-balance dispute), then the ladder itself."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
 from domain.bounds import phone_country
+from domain.caps import caps_allow
 from domain.contact_window import country_of, deferral_reason, next_permitted
 from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind
 from domain.limitation import limitation
 from domain.policy import Step
+from domain.side_actions import SideAction, side_actions, unapplied_reviews
 from domain.timeline import Timeline
 
 
@@ -62,15 +64,6 @@ class Close:
 
 
 Decision = Act | Skip | Defer | Wait | Close
-
-
-@dataclass(frozen=True)
-class SideAction:
-    """An action caused by an event (a dispute, an approval, a plan), not by the ladder."""
-
-    step: Step
-    at: datetime
-    details: dict[str, str] = field(default_factory=dict)
 
 
 def timeline(state: AccountState) -> Timeline:
@@ -293,41 +286,6 @@ def _window(state: AccountState, step: Step, now: datetime) -> Defer | None:
     return Defer(step, opens, why or deferral_reason(now, window, zone, country))
 
 
-def caps_allow(state: AccountState, channel: str, now: datetime, zone: ZoneInfo) -> tuple[datetime, str] | None:
-    """The earliest moment the channel's caps allow another contact, and why, when that is later than now."""
-    caps = state.policy.contact.caps.get(channel)
-    if caps is None:
-        return None
-    made = sorted(c.at for c in state.contacts if c.channel == channel and c.at <= now)
-    limits: list[tuple[datetime, str]] = []
-    if caps.min_gap_hours is not None and made:
-        limits.append((made[-1] + timedelta(hours=caps.min_gap_hours), f"at least {caps.min_gap_hours:g}h between"))
-    today = now.astimezone(zone).date()
-    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=zone).astimezone(now.tzinfo)
-    if caps.per_day is not None and sum(t.astimezone(zone).date() == today for t in made) >= caps.per_day:
-        limits.append((tomorrow, f"at most {caps.per_day} a day"))
-    if caps.conversations_per_day is not None:
-        spoken = [c for c in state.contacts if c.channel == channel and c.conversation and c.at <= now]
-        if sum(c.at.astimezone(zone).date() == today for c in spoken) >= caps.conversations_per_day:
-            limits.append((tomorrow, f"at most {caps.conversations_per_day} conversations a day"))
-    if caps.rolling_days is not None and caps.rolling_max is not None:
-        recent = [t for t in made if t > now - timedelta(days=caps.rolling_days)]
-        if len(recent) >= caps.rolling_max:
-            oldest = recent[-caps.rolling_max]
-            limits.append((oldest + timedelta(days=caps.rolling_days),
-                           f"at most {caps.rolling_max} in {caps.rolling_days} days"))  # fmt: skip
-    if caps.quiet_days_after_conversation is not None:
-        spoke = [c.at for c in state.contacts if c.channel == channel and c.conversation and c.at <= now]
-        if spoke:
-            limits.append((max(spoke) + timedelta(days=caps.quiet_days_after_conversation),
-                           f"none for {caps.quiet_days_after_conversation} days after a conversation"))  # fmt: skip
-    later = [(at, why) for at, why in limits if at > now]
-    if not later:
-        return None
-    at, why = max(later)
-    return at, f"deferred: {channel} cap, {why}"
-
-
 def limitation_of(state: AccountState) -> tuple[date, str] | None:
     return limitation(state, timeline(state).local_day) if state.invoices else None
 
@@ -348,136 +306,6 @@ def step_awaiting_approval(state: AccountState, now: datetime) -> Step | None:
     if isinstance(decision, Wait) and decision.step and decision.step.key not in state.approvals:
         return decision.step if decision.until is None else None
     return None
-
-
-def side_actions(state: AccountState) -> list[SideAction]:
-    """Every action caused by an event rather than by the ladder, with the time it is due."""
-    return (
-        _dispute_reviews(state)
-        + _skip_traces(state)
-        + _approval_requests(state)
-        + unapplied_reviews(state)
-        + _installment_reminders(state)
-        + _overdue_work(state)
-    )
-
-
-def _overdue_work(state: AccountState) -> list[SideAction]:
-    """A person's task not done by its due time: a notice to the next level of the policy's chain (seed 002: the
-    supervisor, then the manager, then the general manager), one level per period while it stays open (rules 3)."""
-    clock, rules = timeline(state), state.policy.work
-    every, chain = clock.span(rules.escalate_every_days), rules.escalation
-    actions: list[SideAction] = []
-    for item in state.work.values():
-        if item.state != "open":
-            continue
-        step, at, count = _reminder(state, f"work-{item.key}-overdue", ActionKind.TASK_OVERDUE, "task_overdue",
-                                    item.due_at - every, every)  # fmt: skip
-        if count <= len(chain):
-            about = {"assignee_role": chain[count - 1], "task": item.key, "task_kind": item.kind,
-                     "due_at": item.due_at.isoformat(), "level": chain[count - 1], "notice": str(count)}  # fmt: skip
-            actions.append(SideAction(step, at, about))
-    return actions
-
-
-def _dispute_reviews(state: AccountState) -> list[SideAction]:
-    """Each dispute is a supervisor's review task, with a reminder every few days while it stays open."""
-    clock, policy = timeline(state), state.policy
-    actions: list[SideAction] = []
-    for dispute in state.disputes:
-        invoices = ", ".join(dispute.invoice_ids) or "all"
-        disputed = [i for i in state.invoices if not dispute.invoice_ids or i.invoice_id in dispute.invoice_ids]
-        about = {
-            "assignee_role": "supervisor",
-            "dispute_id": dispute.dispute_id,
-            "reason": dispute.reason,
-            "disputed_invoices": invoices,
-            "disputed_amount": str(sum(i.outstanding for i in disputed)),
-            "currency": disputed[0].currency if disputed else "",
-            "opened_by": dispute.opened_by,
-        }
-        review = Step(day=0, action=ActionKind.DISPUTE_REVIEW, template="dispute_review",
-                      id=f"dispute-{dispute.dispute_id}-review")  # fmt: skip
-        actions.append(SideAction(review, dispute.opened_at, about))
-        if dispute.state == "open":
-            period = policy.disputes.supervisor_reminder_days
-            step, at, count = _reminder(state, f"dispute-{dispute.dispute_id}-reminder", ActionKind.SUPERVISOR_REMINDER,
-                                        "dispute_reminder", dispute.opened_at, clock.span(period))  # fmt: skip
-            actions.append(SideAction(step, at, about | {"open_days": str(count * period)}))
-    return actions
-
-
-def _skip_traces(state: AccountState) -> list[SideAction]:
-    """Lost contact is a collector's skip-trace task."""
-    if not state.lost_contact:
-        return []
-    failures = "; ".join(f"{channel}: {n} consecutive failures" for channel, n in sorted(state.failures.items()))
-    trace = Step(day=0, action=ActionKind.SKIP_TRACE, template="skip_trace", id=f"skip-trace-{state.skip_traces}")
-    return [SideAction(trace, state.lost_contact, {"assignee_role": "collector", "failures": failures})]
-
-
-def _approval_requests(state: AccountState) -> list[SideAction]:
-    """Each pending approval is a request to its level, with a reminder every few days while it waits."""
-    clock, policy = timeline(state), state.policy
-    levels = policy.approvals.levels
-    actions: list[SideAction] = []
-    for approval in state.approvals.values():
-        if approval.state == "pending":
-            prefix = f"approval-{approval.step}-L{approval.level}"
-            subject = approval.subject or next(s for s in policy.steps if s.key == approval.step).action.value
-            about = {"assignee_role": levels[approval.level], "step": approval.step, "action": subject,
-                     "level": levels[approval.level], "waiting_days": "0", "needed": levels[approval.needed],
-                     "requested_by": approval.requested_by, "about": approval.about}  # fmt: skip
-            request = Step(day=0, action=ActionKind.APPROVAL_REQUEST, template="approval_request", id=prefix)
-            actions.append(SideAction(request, approval.requested_at, about))
-            every = policy.approvals.remind_every_days
-            step, at, count = _reminder(state, f"{prefix}-reminder", ActionKind.APPROVAL_REQUEST, "approval_reminder",
-                                        approval.requested_at, clock.span(every))  # fmt: skip
-            actions.append(SideAction(step, at, about | {"waiting_days": str(count * every)}))
-    return actions
-
-
-def _installment_reminders(state: AccountState) -> list[SideAction]:
-    """Before each pending installment of the plan in force: an SMS and an email."""
-    clock, policy = timeline(state), state.policy
-    actions: list[SideAction] = []
-    if state.installment_plan and state.installment_plan.state == "active":
-        lead, count = policy.installments.reminder_days_before, len(state.installment_plan.installments)
-        for term in state.installment_plan.installments:
-            if term.state != "pending":
-                continue
-            about = {"installment_number": str(term.number), "installment_count": str(count),
-                     "installment_amount": str(term.amount), "currency": state.installment_plan.currency,
-                     "installment_due": term.due_date.isoformat()}  # fmt: skip
-            for action, channel in ((ActionKind.INSTALLMENT_SMS, "sms"), (ActionKind.INSTALLMENT_EMAIL, "email")):
-                key = f"plan-{state.installment_plan.plan_id}-{term.number}-{channel}"
-                step = Step(day=0, action=action, template="installment_reminder", id=key)
-                actions.append(SideAction(step, clock.moment(term.due_date, -lead), about))
-    return actions
-
-
-def unapplied_reviews(state: AccountState) -> list[SideAction]:
-    """Money that paid nothing (another currency than the account's, or more than it owed) is a supervisor's task:
-    refund it or reallocate it. Sent before the account closes, which then says so (rules 1: see domain.account)."""
-    reviews: list[SideAction] = []
-    if state.rules < 1:
-        return reviews
-    for p in (p for p in state.payments if p.unapplied > 0):
-        step = Step(day=0, action=ActionKind.SUPERVISOR_REMINDER, template="unapplied_payment",
-                    id=f"unapplied-{p.payment_id}")  # fmt: skip
-        about = {"assignee_role": "supervisor", "payment_id": p.payment_id, "payment_amount": str(p.amount),
-                 "currency": p.currency, "unapplied": str(p.unapplied),
-                 "received_at": p.received_at.isoformat()}  # fmt: skip
-        reviews.append(SideAction(step, p.received_at, about))
-    return reviews
-
-
-def _reminder(
-    state: AccountState, prefix: str, action: ActionKind, template: str, since: datetime, period: timedelta
-) -> tuple[Step, datetime, int]:
-    """Reminders every `period` after `since`: the next one not yet sent, its time and its number."""
-    count = sum(1 for key in state.handled if key.startswith(prefix + "-")) + 1
-    return Step(day=0, action=action, template=template, id=f"{prefix}-{count}"), since + count * period, count
 
 
 def transition_times(state: AccountState) -> list[datetime]:

@@ -3,13 +3,12 @@
 No business rule lives here: every decision comes from domain.planner.plan(state, now)."""
 
 import contextlib
-import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Literal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -38,24 +37,15 @@ with workflow.unsafe.imports_passed_through():
         WriteOff,
     )
     from domain.events import InvoiceOverdue, PaymentReceived
-    from domain.kinds import CONTACT_NEEDS, ActionKind
+    from domain.kinds import ActionKind
     from domain.planner import Act, Close, Defer, Skip, Wait, plan
     from domain.status import AccountStatus, account_status, stage_and_day
     from observability import APPROVALS_DECIDED, APPROVALS_REQUESTED, LEGAL_HANDOFFS, STAGE_TRANSITIONS
     from workflows.inputs import CollectionInput
+    from workflows.visibility import published_values, search_attribute_updates
 
 import workflows as names
-from workflows import (
-    ACCOUNT_ID,
-    CURRENCY,
-    DAYS_PAST_DUE,
-    OLDEST_DUE,
-    OUTSTANDING,
-    PENDING_APPROVAL,
-    SEGMENT,
-    STAGE,
-    WORKFLOW_TYPE,
-)
+from workflows import WORKFLOW_TYPE
 
 contact_window.unrestricted = workflow.unsafe.sandbox_unrestricted  # holiday calendars: see contact_window
 
@@ -169,23 +159,11 @@ class CollectionWorkflow:
         self.stage = stage
 
     def _contact_outcome_of(self, error: ActivityError, act: Act) -> None:
-        """A provider's permanent refusal that says something about the debtor (a wrong number) is a contact
-        outcome: it counts towards lost contact like one reported by a collector."""
+        """A provider's permanent refusal may say something about the debtor (a wrong number): a contact outcome."""
         cause = error.cause
-        if not isinstance(cause, ApplicationError) or cause.type != "PermanentSendError" or not cause.details:
-            return
-        result = cause.details[0]
-        channel = CONTACT_NEEDS.get(act.step.action)  # the channel of a contact outcome: phone or email
-        if result in ("no_answer", "wrong_number", "refused") and channel:
-            outcome = ContactOutcome(
-                # A command id is an Identifier (no "/", at most 128 characters): derived from the step's key.
-                command_id=f"outcome-{hashlib.sha256(act.request.idempotency_key.encode()).hexdigest()[:32]}",
-                by="provider",
-                channel=channel,
-                result=result,
-                at=workflow.now(),
-            )
-            rules.apply_contact_outcome(self.state, outcome, workflow.now())
+        if isinstance(cause, ApplicationError) and cause.type == "PermanentSendError" and cause.details:
+            key = act.request.idempotency_key
+            rules.apply_provider_refusal(self.state, act.step.action, key, cause.details[0], workflow.now())
 
     async def _record_decision(self, step: str, action: str, result: str, detail: str) -> None:
         """Decisions go to the store's contact log too: the evidence shows what was not done, and why."""
@@ -225,27 +203,10 @@ class CollectionWorkflow:
     def _publish_search_attributes(self) -> None:
         if not self.publish or self.state.debtor is None:
             return
-        stage, day = stage_and_day(self.state, workflow.now())
-        balances = self.state.balances(workflow.now())
-        oldest = self.state.oldest_due_date()
-        pending = any(a.state == "pending" for a in self.state.approvals.values()) and self.state.outcome is None
-        values = (stage, float(sum(balances.values())), day or 0, self.state.debtor.segment, oldest,
-                  ",".join(sorted(balances)) or self.state.invoices[0].currency, pending)  # fmt: skip
-        if values == self.published:
-            return
-        self.published = values
-        due = datetime.combine(oldest, time(), tzinfo=UTC) if oldest else None
-        updates: list[SearchAttributeUpdate[Any]] = [
-            STAGE.value_set(stage),
-            OUTSTANDING.value_set(values[1]),
-            DAYS_PAST_DUE.value_set(values[2]),
-            SEGMENT.value_set(values[3]),
-            ACCOUNT_ID.value_set(self.state.account_id),
-            CURRENCY.value_set(values[5]),
-            PENDING_APPROVAL.value_set(pending),
-            OLDEST_DUE.value_set(due) if due else OLDEST_DUE.value_unset(),
-        ]
-        workflow.upsert_search_attributes(updates)
+        values = published_values(self.state, workflow.now())
+        if values != self.published:  # upsert only what changed: each upsert is an event and server work
+            self.published = values
+            workflow.upsert_search_attributes(search_attribute_updates(self.state.account_id, values))
 
     # --- messages: each applies a domain rule and wakes the loop to plan again ---
 

@@ -25,6 +25,7 @@ from domain.rerouting.common import (
 from domain.rerouting.contact import (
     apply_cease,
     apply_contact_outcome,
+    apply_provider_refusal,
     apply_update_contact,
     check_cease,
     check_update_contact,
@@ -53,6 +54,7 @@ __all__ = [
     "apply_override",
     "apply_pause",
     "apply_promise",
+    "apply_provider_refusal",
     "apply_record_contact",
     "apply_resolution",
     "apply_resume",

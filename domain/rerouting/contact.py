@@ -1,10 +1,13 @@
 """Reaching the debtor: contact_outcome (lost contact after repeated failures), update_contact, cease_communication."""
 
+import hashlib
 from datetime import datetime
+from typing import cast
 
 from domain.account import AccountState
 from domain.arrangements import ContactMade
-from domain.commands import CeaseCommunication, ContactOutcome, UpdateContact
+from domain.commands import CeaseCommunication, ContactOutcome, ContactResult, UpdateContact
+from domain.kinds import CONTACT_NEEDS, ActionKind
 from domain.rerouting.common import CommandRejected, _open, _record, finish_work, seen
 
 
@@ -16,6 +19,22 @@ def apply_contact_outcome(state: AccountState, command: ContactOutcome, now: dat
         state.contacts.append(ContactMade(at=command.at, channel="call", conversation=command.result == "reached"))
     _record(state, command, now, "contact_outcome", f"{channel}: {command.result}")
     count_contact_result(state, channel, command.result, now)
+
+
+def apply_provider_refusal(state: AccountState, action: ActionKind, key: str, result: str, now: datetime) -> None:
+    """A provider's permanent refusal that says something about the debtor (a wrong number) is a contact outcome: it
+    counts towards lost contact like one reported by a collector. `key` is the refused action's idempotency key."""
+    channel = CONTACT_NEEDS.get(action)  # the channel of a contact outcome: phone or email
+    if result in ("no_answer", "wrong_number", "refused") and channel:
+        outcome = ContactOutcome(
+            # A command id is an Identifier (no "/", at most 128 characters): derived from the action's key.
+            command_id=f"outcome-{hashlib.sha256(key.encode()).hexdigest()[:32]}",
+            by="provider",
+            channel=channel,
+            result=cast(ContactResult, result),  # one of the three, checked above
+            at=now,
+        )
+        apply_contact_outcome(state, outcome, now)
 
 
 def count_contact_result(state: AccountState, channel: str, result: str, now: datetime) -> None:

@@ -6,6 +6,7 @@ balance, bankruptcy, a pause, a cease request), outside the channel's hours in t
 day's caps (seed 002: 10 call attempts and 5 conversations a day, 2 visits). The dashboard shows the same counts
 before the collector dials (domain.status)."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,12 @@ from domain.rerouting.installment_plans import apply_installment_plan, check_ins
 from domain.rerouting.promises import apply_promise, check_promise
 
 MAX_CALLBACK_DAYS = 30
+# What a debtor may agree to in a call or visit: each checked and applied by its own command's rules.
+AGREEMENTS: dict[type, tuple[Callable[..., None], Callable[..., None]]] = {
+    PromiseToPay: (check_promise, apply_promise),
+    AgreeInstallmentPlan: (check_installment_plan, apply_installment_plan),
+    OpenDispute: (check_dispute, apply_dispute),
+}
 
 
 def check_record_contact(state: AccountState, command: RecordContact, now: datetime) -> None:
@@ -43,12 +50,8 @@ def check_record_contact(state: AccountState, command: RecordContact, now: datet
     if command.callback_at is not None and not now < command.callback_at <= now + timedelta(days=MAX_CALLBACK_DAYS):
         raise CommandRejected(f"a callback is within the next {MAX_CALLBACK_DAYS} days")
     agreed = command.agreement()
-    if isinstance(agreed, PromiseToPay):
-        check_promise(state, agreed, now)
-    elif isinstance(agreed, AgreeInstallmentPlan):
-        check_installment_plan(state, agreed, now)
-    elif isinstance(agreed, OpenDispute):
-        check_dispute(state, agreed, now)
+    if agreed is not None:
+        AGREEMENTS[type(agreed)][0](state, agreed, now)
 
 
 def over_the_rules(state: AccountState, channel: str, at: datetime) -> str | None:
@@ -97,12 +100,8 @@ def apply_record_contact(state: AccountState, command: RecordContact, now: datet
     if command.channel == "call":
         count_contact_result(state, "phone", command.result, now)
     agreed = command.agreement()
-    if isinstance(agreed, PromiseToPay):
-        apply_promise(state, agreed, now)
-    elif isinstance(agreed, AgreeInstallmentPlan):
-        apply_installment_plan(state, agreed, now)
-    elif isinstance(agreed, OpenDispute):
-        apply_dispute(state, agreed, now)
+    if agreed is not None:
+        AGREEMENTS[type(agreed)][1](state, agreed, now)
     if command.task is None:
         return
     if command.callback_at is not None:

@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.arrangements import ContactMade
+from domain.caps import caps_allow
 from domain.commands import ContactOutcome
-from domain.planner import Act, Defer, caps_allow, plan
+from domain.planner import Act, Defer, plan
 from domain.policy import PolicyBook
 from domain.rerouting import apply_contact_outcome
 from tests.domain.simulate import open_account

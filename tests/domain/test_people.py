@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.authority import LEVELS, may_decide, rank
+from domain.caps import caps_allow
 from domain.commands import AgreeInstallmentPlan, ApprovalDecision, CompleteTask, RecordContact, WriteOff
-from domain.planner import Act, Wait, caps_allow, plan
+from domain.planner import Act, Wait, plan
 from domain.policy import ApprovalRules, Authority
 from domain.rerouting import (
     CommandForbidden,
