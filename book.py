@@ -31,6 +31,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.common import SearchAttributeKey
 
 from domain.aging import AgingReport, AgingRow, age
+from domain.events import MAX_DAYS_AHEAD
 from workflows import (
     ACCOUNT_ID,
     CURRENCY,
@@ -54,6 +55,7 @@ AGING_PAGE_SIZE = 1000
 MAX_OUTSTANDING = Decimal(10) ** 15  # beyond any balance, and within what the float attribute holds to the cent
 OUTSTANDING_DECIMALS = Decimal("1e-6")  # amounts in a filter: at most 6 decimals (no currency has more)
 MAX_DAYS_PAST_DUE = 36_500  # a hundred years: five times the longest limitation period, and `today - N` stays a date
+MIN_DAYS_PAST_DUE = -MAX_DAYS_AHEAD  # not yet due: at most this many days before (domain.events.MAX_DAYS_AHEAD)
 MAX_PAGE_SIZE = 1000  # Temporal's visibility serves at most 1,000 per page
 MAX_CURSOR = 4096  # our cursors are Temporal's page token (tens to hundreds of bytes) and 8 bytes, in base64
 
@@ -97,7 +99,8 @@ class Filters:
 def to_query(filters: Filters, today: date | None = None) -> str:
     """The visibility query for `filters`. Raises ValueError for a value that cannot be put in a query safely.
 
-    Days past due become bounds on `CollectionOldestDue`: at least N days means due on or before today - N."""
+    Days past due become bounds on `CollectionOldestDue`: at least N days means due on or before today - N (a
+    negative N: not yet due, due in at most -N days), that is before the midnight after it."""
     today = today or utc_today()
     clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'"]
     if not filters.include_closed:
@@ -113,9 +116,10 @@ def to_query(filters: Filters, today: date | None = None) -> str:
         clauses.append(f"{OUTSTANDING.name} >= {_amount(filters.min_outstanding, 'min_outstanding')}")
     if filters.max_outstanding is not None:
         clauses.append(f"{OUTSTANDING.name} <= {_amount(filters.max_outstanding, 'max_outstanding')}")
-    if filters.min_days_past_due is not None:
-        due = today - timedelta(days=_days(filters.min_days_past_due, "min_days_past_due"))
-        clauses.append(f"{OLDEST_DUE.name} <= '{_midnight(due)}'")
+    if filters.min_days_past_due is not None:  # due on or before that day: before the next midnight (the server
+        # keeps the attribute with more precision than the query's literal, so `<=` its own midnight missed that day)
+        due = today - timedelta(days=_days(filters.min_days_past_due, "min_days_past_due") - 1)
+        clauses.append(f"{OLDEST_DUE.name} < '{_midnight(due)}'")
     if filters.max_days_past_due is not None:
         due = today - timedelta(days=_days(filters.max_days_past_due, "max_days_past_due"))
         clauses.append(f"{OLDEST_DUE.name} >= '{_midnight(due)}'")
@@ -244,8 +248,10 @@ def _amount(value: Decimal, what: str) -> str:
 
 
 def _days(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAYS_PAST_DUE:
-        raise ValueError(f"{what} must be a number of days from 0 to {MAX_DAYS_PAST_DUE}, got {_shown(value)}")
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_DAYS_PAST_DUE <= value <= MAX_DAYS_PAST_DUE:
+        raise ValueError(
+            f"{what} must be a number of days from {MIN_DAYS_PAST_DUE} to {MAX_DAYS_PAST_DUE}, got {_shown(value)}"
+        )
     return value
 
 

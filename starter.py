@@ -1,6 +1,6 @@
 """Feeds collection workflows.
 
-python starter.py ingest FILE|-  [--rejects PATH]   start or join one workflow per account, per event
+python starter.py ingest FILE|-  [--rejects PATH]   billing events (docs/events.md): invoices start or join accounts
 python starter.py status ACCOUNT [--json]           where an account stands and why
 python starter.py pay ACCOUNT --payment-id ID --amount 100.00 --currency CNY [--received-at ISO]
 python starter.py list [--stage S] [--segment S] [--min-dpd N] [--pending-approval] ... [--json]   the book
@@ -20,6 +20,8 @@ facts, recorded when the workflow next runs.
   update-contact ACCOUNT [--phone +8613800000000] [--email a@b.example]       update update_contact
   pause ACCOUNT --reason TEXT --until 2026-12-01T00:00:00+08:00               update pause
   resume ACCOUNT [--reason TEXT]                                             update resume
+  confirm-balance ACCOUNT --confirmed|--rejected [--reason TEXT] [--invoice INV-1 ...] [--evidence REF]
+                                                                             update confirm_balance
   cease-communication ACCOUNT --reason TEXT                                  update cease_communication
   override-limitation ACCOUNT --reason TEXT                                  update override_limitation
   write-off ACCOUNT --reason TEXT                                            update write_off
@@ -275,7 +277,8 @@ def decimal_arg(_context: click.Context, _parameter: click.Parameter, text: str 
 def commands() -> click.Group:
     """The book and the account commands: `starter.py COMMAND ...`, and `collections COMMAND ...`."""
     book = [
-        command("ingest", cmd_ingest, "start or join account workflows from invoice.overdue events", [
+        command("ingest", cmd_ingest, "billing events: invoices start or join accounts, payments and cancellations "
+                "apply (docs/events.md)", [
             click.Argument(["source"]),
             click.Option(["--rejects"], help="where rejected lines go (default: <input>.rejects.jsonl)"),
             flag("--progress", help="show the progress bar even when not a terminal")]),

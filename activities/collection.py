@@ -67,14 +67,16 @@ class CollectionActivities:
 
     @activity.defn(name="log_contact")
     def log_contact(self, entry: ContactEntry) -> None:
-        """A call or visit a person made: one contact-log row, as evidence (once, whatever the retries)."""
+        """A call or visit a person made, or the debtor's answer to the balance confirmation: one contact-log row, as
+        evidence (once, whatever the retries)."""
         record = entry.record
+        action = "confirm_balance" if record.channel == "confirmation" else "record_contact"
         what = [f"notes: {record.notes}" if record.notes else "", f"agreed: {record.agreed}" if record.agreed else "",
                 f"task {record.task}" if record.task else ""]  # fmt: skip
         self._log_once(
             ContactLog(
                 account_id=entry.account_id, at_utc=record.at, at_local=_local(record.at, entry.timezone),
-                channel=record.channel, action="record_contact", step=record.task,
+                channel=record.channel, action=action, step=record.task,
                 idempotency_key=entry.idempotency_key, result=record.result, detail="; ".join(filter(None, what)),
                 by=record.by, duration_minutes=record.duration_minutes, evidence_ref=record.evidence_ref,
             )

@@ -1,4 +1,4 @@
-"""`POST /v1/events`: invoice.overdue events from billing systems, as `starter.py ingest` takes them.
+"""`POST /v1/events`: events from billing systems (docs/events.md), as `starter.py ingest` takes them.
 
 The body is one event (a JSON object), a batch (a JSON array of events), or JSON lines
 (`Content-Type: application/x-ndjson`, one event per line). Validation, the start-or-join and the per-event results
@@ -7,14 +7,16 @@ are `edge.ingest`'s own, so the API and the command line cannot drift apart.
 Semantics are 207-style, in the body: the answer is HTTP 200 with one result per event, in input order, whatever
 the events' fates. A batch with invalid members applies the valid ones. `line` is the line number in JSON lines
 (blank lines are skipped but counted), the 1-based position in an array, and 1 for a single object. `result` is
-`started`, `joined`, `duplicate`, `accepted` (durably signalled; no worker said yet whether it joined), `rejected`
-(invalid: `reason` names every bad field) or `failed` (Temporal refused the call: `reason`; send it again, it is
-idempotent by event id). Only a body that cannot be split into events at all is refused as a whole (422).
+`started` or `joined` (an invoice event opened or joined its account), `known` (its invoice is already on the account:
+nothing to do), `applied` (invoice.paid or invoice.cancelled recorded), `duplicate` (its event id was delivered
+before), `accepted` (durably signalled; no worker said yet what became of it), `rejected` (`reason`: every bad field,
+or why the account refused it, such as `no open account <id>`) or `failed` (Temporal refused the call: `reason`; send
+it again, it is idempotent by event id). Only a body that cannot be split into events at all is refused as a whole
+(422).
 """
 
 import json
 from http import HTTPStatus
-from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
@@ -25,8 +27,7 @@ from edge import ingest
 
 MAX_EVENTS = 10_000
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
-Result = Literal["started", "joined", "duplicate", "accepted", "rejected", "failed"]
-RESULTS: tuple[Result, ...] = ("started", "joined", "duplicate", "accepted", "rejected", "failed")
+
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -35,7 +36,7 @@ class EventResult(BaseModel):
     line: int
     event_id: str | None
     account_id: str | None
-    result: Result
+    result: ingest.Result
     reason: str | None = None
 
 
@@ -44,7 +45,8 @@ REQUEST_BODY = {
     "content": {
         "application/json": {
             "schema": {
-                "description": "one invoice.overdue event, or an array of them (see the event contract)",
+                "description": "one event (invoice.overdue, invoice.issued, invoice.due_soon, invoice.paid, "
+                "invoice.cancelled), or an array of them (see docs/events.md)",
                 "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
             }
         },
@@ -58,7 +60,7 @@ REQUEST_BODY = {
     response_model=list[EventResult],
     dependencies=[Depends(require(OPS))],
     openapi_extra={"requestBody": REQUEST_BODY},
-    summary="Start or join account workflows from invoice.overdue events (per-event results)",
+    summary="Billing events: invoices start or join accounts, payments and cancellations apply (per-event results)",
 )
 async def post_events(
     request: Request, client: TemporalClient, settings: AppSettings, policies: Policies
@@ -107,7 +109,7 @@ def _member(member: object) -> str:
 
 def result_of(line: ingest.Line) -> EventResult:
     """`ingest.Line.result` ("rejected: why", "accepted (why)", "started") as a result and its reason."""
-    kind = next(kind for kind in RESULTS if line.result.startswith(kind))
+    kind = next(kind for kind in ingest.RESULTS if line.result.startswith(kind))
     reason = line.result.removeprefix(kind).strip().removeprefix(":").strip()
     if reason.startswith("(") and reason.endswith(")"):
         reason = reason[1:-1]

@@ -25,14 +25,16 @@ from domain.arrangements import (
 )
 from domain.bounds import MAX_LISTED_REPEATS, STATE_BUDGET, check_happened
 from domain.commands import digest
-from domain.events import Debtor, InvoiceOverdue, PaymentReceived
+from domain.events import Debtor, InvoiceEvent, PaymentReceived
 from domain.kinds import KINDS, WINDOW_OF_ACTION, WORK, ActionKind
 from domain.ledger import HistoryEntry, HistoryKind, InvoiceState, PaymentRecord, StepResult
 from domain.money import Debt, allocate, to_minor
 from domain.policy import Policy, Step
 from domain.timeline import Timeline
 
-EventOutcome = Literal["started", "joined", "duplicate", "rejected"]
+# What became of an event: an invoice started or joined the account, or was already on it (`known`); a billing event
+# (invoice.paid, invoice.cancelled) `applied`; a repeat of an event id (`duplicate`); refused (`rejected`).
+EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "rejected"]
 # Rules that change what a running account does are versioned, so that an account replays as it was recorded:
 # 0: before issue 13; 1: the ladder's day and stage stand still during a hold, and money that paid nothing is a
 # supervisor's task before the account closes; 2: the public holidays are those of the phone's country when the
@@ -64,6 +66,7 @@ class AccountState(BaseModel):
     charges: list[Charge] = []
     events: dict[str, EventOutcome] = {}
     event_digests: dict[str, str] = Field(default={}, description="event id -> what it said: tells a conflict")
+    event_refusals: dict[str, str] = Field(default={}, description="billing event id -> why it was refused")
     handled: dict[str, StepResult] = {}
     history: list[HistoryEntry] = []
     outcome: str | None = None
@@ -232,26 +235,45 @@ class AccountState(BaseModel):
 
     # --- changes (each records itself in the history) ---
 
-    def add_invoice(self, event: InvoiceOverdue, now: datetime) -> EventOutcome:
-        """Apply an `invoice_overdue` event; duplicates (event id or invoice id) change nothing, and an event id
-        already used for a different event is refused (`event_conflict` tells the starter)."""
+    def repeated_event(self, event_id: str, said: str, now: datetime) -> EventOutcome | None:
+        """What an event id seen before comes to (None: a new one). Delivered again, it changes nothing
+        (`duplicate`, or `rejected` again when it was refused); used for a different event (`said` is its digest),
+        it is refused (`event_conflict` tells the sender)."""
+        if event_id not in self.events:
+            return None
+        if self.event_conflict(event_id, said):
+            self.log(now, "refused", f"event {event_id} refused: that id was already used for a different event")
+            return "rejected"
+        if self.events[event_id] != "rejected":
+            self.events[event_id] = "duplicate"  # from now on: the sender's query follows this re-delivery
+        self.log(now, "duplicate", f"event {event_id} delivered again: ignored")
+        return self.events[event_id]
+
+    def remember_event(self, event_id: str, said: str, outcome: EventOutcome, now: datetime, refusal: str = "") -> None:
+        """What became of a new event, for its sender's query and its repeats. One that changed nothing (`known`, or
+        refused for `refusal`) is not remembered by a full account: its repeat comes to the same."""
+        if refusal:
+            self.log(now, "refused", f"event {event_id} refused: {refusal}")
+        if outcome in ("known", "rejected") and self.full():
+            return
+        self.events[event_id], self.event_digests[event_id] = outcome, said
+        if refusal:
+            self.event_refusals[event_id] = refusal
+
+    def add_invoice(self, event: InvoiceEvent, now: datetime) -> EventOutcome:
+        """Apply an invoice event (`invoice.overdue`, `invoice.issued`, `invoice.due_soon`): the first starts the
+        account, others join it. An invoice already on the account changes nothing (`known`), nor does an event id
+        delivered again (`duplicate`); an event id already used for a different event is refused."""
         said = digest(event)
-        if event.event_id in self.events:
-            if self.event_conflict(event.event_id, said):
-                self.log(now, "refused", f"event {event.event_id} refused: that id was already used for a different "
-                         "event")  # fmt: skip
-                return "rejected"
-            # Answer "duplicate" from now on: the starter's query follows this re-delivery.
-            self.events[event.event_id] = "duplicate"
-            self.log(now, "duplicate", f"event {event.event_id} delivered again: ignored")
-            return "duplicate"
+        repeated = self.repeated_event(event.event_id, said, now)
+        if repeated is not None:
+            return repeated
         known = next((i for i in self.invoices if i.invoice_id == event.invoice.invoice_id), None)
         if known is not None:
-            if not self.full():  # remembered, so that the starter can say "duplicate"
-                self.events[event.event_id] = "duplicate"
-                self.event_digests[event.event_id] = said
-            self.log(now, "duplicate", f"event {event.event_id}: invoice {known.invoice_id} already on the account")
-            return "duplicate"
+            self.remember_event(event.event_id, said, "known", now)
+            self.log(now, "duplicate", f"event {event.event_id} ({event.type}): invoice {known.invoice_id} already on "
+                     "the account: nothing to do")  # fmt: skip
+            return "known"
         if self.refuse_when_full(now, f"event {event.event_id} (invoice {event.invoice.invoice_id})"):
             return "rejected"
         outcome: EventOutcome = "joined" if self.invoices else "started"
@@ -279,8 +301,7 @@ class AccountState(BaseModel):
                 accrued_to=invoice.due_date + timedelta(days=interest.grace_days),
             )
         )
-        self.events[event.event_id] = outcome
-        self.event_digests[event.event_id] = said
+        self.remember_event(event.event_id, said, outcome, now)
         self.log(
             now,
             "invoice",
@@ -289,7 +310,7 @@ class AccountState(BaseModel):
         )
         return outcome
 
-    def _join_debtor(self, event: InvoiceOverdue, now: datetime) -> None:
+    def _join_debtor(self, event: InvoiceEvent, now: datetime) -> None:
         """A joining invoice may fill contact details the account lacks. Where it differs from the account (another
         name, phone, segment...), the account keeps its own and records the conflict for a supervisor: who is
         contacted, and under which policy, changes only by a command (`update_contact`), never silently."""
@@ -324,20 +345,31 @@ class AccountState(BaseModel):
         if self.refuse_when_full(now, f"payment {payment.payment_id} of {payment.amount} {payment.currency}"):
             return False
         self.accrue(now)
-        invoices = {i.invoice_id: i for i in self.invoices if i.currency == payment.currency}
-        charges = {c.charge_id: c for c in self.owed_charges() if c.currency == payment.currency}
-        oldest_first = sorted(invoices.values(), key=lambda i: (i.due_date, i.invoice_id))
-        debts = [Debt("costs", c.charge_id, c.owed) for c in charges.values()]
+        invoices = [i for i in self.invoices if i.currency == payment.currency]
+        charges = [c for c in self.owed_charges() if c.currency == payment.currency]
+        self.apply_payment(payment, invoices, charges, now, said)
+        return True
+
+    def apply_payment(
+        self, payment: PaymentReceived, invoices: list[InvoiceState], charges: list[Charge], now: datetime, said: str,
+        source: str = "",
+    ) -> None:  # fmt: skip
+        """Allocate a payment (accrued already) to these invoices and charges in the policy's order (default: fees,
+        then interest, then principal; oldest first within each), and record it. `source`: what it came from."""
+        by_id = {i.invoice_id: i for i in invoices}
+        by_charge = {c.charge_id: c for c in charges}
+        oldest_first = sorted(invoices, key=lambda i: (i.due_date, i.invoice_id))
+        debts = [Debt("costs", c.charge_id, c.owed) for c in charges]
         debts += [Debt("interest", i.invoice_id, i.interest_due()) for i in oldest_first]
         debts += [Debt("principal", i.invoice_id, i.outstanding) for i in oldest_first]
         allocations, left = allocate(payment.amount, debts, self.policy.money.allocation)
         for a in allocations:
             if a.part == "costs":
-                charges[a.target].paid += a.amount
+                by_charge[a.target].paid += a.amount
             elif a.part == "interest":
-                invoices[a.target].interest_paid += a.amount
+                by_id[a.target].interest_paid += a.amount
             else:
-                invoices[a.target].paid += a.amount
+                by_id[a.target].paid += a.amount
         self.payments.append(
             PaymentRecord(
                 payment_id=payment.payment_id,
@@ -355,10 +387,9 @@ class AccountState(BaseModel):
         self.log(
             now,
             "payment",
-            f"payment {payment.payment_id}: {payment.amount} {payment.currency} paid {paid}{note}; "
+            f"payment {payment.payment_id}{source}: {payment.amount} {payment.currency} paid {paid}{note}; "
             f"outstanding {balance}",
         )
-        return True
 
     def charge_fee(self, now: datetime, charge_id: str, stage: str, currency: str, amount: Decimal) -> None:
         self.charges.append(Charge(charge_id=charge_id, stage=stage, currency=currency, amount=amount, charged_at=now))

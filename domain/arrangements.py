@@ -94,10 +94,11 @@ class ContactMade(BaseModel):
 
 
 class ContactRecord(BaseModel):
-    """A call or visit a person made, as evidence: the workflow writes it to the store's contact log (`logged`)."""
+    """A call or visit a person made, or the debtor's answer to the balance confirmation letter (`confirmation`), as
+    evidence: the workflow writes it to the store's contact log (`logged`)."""
 
-    record_id: str  # the record_contact command's id
-    channel: Literal["call", "visit"]
+    record_id: str  # the record_contact (or confirm_balance) command's id
+    channel: Literal["call", "visit", "confirmation"]
     result: str
     at: datetime
     by: str

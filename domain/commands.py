@@ -11,8 +11,8 @@ from typing import ClassVar, Literal, get_args
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from domain.authority import Level
-from domain.bounds import MAX_LIST, Day, Instant, Name, Note, Phone, Reference, ShortText
-from domain.events import Amount, Identifier, Message, currency_code, positive
+from domain.bounds import MAX_LIST, MAX_SHORT_TEXT, Day, Instant, Name, Note, Phone, Reference, ShortText
+from domain.events import Amount, Identifier, Message, currency_code, optional, positive
 from domain.money import check_amount
 from domain.policy import Policy
 
@@ -88,10 +88,7 @@ class ResolveDispute(Command):
     adjustment: Amount | None = Field(default=None, description="upheld: reduce by this much instead of cancelling")
     note: Note | None = None
 
-    @field_validator("adjustment")
-    @classmethod
-    def _positive_adjustment(cls, value: Decimal | None) -> Decimal | None:
-        return None if value is None else positive(value)
+    _positive_adjustment = field_validator("adjustment")(optional(positive))
 
 
 class ReportBankruptcy(Command):
@@ -230,6 +227,32 @@ class ApprovalDecision(Command):
     approver_level: Level | None = None
 
 
+class ConfirmBalance(Command):
+    """update `confirm_balance`: the debtor answered the balance confirmation letter. `confirmed`: they acknowledge
+    the balance (a restart of the limitation period); `rejected`: they contest it, with the reason and the invoices
+    (none named: the whole balance), which opens a dispute for review."""
+
+    answer: Literal["confirmed", "rejected"]
+    reason: ShortText | None = Field(default=None, description="what the debtor contests (required to reject)")
+    invoice_ids: list[Identifier] = Field(default_factory=list, max_length=MAX_LIST)
+    evidence_ref: Reference | None = Field(default=None, description="the signed confirmation's reference")
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _reason_for_a_rejection(self) -> "ConfirmBalance":
+        if self.answer == "rejected" and not self.reason:
+            raise ValueError("a rejected balance needs the reason the debtor gives")
+        if self.answer == "confirmed" and self.invoice_ids:
+            raise ValueError("invoice_ids name what a rejection contests; a confirmation covers the balance")
+        return self
+
+    def dispute(self) -> "OpenDispute":
+        """The dispute a rejection opens (its id derived from this one's: opened once with it)."""
+        return OpenDispute(command_id=f"{self.command_id[:120]}.dispute", by=self.by,
+                           reason=f"balance confirmation rejected: {self.reason}"[:MAX_SHORT_TEXT],
+                           invoice_ids=self.invoice_ids)  # fmt: skip
+
+
 class LegalOutcome(Command):
     """signal `legal_outcome`: how the case handed to legal ended."""
 
@@ -242,7 +265,8 @@ def digest(message: BaseModel) -> str:
     that to now, so a resend would differ): equal for a repeat, different for a conflicting reuse of the id."""
     ignored = {"command_id", "payment_id", "by", *getattr(message, "HAPPENED", ())}
     content = message.model_dump(mode="json", exclude=ignored)
-    return hashlib.sha256(json.dumps([type(message).__name__, content], sort_keys=True).encode()).hexdigest()[:24]
+    name = getattr(message, "DIGEST_AS", type(message).__name__)  # a renamed model keeps the digests taken before
+    return hashlib.sha256(json.dumps([name, content], sort_keys=True).encode()).hexdigest()[:24]
 
 
 def total(terms: list[InstallmentTerm]) -> Decimal:

@@ -1,8 +1,9 @@
 """The event contract: what billing systems and operators send us, validated field by field."""
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -12,6 +13,7 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -41,6 +43,7 @@ def _amount_string(value: object) -> object:
 
 
 Amount = Annotated[Decimal, BeforeValidator(_amount_string), AmountDigits]
+T = TypeVar("T")
 
 
 def currency_code(value: str) -> str:
@@ -53,6 +56,15 @@ def positive(value: Decimal) -> Decimal:
     if value <= 0:
         raise ValueError(f"amount must be positive, got {value}")
     return value
+
+
+def optional(check: Callable[[T], T]) -> Callable[[T | None], T | None]:
+    """A field check that lets an optional field's None through."""
+
+    def checked(value: T | None) -> T | None:
+        return None if value is None else check(value)
+
+    return checked
 
 
 class Message(BaseModel):
@@ -112,34 +124,77 @@ class Invoice(Message):
         return self
 
 
-class InvoiceOverdue(Message):
-    """`invoice.overdue`: the billing system says an invoice is past due. Starts or joins the account."""
+InvoiceEventType = Literal["invoice.overdue", "invoice.issued", "invoice.due_soon"]
+MAX_DAYS_AHEAD = 400  # how far after its event an issued or due-soon invoice may fall due (a year's terms, and more)
+
+
+class InvoiceEvent(Message):
+    """`invoice.overdue` (past due), `invoice.issued` (billed) or `invoice.due_soon` (a reminder before the due date):
+    the billing system tells us of an invoice. Starts or joins the account; an invoice already on it changes nothing."""
 
     HAPPENED: ClassVar = ("occurred_at",)
+    DIGEST_AS: ClassVar = "InvoiceOverdue"  # its name when the digests running accounts hold were taken
 
     event_id: Identifier
-    type: Literal["invoice.overdue"]
+    type: InvoiceEventType
     occurred_at: Instant
     account_id: Identifier
     debtor: Debtor
     invoice: Invoice
 
     @model_validator(mode="after")
-    def _due_before_occurrence(self) -> "InvoiceOverdue":
+    def _due_date_fits_the_event(self) -> "InvoiceEvent":
         try:
             local_day = self.occurred_at.astimezone(ZoneInfo(self.debtor.timezone)).date()
         except OverflowError:  # 9999-12-31T23:59-14:00 is past the last representable instant
             raise ValueError(f"occurred_at {self.occurred_at.isoformat()} is out of range") from None
-        if self.invoice.due_date > local_day:
+        due = self.invoice.due_date
+        if self.type == "invoice.overdue" and due > local_day:
             raise ValueError(
-                f"invoice.due_date {self.invoice.due_date} is after occurred_at ({local_day} in "
-                f"{self.debtor.timezone}): the invoice is not overdue yet"
+                f"invoice.due_date {due} is after occurred_at ({local_day} in {self.debtor.timezone}): the invoice is "
+                "not overdue yet (send invoice.issued or invoice.due_soon before the due date)"
             )
-        if self.invoice.due_date < oldest_due(local_day):
+        if (due - local_day).days > MAX_DAYS_AHEAD:
             raise ValueError(
-                f"invoice.due_date {self.invoice.due_date} is more than 20 years before occurred_at ({local_day}): "
+                f"invoice.due_date {due} is more than {MAX_DAYS_AHEAD} days after occurred_at ({local_day} in "
+                f"{self.debtor.timezone}): too far ahead to follow"
+            )
+        if due < oldest_due(local_day):
+            raise ValueError(
+                f"invoice.due_date {due} is more than 20 years before occurred_at ({local_day}): "
                 "past any limitation period"
             )
+        return self
+
+
+InvoiceOverdue = InvoiceEvent  # its name before invoice.issued and invoice.due_soon
+
+
+class BillingEvent(Message):
+    """`invoice.paid` or `invoice.cancelled`: the billing system settled or cancelled an invoice of an open account.
+    Never starts an account. Without an amount: all the invoice owes (paid) or all its principal (cancelled)."""
+
+    HAPPENED: ClassVar = ("occurred_at",)
+
+    event_id: Identifier
+    type: Literal["invoice.paid", "invoice.cancelled"]
+    occurred_at: Instant
+    account_id: Identifier
+    invoice_id: Identifier
+    amount: Amount | None = None
+    currency: str | None = Field(default=None, description="the invoice's; required with an amount")
+    reference: Reference | None = Field(default=None, description="the billing system's payment or credit note")
+    reason: Text | None = None
+
+    _currency = field_validator("currency")(optional(currency_code))
+    _positive = field_validator("amount")(optional(positive))
+
+    @model_validator(mode="after")
+    def _amount_fits_currency(self) -> "BillingEvent":
+        if self.amount is not None:
+            if self.currency is None:
+                raise ValueError("an amount needs its currency")
+            check_amount(self.amount, self.currency)
         return self
 
 
@@ -166,23 +221,37 @@ class EventRejected(ValueError):
     """An input line that cannot be accepted; the message says which field and why."""
 
 
-def describe(error: ValidationError) -> str:
-    """One line naming every bad field: `invoice.amount: amount must be positive, got -5`."""
+def describe(error: ValidationError, tagged: bool = False) -> str:
+    """One line naming every bad field: `invoice.amount: amount must be positive, got -5`. `tagged`: the error of a
+    union told apart by `type`, whose locations start with the type (left out)."""
     parts = []
     for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"])
+        where = ".".join(str(p) for p in item["loc"][1 if tagged and item["loc"] else 0 :])
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "json_invalid":
             where, message = "", f"malformed JSON ({item['ctx']['error']})"
         elif item["type"] == "missing":
             message = "required field is missing"
+        elif item["type"] == "union_tag_not_found":
+            where, message = "type", "required field is missing"
+        elif item["type"] == "union_tag_invalid":
+            tag = printable_start(item["ctx"]["tag"])
+            where, message = "type", f"unknown event type {tag} (expected {item['ctx']['expected_tags']})"
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
 
-def parse_overdue_event(line: str) -> InvoiceOverdue:
-    """Parse one JSON line into an event, or raise EventRejected with every field-level reason."""
+def printable_start(value: str, limit: int = 40) -> str:
+    return repr(value[:limit] + ("…" if len(value) > limit else ""))
+
+
+Event = InvoiceEvent | BillingEvent
+_EVENTS: TypeAdapter[Event] = TypeAdapter(Annotated[Event, Field(discriminator="type")])
+
+
+def parse_event(line: str) -> Event:
+    """Parse one JSON line into the event its `type` names, or raise EventRejected with every field-level reason."""
     try:
-        return InvoiceOverdue.model_validate_json(line, context=EDGE)
+        return _EVENTS.validate_json(line, context=EDGE)
     except ValidationError as error:
-        raise EventRejected(describe(error)) from None
+        raise EventRejected(describe(error, tagged=True)) from None

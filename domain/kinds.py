@@ -21,6 +21,7 @@ class ActionKind(StrEnum):
     LAWYER_LETTER = "issue_lawyer_letter"
     LITIGATION = "open_litigation_task"
     LOCK_ORDERS = "lock_new_orders"
+    CONFIRMATION_LETTER = "send_confirmation_letter"  # before the due date: the debtor confirms the balance
     # Side actions: not ladder steps, but caused by events (disputes, approvals, plans, lost contact).
     APPROVAL_REQUEST = "request_approval"
     DISPUTE_REVIEW = "create_dispute_review_task"
@@ -66,6 +67,7 @@ KINDS: dict[ActionKind, Kind] = {
     ActionKind.LAWYER_LETTER: Kind("letter", debtor=True),
     ActionKind.LITIGATION: Kind("task", assignee="legal", task="litigation"),
     ActionKind.LOCK_ORDERS: Kind("task", assignee="sales_operations", task="order_lock", work=True),
+    ActionKind.CONFIRMATION_LETTER: Kind("letter", debtor=True),
     ActionKind.APPROVAL_REQUEST: Kind("task", task="approval_request"),
     ActionKind.DISPUTE_REVIEW: Kind("task", task="dispute_review"),  # followed by its own reminders
     ActionKind.SUPERVISOR_REMINDER: Kind("task", task="supervisor_reminder"),

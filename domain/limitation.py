@@ -1,7 +1,8 @@
 """The statute of limitations: when a debt becomes time-barred, and what restarted the clock.
 
 The period runs from the oldest unpaid due date and restarts with a written demand delivered, a promise to
-pay or a partial payment; each is already evidence in the account (history, promises, payments)."""
+pay, a partial payment or the debtor's confirmation of the balance (an acknowledgement of the debt); each is already
+evidence in the account (history, promises, payments, the contact records)."""
 
 from collections.abc import Callable
 from datetime import date, datetime
@@ -27,6 +28,8 @@ def limitation(state: AccountState, local_day: Callable[[datetime], date]) -> tu
     total = sum((i.amount for i in state.invoices), start=0)
     starts += [(local_day(p.received_at), f"partial payment {p.payment_id}") for p in state.payments
                if p.amount - p.unapplied < total]  # fmt: skip
+    starts += [(local_day(c.at), f"balance confirmed ({c.record_id})") for c in state.contact_records
+               if c.channel == "confirmation" and c.result == "confirmed"]  # fmt: skip
     start, why = max(starts, key=lambda item: item[0])
     years = state.policy.limitation.years
     try:

@@ -1,6 +1,8 @@
-"""Ingest: invoice.overdue events, validated line by line, then each started or joined as its account's workflow by
-signal-with-start, accounts in parallel and each account's events in order. The command line (`starter.py
-ingest`), the HTTP API (`POST /v1/events`) and the ingest benchmark all run this one path."""
+"""Ingest: billing events, validated line by line, accounts in parallel and each account's events in order. An invoice
+event (invoice.overdue, invoice.issued, invoice.due_soon) starts or joins its account's workflow by signal-with-start;
+invoice.paid and invoice.cancelled go to the open account's workflow by signal, and never start one. The command line
+(`starter.py ingest`), the HTTP API (`POST /v1/events`) and the ingest benchmark all run this one path (docs/events.md
+says what each result means)."""
 
 import asyncio
 import json
@@ -8,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, get_args
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
@@ -15,22 +18,25 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.account import ACCOUNT_FULL
 from domain.bounds import check_happened
 from domain.commands import digest
-from domain.events import EventRejected, InvoiceOverdue, parse_overdue_event
+from domain.events import BillingEvent, Event, EventRejected, InvoiceEvent, parse_event
 from domain.policy import Policy, PolicyBook
 from edge.client import QUERY_TIMEOUT
-from workflows import EVENT_OUTCOME, HISTORY_EVENTS_PER_RUN, INVOICE_OVERDUE, TASK_QUEUE, workflow_id
+from workflows import BILLING_EVENT, EVENT_OUTCOME, HISTORY_EVENTS_PER_RUN, INVOICE_OVERDUE, TASK_QUEUE, workflow_id
 from workflows.collection import CollectionWorkflow
 from workflows.inputs import CollectionInput
 
 EXIT_FAILED, EXIT_REJECTED = 1, 2  # what a command line exits with when a line failed, or was rejected
+Result = Literal["started", "joined", "known", "applied", "duplicate", "accepted", "rejected", "failed"]
+RESULTS: tuple[Result, ...] = get_args(Result)  # what became of each line: docs/events.md
 
 
 @dataclass
 class Line:
     number: int
     raw: str
-    event: InvoiceOverdue | None = None
-    result: str = ""  # started | joined | duplicate | accepted (<why>) | rejected: <why> | failed: <why>
+    event: Event | None = None
+    # started | joined | known | applied | duplicate | accepted (<why>) | rejected: <why> | failed: <why>
+    result: str = ""
 
     def label(self) -> str:
         """event id and account id for the report, even from a line that failed validation."""
@@ -67,8 +73,7 @@ class IngestReport:
         return EXIT_REJECTED if self.count("rejected") else 0
 
     def summary(self) -> str:
-        kinds = ("started", "joined", "duplicate", "accepted", "rejected", "failed")
-        counts = ", ".join(f"{self.count(kind)} {kind}" for kind in kinds if self.count(kind))
+        counts = ", ".join(f"{self.count(kind)} {kind}" for kind in RESULTS if self.count(kind))
         return f"{len(self.lines)} events: {counts or 'nothing to do'}"
 
 
@@ -76,7 +81,7 @@ def read_lines(source: Iterable[str]) -> list[Line]:
     return [Line(number, raw.rstrip("\n")) for number, raw in enumerate(source, start=1) if raw.strip()]
 
 
-def policy_for(book: PolicyBook, event: InvoiceOverdue) -> Policy:
+def policy_for(book: PolicyBook, event: InvoiceEvent) -> Policy:
     """The policy an account starts under: its segment's, or a band's for a large first invoice (joins keep the
     account's)."""
     return book.for_invoice(event.debtor.segment, event.invoice.currency, event.invoice.amount)
@@ -84,9 +89,10 @@ def policy_for(book: PolicyBook, event: InvoiceOverdue) -> Policy:
 
 def validate(line: Line, book: PolicyBook) -> None:
     try:
-        line.event = parse_overdue_event(line.raw)
+        line.event = parse_event(line.raw)
         check_happened(line.event, datetime.now(UTC))
-        policy_for(book, line.event)
+        if isinstance(line.event, InvoiceEvent):
+            policy_for(book, line.event)
     except (EventRejected, LookupError, ValueError) as error:
         line.event, line.result = None, f"rejected: {error.args[0]}"
     except Exception as error:  # never let one hostile line stop a batch: reject it, say what broke
@@ -95,13 +101,15 @@ def validate(line: Line, book: PolicyBook) -> None:
 
 async def submit(
     client: Client,
-    event: InvoiceOverdue,
+    event: Event,
     book: PolicyBook,
     visibility: bool = True,
     task_queue: str = TASK_QUEUE,
     history_events_per_run: int = HISTORY_EVENTS_PER_RUN,
 ) -> str:
-    """Signal-with-start: starts the account's workflow, or joins the running one. Returns what happened."""
+    """Hand the event to its account's workflow. Returns what happened (one of RESULTS, with the reason)."""
+    if isinstance(event, BillingEvent):
+        return await submit_billing(client, event)
     handle = await client.start_workflow(
         CollectionWorkflow.run,
         CollectionInput(
@@ -117,18 +125,35 @@ async def submit(
     )
     if _started(handle):
         return "started"
-    # The workflow was running: it decides joined, duplicate or conflict. A query after the signal sees the signal
-    # applied; an event it did not record (None) was refused: the account is full.
+    # The workflow was running: it decides joined, known, duplicate or conflict.
+    return await _verdict(handle, event)
+
+
+async def submit_billing(client: Client, event: BillingEvent) -> str:
+    """invoice.paid or invoice.cancelled: a signal to the account's open workflow, which never starts one."""
+    handle = client.get_workflow_handle(workflow_id(event.account_id))
+    try:
+        await handle.signal(BILLING_EVENT, event)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:  # none running: never started, or closed
+            raise
+        return f"rejected: no open account {event.account_id}"
+    return await _verdict(handle, event)
+
+
+async def _verdict(handle: WorkflowHandle, event: Event) -> str:
+    """What the workflow made of the event it was just signalled: a query after the signal sees it applied. An event it
+    did not record (None) was refused: the account is full."""
     try:
         outcome = await handle.query(EVENT_OUTCOME, args=[event.event_id, digest(event)], rpc_timeout=QUERY_TIMEOUT)
-        if outcome == "conflict":
-            return f"rejected: event id {event.event_id} was already used for a different event on this account"
-        return f"rejected: {ACCOUNT_FULL}" if outcome in (None, "rejected") else outcome
     except RPCError as error:
         if error.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
             raise
         # The signal is durably recorded; only the verdict is unknown until a worker runs.
-        return f"accepted (no worker answered within {QUERY_TIMEOUT.seconds}s: joined or duplicate not yet known)"
+        return f"accepted (no worker answered within {QUERY_TIMEOUT.seconds}s: its result is not yet known)"
+    if outcome == "conflict":
+        return f"rejected: event id {event.event_id} was already used for a different event on this account"
+    return f"rejected: {ACCOUNT_FULL}" if outcome in (None, "rejected") else outcome
 
 
 def _started(handle: WorkflowHandle) -> bool:

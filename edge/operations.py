@@ -22,6 +22,7 @@ from domain.commands import (
     CeaseCommunication,
     Command,
     CompleteTask,
+    ConfirmBalance,
     ContactOutcome,
     ContactResult,
     LegalOutcome,
@@ -166,6 +167,19 @@ OPERATIONS: dict[str, Operation] = {
                 arg("--rejected", dest="resolution", action="store_const", const="rejected"))),
          arg("--adjustment", help="upheld: reduce by this much instead of cancelling, " + AMOUNT_HELP), NOTE),
         route="disputes/{dispute_id}/resolution",
+    ),
+    "confirm-balance": Operation(
+        CollectionWorkflow.confirm_balance, ConfirmBalance,
+        lambda a: {"answer": a.answer, "reason": a.reason, "invoice_ids": a.invoice or [], "evidence_ref": a.evidence,
+                   "note": a.note},
+        "the debtor's answer to the balance confirmation letter: confirmed (an acknowledgement of the debt), or "
+        "rejected with the reason (a dispute on the invoices named, none: the whole balance)",
+        (OneOf((arg("--confirmed", dest="answer", action="store_const", const="confirmed"),
+                arg("--rejected", dest="answer", action="store_const", const="rejected"))),
+         arg("--reason", help="what the debtor contests (required with --rejected)"),
+         arg("--invoice", action="append", metavar="INVOICE_ID", help="a contested invoice; repeatable"),
+         arg("--evidence", help="the signed confirmation's reference"), NOTE),
+        route="balance-confirmation", roles=STAFF,
     ),
     "update-contact": Operation(
         CollectionWorkflow.update_contact, UpdateContact,

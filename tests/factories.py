@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from domain.events import InvoiceOverdue, PaymentReceived
+from domain.events import BillingEvent, InvoiceEvent, PaymentReceived
 
 
 def event_dict(
@@ -20,15 +20,17 @@ def event_dict(
     locale: str = "zh-CN",
     segment: str = "standard",
     interest: dict | None = None,
+    event_type: str = "invoice.overdue",
     **debtor: object,
 ) -> dict:
-    """A valid invoice.overdue event as JSON data; by default one day past due at `occurred_at`."""
+    """A valid invoice event as JSON data (`event_type`: invoice.overdue, invoice.issued, invoice.due_soon); by default
+    one day past due at `occurred_at`."""
     occurred_at = occurred_at or datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
     if due_date is None:
         due_date = occurred_at.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
     return {
         "event_id": event_id,
-        "type": "invoice.overdue",
+        "type": event_type,
         "occurred_at": occurred_at.isoformat(),
         "account_id": account_id,
         "debtor": {
@@ -51,8 +53,22 @@ def event_dict(
     }
 
 
-def overdue(**overrides: object) -> InvoiceOverdue:
-    return InvoiceOverdue.model_validate(event_dict(**overrides))
+def overdue(**overrides: object) -> InvoiceEvent:
+    return InvoiceEvent.model_validate(event_dict(**overrides))
+
+
+def billing_dict(
+    event_type: str = "invoice.paid", event_id: str = "evt-b1", account_id: str = "ACC-1", invoice_id: str = "INV-1",
+    occurred_at: datetime | None = None, **fields: object,
+) -> dict:  # fmt: skip
+    """A valid invoice.paid or invoice.cancelled event as JSON data (no amount: all the invoice owes)."""
+    occurred_at = occurred_at or datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
+    return {"event_id": event_id, "type": event_type, "occurred_at": occurred_at.isoformat(), "account_id": account_id,
+            "invoice_id": invoice_id} | fields  # fmt: skip
+
+
+def billing(event_type: str = "invoice.paid", **overrides: object) -> BillingEvent:
+    return BillingEvent.model_validate(billing_dict(event_type, **overrides))
 
 
 def overdue_line(**overrides: object) -> str:

@@ -12,11 +12,12 @@ from temporalio.testing import WorkflowEnvironment
 
 import edge.ingest
 import starter
+from activities.channels import FileChannel
 from domain.policy import PolicyBook
 from domain.status import AccountStatus, account_status
 from edge.ingest import ingest, read_lines
 from tests.domain.simulate import open_account
-from tests.factories import overdue_line
+from tests.factories import billing_dict, event_dict, overdue_line
 from worker import build_worker
 from workflows import workflow_id
 
@@ -153,3 +154,41 @@ async def test_the_command_line_prints_control_characters_escaped(capsys: pytest
     assert await starter.main(["status", "ACC-1"], client=Client()) == 0  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert "Evil\\x1b[2J\\x07Ltd" in out and "\x1b" not in out and "\x07" not in out
+
+
+async def test_an_invoice_issued_then_overdue_then_paid_through_ingest(
+    dev_env: WorkflowEnvironment, queue: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before the due date the account opens on invoice.issued; invoice.overdue for the same invoice is known;
+    invoice.paid (a signal, never a start) pays it; a billing event for no open account is refused."""
+    account = f"P-{uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC)
+    today = now.date()
+    common = {"account_id": account, "occurred_at": now, "due_date": today, "timezone": "UTC", "segment": "important"}
+    events = tmp_path / "billing.jsonl"
+    events.write_text(
+        "\n".join(
+            [
+                json.dumps(event_dict(event_id="e-1", event_type="invoice.issued", **common)),
+                json.dumps(event_dict(event_id="e-2", **common)),
+                json.dumps(billing_dict("invoice.paid", event_id="e-3", account_id=account, occurred_at=now)),
+                json.dumps(billing_dict("invoice.paid", event_id="e-4", account_id=f"{account}-X", occurred_at=now)),
+            ]
+        )
+        + "\n"
+    )
+    async with build_worker(dev_env.client, tmp_path / "outbox", task_queue=queue):
+        code = await starter.main(["ingest", str(events)], client=dev_env.client)
+        result = await dev_env.client.get_workflow_handle(workflow_id(account), result_type=AccountStatus).result()
+
+    out = capsys.readouterr().out.splitlines()
+    assert code == starter.EXIT_REJECTED
+    assert out[:4] == [
+        f"line     1  e-1  {account}  started",
+        f"line     2  e-2  {account}  known",
+        f"line     3  e-3  {account}  applied",
+        f"line     4  e-4  {account}-X  rejected: no open account {account}-X",
+    ]
+    assert out[4].startswith("4 events: 1 started, 1 known, 1 applied, 1 rejected; rejected lines written to")
+    assert result.outcome == "paid" and [p.payment_id for p in result.payments] == ["billing-e-3"]
+    assert not FileChannel(tmp_path / "outbox").records(), "nothing was sent before the due date"

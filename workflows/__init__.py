@@ -5,8 +5,10 @@ from temporalio.common import SearchAttributeKey
 TASK_QUEUE = "collections"
 WORKFLOW_TYPE = "CollectionWorkflow"
 
-# Message names (DESIGN.md contracts).
+# Message names (DESIGN.md contracts). INVOICE_OVERDUE carries every invoice event (invoice.overdue, invoice.issued,
+# invoice.due_soon: the name recorded histories use); BILLING_EVENT invoice.paid and invoice.cancelled.
 INVOICE_OVERDUE = "invoice_overdue"
+BILLING_EVENT = "billing_event"
 PAYMENT_RECEIVED = "payment_received"
 STATUS = "status"
 EVENT_OUTCOME = "event_outcome"
@@ -25,6 +27,7 @@ OVERRIDE_LIMITATION = "override_limitation"
 MIGRATE_POLICY = "migrate_policy"
 RECORD_CONTACT = "record_contact"
 COMPLETE_TASK = "complete_task"
+CONFIRM_BALANCE = "confirm_balance"
 
 # After this many consecutive failed workflow tasks Temporal flags an account as stuck (`TemporalReportedProblems`,
 # server 1.30+; its default is 5): our dev server and the compose stack set it (book.py lists them).

@@ -1,11 +1,11 @@
-"""CollectionWorkflow: one per overdue account. Holds state, asks the planner, acts or sleeps.
+"""CollectionWorkflow: one per account, from its first invoice (due or not yet). Holds state, asks the planner, acts or
+sleeps.
 
 No business rule lives here: every decision comes from domain.planner.plan(state, now)."""
 
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import contact_window
     from domain import rerouting as rules
-    from domain.account import RULES, AccountState, EventOutcome
+    from domain.account import RULES, AccountState
     from domain.actions import ActionResult, ContactEntry, DecisionRecord
     from domain.commands import (
         AgreeInstallmentPlan,
@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         CeaseCommunication,
         Command,
         CompleteTask,
+        ConfirmBalance,
         ContactOutcome,
         LegalOutcome,
         MigratePolicy,
@@ -36,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         UpdateContact,
         WriteOff,
     )
-    from domain.events import InvoiceOverdue, PaymentReceived
+    from domain.events import BillingEvent, InvoiceEvent, PaymentReceived
     from domain.kinds import ActionKind
     from domain.planner import Act, Close, Defer, Skip, Wait, plan
     from domain.status import AccountStatus, account_status, stage_and_day
@@ -226,8 +227,13 @@ class CollectionWorkflow:
             raise ApplicationError(str(rejected), type=type(rejected).__name__, non_retryable=True) from None
 
     @workflow.signal(name=names.INVOICE_OVERDUE)
-    def invoice_overdue(self, event: InvoiceOverdue) -> None:
+    def invoice_overdue(self, event: InvoiceEvent) -> None:
         self.state.add_invoice(event, workflow.now())
+        self.changed = True
+
+    @workflow.signal(name=names.BILLING_EVENT)
+    def billing_event(self, event: BillingEvent) -> None:
+        rules.apply_billing_event(self.state, event, workflow.now())
         self.changed = True
 
     @workflow.signal(name=names.PAYMENT_RECEIVED)
@@ -350,6 +356,14 @@ class CollectionWorkflow:
     def _complete_task(self, command: CompleteTask) -> None:
         self._check(rules.check_complete_task, command)
 
+    @workflow.update(name=names.CONFIRM_BALANCE)
+    def confirm_balance(self, command: ConfirmBalance) -> AccountStatus:
+        return self._apply(rules.apply_confirm_balance, command)
+
+    @confirm_balance.validator
+    def _confirm_balance(self, command: ConfirmBalance) -> None:
+        self._check(rules.check_confirm_balance, command)
+
     @workflow.update(name=names.APPROVE_ACTION)
     def approve_action(self, command: ApprovalDecision) -> AccountStatus:
         self._count_decision(command, "approved")
@@ -381,12 +395,15 @@ class CollectionWorkflow:
         return account_status(self.state, as_of or workflow.now())
 
     @workflow.query(name=names.EVENT_OUTCOME)
-    def event_outcome(self, event_id: str, said: str | None = None) -> EventOutcome | Literal["conflict"] | None:
-        """What became of an event: lets the starter report `joined` or `duplicate` after signal-with-start, or
-        `conflict` when the event it sent (its digest `said`) is not the one that id was first used for."""
+    def event_outcome(self, event_id: str, said: str | None = None) -> str | None:
+        """What became of an event (domain.account.EventOutcome): lets the sender report `joined`, `known`,
+        `applied` or `duplicate` after its signal, `rejected: <why>` for a billing event refused, or `conflict` when
+        the event it sent (its digest `said`) is not the one that id was first used for."""
         if said is not None and self.state.event_conflict(event_id, said):
             return "conflict"
-        return self.state.events.get(event_id)
+        outcome = self.state.events.get(event_id)
+        refusal = self.state.event_refusals.get(event_id)
+        return f"{outcome}: {refusal}" if outcome == "rejected" and refusal else outcome
 
     @workflow.query(name=names.MESSAGE_DIGEST)
     def message_digest(self, kind: str, message_id: str) -> str | None:

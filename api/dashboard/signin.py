@@ -244,6 +244,7 @@ templates = Jinja2Templates(
 )
 templates.env.filters.update(money=money, when=when, local=local, score=score)
 templates.env.globals.update(prefix=PREFIX, new_command_id=functools.partial(new_command_id, "web"),
+                             min_days_past_due=book.MIN_DAYS_PAST_DUE,
                              max_days_past_due=book.MAX_DAYS_PAST_DUE)  # fmt: skip
 
 

@@ -8,9 +8,11 @@ installment is missed, a pause ends, an approval escalates) and keeps the ladder
 
 One module a concern: common (refusals, idempotency, the record), promises, installment_plans, disputes, approvals,
 contact, holds, closing (write-off, bankruptcy, legal outcome), rule_changes (policy migration, limitation override),
-work (calls and visits people make, tasks done), settle."""
+work (calls and visits people make, tasks done), confirmation (the debtor's answer to the balance confirmation letter),
+billing (invoice.paid and invoice.cancelled from the billing system), settle."""
 
 from domain.rerouting.approvals import apply_decision, check_decision
+from domain.rerouting.billing import apply_billing_event
 from domain.rerouting.closing import apply_bankruptcy, apply_legal_outcome, apply_write_off, check_write_off
 from domain.rerouting.common import (
     CommandConflict,
@@ -22,6 +24,7 @@ from domain.rerouting.common import (
     refuse_signal,
     seen,
 )
+from domain.rerouting.confirmation import apply_confirm_balance, check_confirm_balance
 from domain.rerouting.contact import (
     apply_cease,
     apply_contact_outcome,
@@ -43,8 +46,10 @@ __all__ = [
     "CommandForbidden",
     "CommandRejected",
     "apply_bankruptcy",
+    "apply_billing_event",
     "apply_cease",
     "apply_complete_task",
+    "apply_confirm_balance",
     "apply_contact_outcome",
     "apply_decision",
     "apply_dispute",
@@ -63,6 +68,7 @@ __all__ = [
     "check_acceptable",
     "check_cease",
     "check_complete_task",
+    "check_confirm_balance",
     "check_decision",
     "check_dispute",
     "check_installment_plan",

@@ -6,6 +6,7 @@ from decimal import Decimal
 from domain.account import ACCOUNT_FULL, AccountState
 from domain.arrangements import Approval
 from domain.commands import AgreeInstallmentPlan, Command, digest
+from domain.ledger import InvoiceState
 
 
 class CommandRejected(ValueError):
@@ -99,3 +100,23 @@ def finish_work(state: AccountState, key: str, by: str, outcome: str, now: datet
     item = state.work.get(key)
     if item is not None and item.state == "open":
         item.state, item.done_by, item.done_at, item.outcome = "done", by, now, outcome
+
+
+def cancel_principal(state: AccountState, invoices: list[InvoiceState], amount: Decimal | None, now: datetime) -> None:
+    """Cancel `amount` of these invoices' principal, oldest first (None: all of it), as a credit note does: recorded
+    in `state.cancelled`. An invoice left owing nothing owes no interest either, and fees charged for chasing a
+    currency left owing nothing are waived with it."""
+    state.accrue(now)
+    left = amount
+    for invoice in sorted(invoices, key=lambda i: (i.due_date, i.invoice_id)):
+        cut = invoice.outstanding if left is None else min(left, invoice.outstanding)
+        invoice.amount -= cut
+        state.cancelled += cut
+        if left is not None:
+            left -= cut
+        if invoice.outstanding == 0:  # nothing was owed: nor is the interest on it
+            invoice.interest_waived += invoice.interest_due()
+    owing = {i.currency for i in state.invoices if i.outstanding > 0}
+    for charge in state.owed_charges():
+        if charge.currency not in owing:
+            charge.waived += charge.owed

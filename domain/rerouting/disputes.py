@@ -6,7 +6,7 @@ from domain.account import AccountState
 from domain.arrangements import Dispute
 from domain.commands import OpenDispute, ResolveDispute
 from domain.money import check_amount
-from domain.rerouting.common import CommandRejected, _open, _record, seen
+from domain.rerouting.common import CommandRejected, _open, _record, cancel_principal, seen
 
 
 def check_dispute(state: AccountState, command: OpenDispute, now: datetime) -> None:
@@ -63,27 +63,9 @@ def apply_resolution(state: AccountState, command: ResolveDispute, now: datetime
     )  # fmt: skip
     detail = f"dispute {dispute.dispute_id} {command.resolution}"
     if command.resolution == "upheld":
-        state.accrue(now)
-        left = command.adjustment  # None: cancel everything disputed
-        for invoice in sorted(_disputed(state, dispute), key=lambda i: (i.due_date, i.invoice_id)):
-            cut = invoice.outstanding if left is None else min(left, invoice.outstanding)
-            invoice.amount -= cut
-            state.cancelled += cut
-            if left is not None:
-                left -= cut
-            if invoice.outstanding == 0:  # nothing was owed: nor is the interest on it
-                invoice.interest_waived += invoice.interest_due()
-        _waive_fees_without_principal(state)
+        cancel_principal(state, _disputed(state, dispute), command.adjustment, now)  # None: everything disputed
         detail += f"; {'adjusted by ' + str(command.adjustment) if command.adjustment else 'disputed amount cancelled'}"
     _record(state, command, now, "resolve_dispute", detail + (f" ({command.note})" if command.note else ""))
-
-
-def _waive_fees_without_principal(state: AccountState) -> None:
-    """Fees charged for chasing a debt that turned out not to be owed are waived with it."""
-    owing = {i.currency for i in state.invoices if i.outstanding > 0}
-    for charge in state.owed_charges():
-        if charge.currency not in owing:
-            charge.waived += charge.owed
 
 
 def _disputed(state: AccountState, dispute: Dispute) -> list:

@@ -4,10 +4,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
-from activities.rendering import Renderer, TemplateError
+from activities.rendering import Creditor, Renderer, TemplateError
 from domain.actions import ActionRequest
 from domain.policy import PolicyBook
 from tests.domain.simulate import open_account, simulate
@@ -16,9 +17,15 @@ BOOK = PolicyBook()
 START = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
 
 
-def requests(locale: str, segment: str = "standard", **debtor: object) -> list[ActionRequest]:
-    """The real request of every step of the segment's ladder, as the planner builds it."""
-    state = open_account(BOOK.for_segment(segment), START, locale=locale, segment=segment, **debtor)
+def requests(
+    locale: str, segment: str = "standard", due_in: int | None = None, **debtor: object
+) -> list[ActionRequest]:
+    """The real request of every step of the segment's ladder, as the planner builds it. `due_in`: the account opens
+    that many days before its due date (invoice.issued), so its pre-due steps run too; else a day past due."""
+    ahead = (
+        {} if due_in is None else {"event_type": "invoice.issued", "due_date": START.date() + timedelta(days=due_in)}
+    )
+    state = open_account(BOOK.for_segment(segment), START, locale=locale, segment=segment, **ahead, **debtor)
     return simulate(state, START, START + timedelta(days=400)).requests
 
 
@@ -28,7 +35,7 @@ def test_every_action_of_every_ladder_renders_and_is_delivered(
     locale: str, segment: str, tmp_path: Path, activities: CollectionActivities
 ) -> None:
     """Through the real activities (named like the actions): every template, every channel, the store."""
-    ladder = requests(locale, segment)
+    ladder = requests(locale, segment, due_in=20)
     assert {r.step for r in ladder} >= {s.key for s in BOOK.for_segment(segment).steps}
     for request in ladder:
         result = activities.perform(request)
@@ -126,3 +133,38 @@ def test_a_cached_template_version_follows_an_edit_on_disk(tmp_path: Path) -> No
     partial.write_text(partial.read_text() + "\n", encoding="utf-8")
     os.utime(partial, (partial.stat().st_atime, partial.stat().st_mtime + 5))  # a later mtime, whatever the clock
     assert renderer.version("letters/en/formal_demand.html.j2") != before
+
+
+# Before the due date nothing may read as collection of a debt in arrears (seed 001's 《還款提醒函》 tone).
+NOT_BEFORE_THE_DUE_DATE = {
+    "en": ("overdue", "past due", "late", "legal", "demand", "lawyer", "penalt", "arrears"),
+    "zh-CN": ("逾期", "催", "法律", "律师", "违约", "滞纳"),
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "due", "amount", "asks"),
+    [
+        ("en", "October 22, 2026", "CN¥12,000.00", ("confirm the balance", "which invoice and why")),
+        ("zh-CN", "2026年10月22日", "¥12,000.00", ("予以确认", "不符的发票及原因")),
+    ],
+)
+def test_pre_due_messages_give_the_amount_the_due_date_and_how_to_pay_and_nothing_overdue(
+    locale: str, due: str, amount: str, asks: tuple[str, str]
+) -> None:
+    """The balance confirmation letter (day -15), the reminder email (day -7) and SMS (day -3) of high-risk accounts."""
+    renderer = Renderer()
+    ladder = {r.step: r for r in requests(locale, "high_risk", due_in=20)}
+    request = ladder["d-15-send_confirmation_letter"]
+    letter = renderer.render("letters", request, ".html.j2")
+    email = "\n".join(renderer.render_block("email", ladder["d-07-send_email"], b) for b in ("subject", "text", "html"))
+    sms = renderer.render("sms", ladder["d-03-send_sms"], ".txt.j2")
+    for text in (letter, email, sms):
+        assert amount in text and due in text and Creditor().payment_instructions in text
+        found = [word for word in NOT_BEFORE_THE_DUE_DATE[locale] if word in text.lower()]
+        assert not found, (found, text)
+    assert request.deadline is not None  # the letter's answer-by date
+    by = format_date(request.deadline, format="long", locale=locale.replace("-", "_"))
+    assert by in letter and all(ask in letter for ask in asks)
+    assert "INV-1" in letter and "C-2026-001" in letter
+    assert "INV-1" in email and "\n" not in renderer.render_block("email", ladder["d-07-send_email"], "subject")

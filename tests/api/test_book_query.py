@@ -37,7 +37,7 @@ def test_every_filter_in_the_query() -> None:
         "TaskQueue = 'tq-1'",
         "CollectionOutstanding >= 100.5",
         "CollectionOutstanding <= 2000",
-        "CollectionOldestDue <= '2026-10-25T00:00:00Z'",  # 31 days past due on the 25th of November: due by Oct 25
+        "CollectionOldestDue < '2026-10-26T00:00:00Z'",  # 31 days past due on the 25th of November: due by Oct 25
         "CollectionOldestDue >= '2026-09-26T00:00:00Z'",
         "CollectionPendingApproval = false",
     ]
@@ -67,9 +67,9 @@ def test_values_that_could_break_out_of_the_query_are_refused(filters: book.Filt
         (book.Filters(min_outstanding=Decimal("-0.01")), "min_outstanding must be an amount"),
         (book.Filters(min_outstanding=Decimal("1e-999999")), "with at most 6 decimals, got '1E-999999'"),
         (book.Filters(max_outstanding=Decimal("0.0000001")), "with at most 6 decimals"),
-        (book.Filters(min_days_past_due=100000000), "min_days_past_due must be a number of days from 0 to 36500"),
+        (book.Filters(min_days_past_due=100000000), "min_days_past_due must be a number of days from -400 to 36500"),
         (book.Filters(max_days_past_due=10**5000), "got a number too large to show"),
-        (book.Filters(max_days_past_due=-1), "max_days_past_due must be a number of days"),
+        (book.Filters(max_days_past_due=-401), "max_days_past_due must be a number of days"),
     ],
 )
 def test_filters_out_of_bounds_are_refused_with_the_reason(filters: book.Filters, reason: str) -> None:
@@ -83,13 +83,13 @@ def test_filters_at_their_bounds_are_queried() -> None:
     filters = book.Filters(
         min_outstanding=Decimal("0.000001"),
         max_outstanding=book.MAX_OUTSTANDING,
-        min_days_past_due=0,
+        min_days_past_due=book.MIN_DAYS_PAST_DUE,  # not yet due: due in at most 400 days
         max_days_past_due=book.MAX_DAYS_PAST_DUE,
     )
     assert book.to_query(filters, TODAY).split(" AND ")[2:] == [
         "CollectionOutstanding >= 0.000001",
         "CollectionOutstanding <= 1000000000000000",
-        "CollectionOldestDue <= '2026-11-25T00:00:00Z'",
+        "CollectionOldestDue < '2027-12-31T00:00:00Z'",
         "CollectionOldestDue >= '1926-12-20T00:00:00Z'",
     ]
     assert "CollectionOutstanding >= 12.5" in book.to_query(book.Filters(min_outstanding=Decimal("12.500000000")))

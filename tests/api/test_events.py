@@ -1,10 +1,12 @@
 """POST /v1/events: one event, a JSON array, JSON lines; per-event results as `starter.py ingest` gives them."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, utc_today
+from tests.factories import billing_dict
 
 pytestmark = pytest.mark.integration
 
@@ -82,3 +84,33 @@ async def test_a_large_first_invoice_starts_the_account_under_its_bands_policy_a
     assert (await api.status(account))["policy"] == "accelerated v1"
     small = await api.open_account(amount="12000.00")
     assert (await api.status(small))["policy"] == "standard v1"
+
+
+async def test_an_invoice_issued_then_overdue_then_paid_and_billing_events_for_no_open_account(api: Api) -> None:
+    """Before the due date: invoice.issued opens the account, invoice.overdue for the same invoice is known, and
+    invoice.paid (from billing, by signal) pays it; a billing event never opens an account."""
+    today = utc_today()
+    issued = api.event(event_type="invoice.issued", due_date=today, segment="important")  # gentle: no pre-due steps
+    account = issued["account_id"]
+    overdue = api.event(account_id=account, due_date=today, segment="important")
+    paid = billing_dict("invoice.paid", event_id=f"{overdue['event_id']}-paid", account_id=account,
+                        occurred_at=datetime.now(UTC), reference="BANK-1")  # fmt: skip
+    nobody = billing_dict("invoice.cancelled", account_id=f"{account}-none", occurred_at=datetime.now(UTC))
+
+    response = await api.post("/v1/events", "ops", json=[issued, overdue, paid, nobody])
+
+    assert response.status_code == 200, response.text
+    assert [(r["result"], r["reason"]) for r in response.json()] == [
+        ("started", None), ("known", None), ("applied", None), ("rejected", f"no open account {account}-none")
+    ]  # fmt: skip
+    status = await api.status_until(account, lambda s: s["outcome"] is not None)
+    assert (status["outcome"], [p["payment_id"] for p in status["payments"]]) == (
+        "paid",
+        [f"billing-{paid['event_id']}"],
+    )
+    known = [h["detail"] for h in status["history"] if "already on the account" in h["detail"]]
+    assert known == [
+        f"event {overdue['event_id']} (invoice.overdue): invoice INV-1 already on the account: nothing to do"
+    ]
+    again = await api.post("/v1/events", "ops", json=paid)  # the account is closed now
+    assert [(r["result"], r["reason"]) for r in again.json()] == [("rejected", f"no open account {account}")]

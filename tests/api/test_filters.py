@@ -17,8 +17,8 @@ from tests.api.conftest import MACHINE_KEYS
     [
         ({"min_outstanding": "1e200000000"}, "min_outstanding must be an amount from 0 to 1000000000000000"),
         ({"max_outstanding": "1e-999999"}, "with at most 6 decimals"),
-        ({"min_days_past_due": "100000000"}, "min_days_past_due must be a number of days from 0 to 36500"),
-        ({"max_days_past_due": "-5"}, "max_days_past_due must be a number of days from 0 to 36500"),
+        ({"min_days_past_due": "100000000"}, "min_days_past_due must be a number of days from -400 to 36500"),
+        ({"max_days_past_due": "-401"}, "max_days_past_due must be a number of days from -400 to 36500"),
         ({"cursor": "A" * 5000}, "at most 4096 characters"),
         ({"page_size": "100000"}, "less than or equal to 1000"),
         ({"stage": "x' OR 'a'='a"}, "invalid stage"),
@@ -35,6 +35,6 @@ async def test_a_filter_out_of_bounds_is_a_422_with_the_reason(
 async def test_the_command_line_refuses_it_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
     code = await starter.main(["list", "--min-dpd", "100000000"], client=cast(Client, object()))
     assert code == starter.EXIT_REJECTED
-    assert "rejected: min_days_past_due must be a number of days from 0 to 36500" in capsys.readouterr().err
+    assert "rejected: min_days_past_due must be a number of days from -400 to 36500" in capsys.readouterr().err
     code = await starter.main(["list", "--min-outstanding", "abc"], client=cast(Client, object()))
     assert code == 2 and "not an amount: 'abc'" in capsys.readouterr().err  # a usage error, not a traceback

@@ -49,7 +49,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
 }
 ROUTES = sorted(ALLOWED)
 # What the brief of each command group says, spelled out (the table above reads the operations' own roles).
-WORK = ("promises", "installment-plans", "disputes", "contact", "contact-outcomes", "contacts")
+WORK = ("promises", "installment-plans", "disputes", "contact", "contact-outcomes", "contacts", "balance-confirmation")
 DECISIONS = ("disputes/{dispute_id}/resolution", "pause", "resume", "cease-communication", "override-limitation",
              "write-off", "bankruptcy", "approvals/{step}/approve", "approvals/{step}/reject")  # fmt: skip
 EXPECTED_COMMAND_ROLES = {

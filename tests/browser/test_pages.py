@@ -210,7 +210,7 @@ def test_bad_input_is_a_message_on_the_next_page_and_nothing_is_sent(
     [
         ("min_outstanding=1e200000000", "min_outstanding must be an amount from 0 to 1000000000000000"),
         ("min_outstanding=lots", "min_outstanding is not a number: &#39;lots&#39;"),
-        ("min_days_past_due=100000000", "min_days_past_due must be a number of days from 0 to 36500"),
+        ("min_days_past_due=100000000", "min_days_past_due must be a number of days from -400 to 36500"),
         ("min_days_past_due=9" + "9" * 5000, "min_days_past_due is not a number"),
         ("cursor=AAAA", "invalid cursor"),
     ],
@@ -347,3 +347,17 @@ def test_the_account_page_shows_the_installment_plan(web: TestClient, monkeypatc
     page = account_page(web, monkeypatch, state, start)
     assert re.search(r"plan-1 <span class=\"badge active\">active</span>, agreed by li.na", page), page
     assert page.count("CN¥6,000.00") == 2 and "No plan." not in page
+
+
+def test_the_account_page_of_an_account_not_yet_due_says_when_it_falls_due(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = datetime(2026, 11, 5, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start, event_type="invoice.issued",
+                         due_date=start.date() + timedelta(days=20))  # fmt: skip
+    page = account_page(web, monkeypatch, state, start)
+    assert '<span class="badge">pre_due</span> · due in 20 days</dd>' in page and "days past due" not in page
+    page = account_page(web, monkeypatch, state, start + timedelta(days=19))
+    assert '<span class="badge">pre_due</span> · due in 1 day</dd>' in page
+    page = account_page(web, monkeypatch, state, start + timedelta(days=23))
+    assert "· 3 days past due</dd>" in page

@@ -8,7 +8,7 @@ K = ActionKind
 
 def test_the_derived_rules_are_those_the_separate_maps_held() -> None:
     assert {K.SMS, K.EMAIL, K.DEMAND_LETTER, K.CALL_TASK, K.VISIT_TASK, K.FINAL_NOTICE, K.LAWYER_LETTER,
-            K.INSTALLMENT_SMS, K.INSTALLMENT_EMAIL} == DEBTOR_CONTACT  # fmt: skip
+            K.INSTALLMENT_SMS, K.INSTALLMENT_EMAIL, K.CONFIRMATION_LETTER} == DEBTOR_CONTACT  # fmt: skip
     assert CONTACT_NEEDS == {K.SMS: "phone", K.EMAIL: "email", K.INSTALLMENT_SMS: "phone", K.INSTALLMENT_EMAIL: "email"}
     assert WINDOW_OF_ACTION == {K.SMS: "sms", K.INSTALLMENT_SMS: "sms", K.EMAIL: "email", K.INSTALLMENT_EMAIL: "email",
                                 K.CALL_TASK: "call", K.VISIT_TASK: "visit"}  # fmt: skip

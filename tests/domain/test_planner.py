@@ -120,9 +120,9 @@ def test_second_invoice_joins_and_duplicates_change_nothing() -> None:
     state = open_account(STANDARD, START)
     assert state.add_invoice(overdue(event_id="evt-2", invoice_id="INV-2", occurred_at=START), START) == "joined"
     assert state.add_invoice(overdue(event_id="evt-2", invoice_id="INV-2", occurred_at=START), START) == "duplicate"
-    assert state.add_invoice(overdue(event_id="evt-3", invoice_id="INV-1", occurred_at=START), START) == "duplicate"
+    assert state.add_invoice(overdue(event_id="evt-3", invoice_id="INV-1", occurred_at=START), START) == "known"
     assert [i.invoice_id for i in state.invoices] == ["INV-1", "INV-2"]
-    assert state.events == {"evt-1": "started", "evt-2": "duplicate", "evt-3": "duplicate"}
+    assert state.events == {"evt-1": "started", "evt-2": "duplicate", "evt-3": "known"}
 
 
 def test_account_opened_late_skips_stages_already_over_with_a_reason() -> None:

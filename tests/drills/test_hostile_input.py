@@ -7,8 +7,8 @@ The invariants, per generated batch:
 - a line the contract must refuse is rejected with a non-empty reason, a line it must take is applied;
 - the rejects file holds exactly the rejected lines, each with its line number, reason and raw text;
 - the exit code is 2 when anything was rejected, else 0;
-- every accepted line started, joined or duplicated, exactly as a model of the account predicts, and the account's
-  status (the workflow's query) shows exactly the invoices of the accepted lines: nothing of a rejected line,
+- every accepted line started, joined, was known or duplicated, exactly as a model of the account predicts, and the
+  account's status (the workflow's query) shows exactly the invoices of the accepted lines: nothing of a rejected line,
   never a different amount; an account that only rejected lines named has no workflow at all;
 - rendering never evaluates debtor content: it appears verbatim in text, HTML-escaped in HTML, and is never
   compiled as a template.
@@ -437,11 +437,14 @@ class Account:
     debtor_name: str = ""
 
     def apply(self, event: dict) -> str:
-        """`started`, `joined` or `duplicate` (the event id or the invoice id already on the account)."""
+        """`started`, `joined`, `duplicate` (the event id seen before) or `known` (a new event for an invoice already
+        on the account)."""
         invoice = event["invoice"]
-        if event["event_id"] in self.events or invoice["invoice_id"] in self.invoices:
-            self.events.add(event["event_id"])
+        if event["event_id"] in self.events:
             return "duplicate"
+        if invoice["invoice_id"] in self.invoices:
+            self.events.add(event["event_id"])
+            return "known"
         outcome = "joined" if self.invoices else "started"
         self.events.add(event["event_id"])
         self.invoices[invoice["invoice_id"]] = Invoice(

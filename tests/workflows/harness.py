@@ -16,7 +16,7 @@ from domain.commands import ApprovalDecision, Command, CompleteTask
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
-from tests.factories import overdue, payment
+from tests.factories import billing, overdue, payment
 from worker import build_worker
 from workflows import APPROVE_ACTION, COMPLETE_TASK, PAYMENT_RECEIVED, STATUS, workflow_id
 
@@ -97,6 +97,12 @@ class Account:
             self.env.client, invoice, self.book, visibility=False, task_queue=self.queue,
             history_events_per_run=self.events_per_run,
         )  # fmt: skip
+
+    async def bill(self, event_type: str, **fields: object) -> str:
+        """invoice.paid or invoice.cancelled from the billing system, through the ingest's own path."""
+        at = await self.env.get_current_time()
+        event = billing(event_type, account_id=self.id, occurred_at=at, **fields)
+        return await submit(self.env.client, event, self.book, visibility=False, task_queue=self.queue)
 
     async def pay(self, payment_id: str, amount: str, currency: str = "CNY") -> None:
         at = await self.env.get_current_time()

@@ -110,7 +110,7 @@ async def test_second_invoice_joins_and_duplicate_events_are_ignored(
         assert await account.send() == "started"
         assert await account.send(event_id="evt-2", invoice_id="INV-2", amount="500.00") == "joined"
         assert await account.send(event_id="evt-2", invoice_id="INV-2", amount="500.00") == "duplicate"
-        assert await account.send(event_id="evt-3", invoice_id="INV-1") == "duplicate"
+        assert await account.send(event_id="evt-3", invoice_id="INV-1") == "known"  # a new event, a known invoice
         assert await account.send() == "duplicate"
         status = await account.status()
         assert [i.invoice_id for i in status.invoices] == ["INV-1", "INV-2"]
