@@ -207,7 +207,7 @@ def _mutations() -> tuple[Mutation, ...]:
     add(
         "bad_amount",
         (AMOUNT,),
-        ("-12.00", "0", "0.00", "-0", "1.001", "NaN", "nan", "1e9999", "1E3", "Infinity"),
+        ("-12.00", "0", "0.00", "-0", "1.00001", "NaN", "nan", "1e9999", "1E3", "Infinity"),
         "reject",
     )
     add("bad_amount", (AMOUNT,), ("-Infinity", "0x10", "1,000.00", "12 000", "5.", ".5", "+5.00", "", "   "), "reject")
@@ -227,7 +227,7 @@ def _mutations() -> tuple[Mutation, ...]:
     )
     add("bad_locale", (("debtor", "locale"),), ("fr", "EN", "zh_CN", "zh-cn", "", "en-US", "{{ 7*7 }}"), "reject")
     add("bad_segment", (("debtor", "segment"),), ("gold", "standard\u200b", "../standard"), "reject")
-    add("bad_type", (("type",),), ("invoice.paid", "", "INVOICE.OVERDUE", "invoice.overdue\x00"), "reject")
+    add("bad_type", (("type",),), ("invoice.settled", "", "INVOICE.OVERDUE", "invoice.overdue\x00"), "reject")
     add("bad_contact", (("debtor", "phone"),), ("13800000000", "+0123456", "+1 (555) 0100", "{{ 7*7 }}"), "reject")
     add(
         "bad_contact",
