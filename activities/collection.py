@@ -24,6 +24,7 @@ from domain.kinds import KINDS, ActionKind, Output
 from domain.people import POOLS, priority
 from observability import MESSAGES
 from store.models import Account, ContactLog, Document, Invoice, Message, Payment, Task
+from store.queue import close_step
 from store.repository import Store
 
 RECORDED_ACCOUNTS = 10_000  # accounts whose last recorded state one worker remembers
@@ -198,6 +199,9 @@ class CollectionActivities:
                      team=team, priority=priority(request), assignee=assignee,
                      claimed_at=datetime.now(UTC) if assignee else None)
             )  # fmt: skip
+            for step in filter(None, request.details.get("supersedes", "").split(",")):
+                close_step(self.store, request.account_id, step, "system", f"superseded by {request.step}",
+                           datetime.now(UTC), state="cancelled")  # fmt: skip
             return f"task-{task.id}"
 
         return create

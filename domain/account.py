@@ -41,8 +41,12 @@ EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "re
 # debtor names none (before: the timezone's); 3: approvals go to the level the policy's matrix names, a write-off and
 # a plan outside the policy's limits wait for approval, people's tasks are followed until done (escalated when
 # overdue, awaited where a step says so), and the caps count the calls and visits people make instead of the tasks
-# given. New accounts take the latest (the workflow sets it, under a patch).
-RULES = 3
+# given; 4: a step marked `required` is never skipped as late and no later debtor contact overtakes it, a step
+# `after` another waits `after_days` after it, the ladder makes at most `ladder_contacts_per_day` debtor contacts a
+# day, letters keep office hours, a step waiting for its window no longer holds back later due steps, and a pre-due
+# step is not recorded for an account first seen overdue. New accounts take the latest (the workflow sets it, under
+# a patch).
+RULES = 4
 FILLABLE = ("phone", "email", "country")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (
@@ -411,12 +415,19 @@ class AccountState(BaseModel):
         if result == "done" and action in WINDOW_OF_ACTION and (self.rules < 3 or KINDS[action].output != "task"):
             self.contacts.append(ContactMade(at=now, channel=WINDOW_OF_ACTION[action]))
         if result == "done" and action in WORK and self.rules >= 3:
+            for item in self.superseded_by(action) if self.rules >= 4 else []:
+                item.state, item.outcome = "superseded", f"superseded by {step_key}"
             self.work[step_key] = WorkItem(key=step_key, kind=KINDS[action].task or action.value, given_at=now,
                                            due_at=self.work_due(now, step))  # fmt: skip
         if result == "done" and step is not None and step.hands_to_legal:
             self.with_legal_since = now
         kind: HistoryKind = "action" if result == "done" else result
         self.log(now, kind, detail, step=step_key, day=day, idempotency_key=key)
+
+    def superseded_by(self, action: ActionKind) -> list[WorkItem]:
+        """The open tasks a new one of this kind replaces (rules 4): yesterday's call task when today's is given."""
+        kind = KINDS[action].task or action.value
+        return [item for item in self.work.values() if item.state == "open" and item.kind == kind]
 
     def work_due(self, now: datetime, step: Step | None) -> datetime:
         """When a person's task given now by `step` is due: its deadline (else the policy's `[work] due_days`) days

@@ -118,7 +118,7 @@ class WorkItem(BaseModel):
     kind: str  # the store's task kind (domain.kinds)
     given_at: datetime
     due_at: datetime
-    state: Literal["open", "done"] = "open"
+    state: Literal["open", "done", "superseded"] = "open"  # superseded: a newer task of its kind replaced it (4)
     done_by: str | None = None
     done_at: datetime | None = None
     outcome: str | None = None

@@ -19,20 +19,32 @@ def limitation(state: AccountState, local_day: Callable[[datetime], date]) -> tu
     due = state.oldest_due_date()
     if due is None:
         return None
-    starts: list[tuple[date, str]] = [(due, f"due date {due}")]
     demands = {s.key for s in state.policy.steps if s.action in WRITTEN_DEMANDS}
-    starts += [
+    demanded = [
         (local_day(h.at), f"{h.step} delivered") for h in state.history if h.kind == "action" and h.step in demands
     ]
+    starts: list[tuple[date, str]] = [(due, f"due date {due}"), *demanded]
     starts += [(local_day(p.made_at), f"promise {p.promise_id} made") for p in state.promises]
     total = sum((i.amount for i in state.invoices), start=0)
     starts += [(local_day(p.received_at), f"partial payment {p.payment_id}") for p in state.payments
                if p.amount - p.unapplied < total]  # fmt: skip
     starts += [(local_day(c.at), f"balance confirmed ({c.record_id})") for c in state.contact_records
                if c.channel == "confirmation" and c.result == "confirmed"]  # fmt: skip
-    start, why = max(starts, key=lambda item: item[0])
     years = state.policy.limitation.years
+    if state.rules < 4:
+        start, why = max(starts, key=lambda item: item[0])
+        return _plus(start, years), why
+    # From rules 4 the period is followed in order: a creditor's demand made after it ended revives nothing (the
+    # debtor's own acts, a promise, a payment or a confirmation, still do: the debtor waives the defence).
+    end, why = _plus(due, years), f"due date {due}"
+    for start, reason in sorted(starts[1:]):
+        if start <= end or (start, reason) not in demanded:
+            end, why = max((end, why), (_plus(start, years), reason))
+    return end, why
+
+
+def _plus(start: date, years: int) -> date:
     try:
-        return start.replace(year=start.year + years), why
+        return start.replace(year=start.year + years)
     except ValueError:  # 29 February
-        return start.replace(year=start.year + years, day=28), why
+        return start.replace(year=start.year + years, day=28)

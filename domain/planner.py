@@ -13,9 +13,9 @@ from domain.actions import ActionRequest, PaymentLine
 from domain.bounds import phone_country
 from domain.caps import caps_allow
 from domain.contact_window import country_of, deferral_reason, next_permitted
-from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WINDOW_OF_ACTION, ActionKind
+from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WINDOW_OF_ACTION, WORK, ActionKind
 from domain.limitation import limitation
-from domain.policy import Step
+from domain.policy import Step, Window
 from domain.side_actions import SideAction, side_actions, unapplied_reviews
 from domain.timeline import Timeline
 
@@ -27,6 +27,7 @@ class Act:
     step: Step
     day: int
     request: ActionRequest
+    why: str | None = None  # for the history, when the step is not where the ladder would have it
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def _closing_outcome(state: AccountState) -> Close | None:
         if state.installment_plan and state.installment_plan.state == "completed":
             return Close("settled", f"installment plan {state.installment_plan.plan_id} paid in full")
         if state.cancelled and state.total_paid() == 0:
-            return Close("cancelled", "the disputed balance was cancelled")
+            return Close("cancelled", "the balance was cancelled (a credit note, or a dispute upheld)")
         return Close("paid", "every invoice is paid in full")
     return None
 
@@ -214,47 +215,131 @@ def _attempt(state: AccountState, side: SideAction, now: datetime) -> Decision |
 
 
 def _ladder(state: AccountState, now: datetime) -> Decision:
+    """The first ladder step that is due, in ladder order. From rules 4 a step waiting for its window (or for
+    tomorrow, when today's debtor contacts are made) lets later due steps go meanwhile, except that no debtor
+    contact overtakes a required step."""
+    deferred: Defer | None = None
+    required_waits = False
+    for step in state.policy.steps:
+        decision = _step(state, step, now)
+        if decision is None:
+            continue
+        if state.rules < 4:
+            return decision
+        if isinstance(decision, Defer):
+            deferred = deferred or decision
+            required_waits = required_waits or step.required
+            continue
+        if required_waits and isinstance(decision, Act) and step.action in DEBTOR_CONTACT:
+            continue
+        if deferred is None:
+            return decision
+        if isinstance(decision, Wait):
+            sooner = decision.until is not None and decision.until < deferred.until
+            return replace(deferred, wake=decision.until) if sooner else deferred
+        return decision
+    return deferred or Wait(None)
+
+
+def _confirmed(state: AccountState) -> datetime | None:
+    """When the debtor last confirmed the balance (`confirm_balance`), if no invoice joined the account since: a
+    confirmation letter would ask again for what is already on record."""
+    confirmed = [r.at for r in state.contact_records if r.channel == "confirmation" and r.result == "confirmed"]
+    joined = [entry.at for entry in state.history if entry.kind == "invoice"]
+    return max(confirmed) if confirmed and (not joined or max(confirmed) > max(joined)) else None
+
+
+def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
+    """What to do about one ladder step now; None when it has nothing to say (done, or never meant for this
+    account)."""
+    if step.key in state.handled:
+        return _awaited(state, step, now) if step.awaits_result else None
     oldest = state.oldest_collectible_due_date()
     assert oldest is not None  # holds cover "nothing collectible"
     policy, clock = state.policy, timeline(state)
     day = clock.days_past(oldest, now) - held_days(state, now)
     current_stage = policy.stage_at(day)
-    for step in policy.steps:
-        if step.key in state.handled:
-            awaited = _awaited(state, step, now) if step.awaits_result else None
-            if awaited:
-                return awaited
-            continue
-        approval = state.approvals.get(step.key)
-        past_due = _day(state, now)  # what the debtor sees: real days past due, not the ladder's day
-        if approval and approval.state == "rejected":
-            return Skip(step, past_due, f"rejected by {approval.decided_by}: {approval.reason}")
-        step_stage = policy.stage_at(step.day)
-        if state.stage_cap and policy.stage_rank(step_stage) > policy.stage_rank(state.stage_cap):
-            return Wait(None, reason=f"held in the {state.stage_cap} stage")
-        at = clock.moment(oldest, step.day + state.shift_days)
-        if at > now:
-            return Wait(at, step)
-        barred = time_barred(state, now)
-        if barred and policy.stage_rank(step_stage) >= policy.stage_rank(policy.limitation.legal_stage):
-            return Skip(step, past_due, barred)
-        if approval is None and policy.stage_rank(step_stage) < policy.stage_rank(current_stage):
-            # An account that arrives (or jumps) past a stage does not get that stage's steps. A step with an
-            # approval request was reached in time: its approval decides, however long it takes.
-            reason = f"the {step_stage} stage was already over (ladder at day {day}, {current_stage})"
-            return Skip(step, past_due, reason)
-        need = CONTACT_NEEDS.get(step.action)
-        if need and not getattr(state.debtor, need):
-            return Skip(step, past_due, f"no {need} on file")
-        if state.lost_contact and step.action in REMOTE_CONTACT:
-            return Skip(step, past_due, "lost contact: phone and email unreachable, letters only")
-        details: dict[str, str] = {}
-        if step.needs_approval:
-            if approval is None or approval.state == "pending":
-                return Wait(None, step, reason=f"{step.key} awaits approval")
-            details["approved_by"] = approval.decided_by or ""
-        return _window(state, step, now) or _act(state, step, now, details=details)
-    return Wait(None)
+    approval = state.approvals.get(step.key)
+    past_due = _day(state, now)  # what the debtor sees: real days past due, not the ladder's day
+    if approval and approval.state == "rejected":
+        return Skip(step, past_due, f"rejected by {approval.decided_by}: {approval.reason}")
+    step_stage = policy.stage_at(step.day)
+    if state.stage_cap and policy.stage_rank(step_stage) > policy.stage_rank(state.stage_cap):
+        return Wait(None, reason=f"held in the {state.stage_cap} stage")
+    at = clock.moment(oldest, step.day + state.shift_days)
+    if state.rules >= 4 and step_stage == "pre_due":
+        # A step before the due date is for accounts known on its day: one first seen later never had it (no record).
+        if state.opened_day is None or clock.local_day(at) < state.opened_day:
+            return None
+        if current_stage != "pre_due":
+            return Skip(step, past_due, "the due date had passed")
+    if state.rules >= 4 and step.after is not None:
+        after = _after(state, step, now)
+        if after is not None and after > at:
+            at = after
+        elif after is None:
+            return Wait(None, step, reason=f"{step.key} comes after {step.after}")
+    if at > now:
+        return Wait(at, step)
+    confirmed = _confirmed(state) if state.rules >= 4 and step.action == ActionKind.CONFIRMATION_LETTER else None
+    if confirmed is not None:
+        return Skip(step, past_due, f"the balance was confirmed on {confirmed:%Y-%m-%d} and no invoice joined since")
+    barred = time_barred(state, now)
+    if barred and policy.stage_rank(step_stage) >= policy.stage_rank(policy.limitation.legal_stage):
+        return Skip(step, past_due, barred)
+    late = approval is None and policy.stage_rank(step_stage) < policy.stage_rank(current_stage)
+    if late and not (step.required and state.rules >= 4):
+        # An account that arrives (or jumps) past a stage does not get that stage's steps, but for the required
+        # ones. A step with an approval request was reached in time: its approval decides, however long it takes.
+        return Skip(step, past_due, f"the {step_stage} stage was already over (ladder at day {day}, {current_stage})")
+    newer = _newer_due(state, step, now, oldest) if state.rules >= 4 else None
+    if newer is not None:
+        return Skip(step, past_due, f"superseded by {newer.key}, due as well")
+    need = CONTACT_NEEDS.get(step.action)
+    if need and not getattr(state.debtor, need):
+        return Skip(step, past_due, f"no {need} on file")
+    if state.lost_contact and step.action in REMOTE_CONTACT:
+        return Skip(step, past_due, "lost contact: phone and email unreachable, letters only")
+    details: dict[str, str] = {}
+    if step.level:
+        details |= {"assignee_role": step.level, "escalated_to": step.level}
+    superseded = state.superseded_by(step.action) if state.rules >= 4 and step.action in WORK else []
+    if superseded:
+        details["supersedes"] = ",".join(item.key for item in superseded)
+    if step.needs_approval:
+        if approval is None or approval.state == "pending":
+            return Wait(None, step, reason=f"{step.key} awaits approval")
+        details["approved_by"] = approval.decided_by or ""
+    why = f"sent although the {step_stage} stage was over: {_required_before(state, step)}" if late else None
+    return _window(state, step, now, ladder=True) or replace(_act(state, step, now, details=details), why=why)
+
+
+def _required_before(state: AccountState, step: Step) -> str:
+    later = [s.key for s in state.policy.steps if s.after == step.key]
+    return f"required before {', '.join(later)}" if later else "required before the later steps"
+
+
+def _newer_due(state: AccountState, step: Step, now: datetime, oldest: date) -> Step | None:
+    """A later step of the same kind that is due too (a late entrant, a jump, a day of contacts deferred): the
+    debtor gets that one, not both. Required steps and steps with an approval are never superseded."""
+    if step.required or step.needs_approval:
+        return None
+    clock, later = timeline(state), state.policy.steps[state.policy.steps.index(step) + 1 :]
+    due = (s for s in later if s.action == step.action and s.key not in state.handled and not s.needs_approval)
+    return next((s for s in due if clock.moment(oldest, s.day + state.shift_days) <= now), None)
+
+
+def _after(state: AccountState, step: Step, now: datetime) -> datetime | None:
+    """The earliest moment `step` may come after the step it follows: None until that step is handled; its
+    `after_days` after it was done (at the policy's time of day), or at once when it was skipped or failed."""
+    assert step.after is not None
+    if step.after not in state.handled:
+        return None
+    done = next((h.at for h in reversed(state.history) if h.step == step.after and h.kind == "action"), None)
+    if state.handled[step.after] != "done" or done is None:
+        return now
+    clock = timeline(state)
+    return clock.moment(clock.local_day(done), step.after_days) if step.after_days else done
 
 
 def _awaited(state: AccountState, step: Step, now: datetime) -> Wait | None:
@@ -269,21 +354,50 @@ def _awaited(state: AccountState, step: Step, now: datetime) -> Wait | None:
     return Wait(until, reason=f"waiting for the result of {step.key} ({item.kind}) until {until.isoformat()}")
 
 
-def _window(state: AccountState, step: Step, now: datetime) -> Defer | None:
-    """Defer a step that reaches the debtor outside its channel's window (hours, weekdays, public holidays)."""
+def _window(state: AccountState, step: Step, now: datetime, ladder: bool = False) -> Defer | None:
+    """Defer a step that reaches the debtor outside its channel's window (hours, weekdays, public holidays) or
+    over its caps; from rules 4 letters keep office hours, and the ladder makes at most
+    `ladder_contacts_per_day` debtor contacts a day (so a late entrant or a jump is not a burst)."""
+    if state.debtor is None:
+        return None
+    limits = [_spread(state, now)] if ladder and state.rules >= 4 and step.action in DEBTOR_CONTACT else []
+    channel, window = _channel_window(state, step)
+    compressed = state.policy.day_seconds is not None  # compressed test time has no hours of the day
+    if window is not None and not compressed:
+        zone = ZoneInfo(window.timezone or state.debtor.timezone)
+        country = country_of(window.timezone) if window.timezone else holiday_country(state)
+        limits.append(caps_allow(state, channel, now, zone) if channel else None)
+        earliest, why = max(((at, why) for at, why in (lim for lim in limits if lim)), default=(now, None))
+        opens = next_permitted(earliest, window, zone, country)
+        if opens == now:
+            return None
+        return Defer(step, opens, why or deferral_reason(now, window, zone, country))
+    later = max((lim for lim in limits if lim), default=None)
+    return Defer(step, later[0], later[1]) if later else None
+
+
+def _channel_window(state: AccountState, step: Step) -> tuple[str | None, Window | None]:
+    """The channel whose caps govern the step, and the window it keeps (letters: office hours, from rules 4)."""
     channel = WINDOW_OF_ACTION.get(step.action)
-    if channel is None or state.debtor is None or state.policy.day_seconds is not None:
-        return None  # compressed test time has no hours of the day
-    window = state.policy.contact.windows.get(channel)
-    if window is None:
+    if channel is not None:
+        return channel, state.policy.contact.windows.get(channel)
+    if state.rules >= 4 and step.action in DEBTOR_CONTACT and KINDS[step.action].output == "letter":
+        return None, state.policy.contact.office_hours
+    return None, None
+
+
+def _spread(state: AccountState, now: datetime) -> tuple[datetime, str] | None:
+    """Tomorrow at the policy's hour, when the ladder has made today's debtor contacts already."""
+    clock, limit = timeline(state), state.policy.contact.ladder_contacts_per_day
+    contacts = {s.key for s in state.policy.steps if s.action in DEBTOR_CONTACT}
+    today, made = clock.local_day(now), 0
+    for entry in reversed(state.history):
+        if clock.local_day(entry.at) < today:
+            break
+        made += entry.kind == "action" and entry.step in contacts
+    if made < limit:
         return None
-    zone, country = ZoneInfo(state.debtor.timezone), holiday_country(state)
-    capped = caps_allow(state, channel, now, zone)
-    earliest, why = capped if capped else (now, None)
-    opens = next_permitted(earliest, window, zone, country)
-    if opens == now:
-        return None
-    return Defer(step, opens, why or deferral_reason(now, window, zone, country))
+    return clock.moment(today, 1), f"deferred: at most {limit} debtor contact(s) a day from the ladder"
 
 
 def limitation_of(state: AccountState) -> tuple[date, str] | None:

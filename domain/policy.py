@@ -4,9 +4,10 @@ import tomllib
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
 
 from domain.authority import INSTALLMENT_PLAN, LEVELS, WRITE_OFF, Level, band_level
 from domain.kinds import ActionKind
@@ -33,6 +34,16 @@ class Step(_Frozen):
     needs_approval: bool = False
     awaits_result: bool = Field(default=False, description="a task whose result the ladder waits for (rules 3)")
     id: str | None = Field(default=None, description="key of a side action (ladder steps derive theirs)")
+    required: bool = Field(default=False, description="never skipped as late; no later debtor contact before it (4)")
+    after: str | None = Field(default=None, description="key of an earlier step this one comes after (rules 4)")
+    after_days: int = Field(default=0, ge=0, le=365, description="at least this many days after `after` was done")
+    level: Level | None = Field(default=None, description="whom an escalation goes to (default: the manager)")
+
+    @model_validator(mode="after")
+    def _level_for_escalations(self) -> "Step":
+        if self.level is not None and self.action != ActionKind.ESCALATION:
+            raise ValueError(f"step {self.key}: only an escalation names a level")
+        return self
 
     @property
     def key(self) -> str:
@@ -69,9 +80,22 @@ class Window(_Frozen):
     end: time | None = time(21, 0)
     weekdays: list[int] = Field(default=[1, 2, 3, 4, 5, 6, 7], description="ISO weekdays allowed, 1 = Monday")
     holidays: bool = Field(default=False, description="contact allowed on public holidays")
+    timezone: str | None = Field(default=None, description="whose hours: an IANA name; none: the debtor's")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            ZoneInfo(value)  # raises for an unknown name
+        return value
 
     def describe(self) -> str:
         return "any time" if self.start is None or self.end is None else f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _office_hours() -> Window:
+    """Seed 000: working days 9:00-20:00; letters are issued on business days, in office hours."""
+    return Window(start=time(9, 0), end=time(18, 0), weekdays=[1, 2, 3, 4, 5])
 
 
 def _default_windows() -> dict[str, Window]:
@@ -167,6 +191,10 @@ class ContactRules(_Frozen):
     caps: dict[str, Caps] = Field(default_factory=_default_caps, description="sms, email, call, visit")
     windows: dict[str, Window] = Field(
         default_factory=_default_windows, description="per channel: sms, email, call, visit"
+    )
+    office_hours: Window = Field(default_factory=_office_hours, description="when letters are issued (rules 4)")
+    ladder_contacts_per_day: int = Field(
+        default=1, ge=1, le=10, description="debtor contacts the ladder makes in one day, catching up or not (rules 4)"
     )
 
 
@@ -270,6 +298,26 @@ class Policy(_Frozen):
     limitation: LimitationRules = LimitationRules()
     money: MoneyRules = MoneyRules()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _repeat_steps(cls, data: Any) -> Any:
+        """A step with `every_days` and `until_day` stands for one step every so many days up to that day."""
+        if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
+            return data
+        if not any(isinstance(step, dict) and "every_days" in step for step in data["steps"]):
+            return data
+        steps = []
+        for step in data["steps"]:
+            if isinstance(step, dict) and "every_days" in step:
+                step = dict(step)
+                every, until = step.pop("every_days", None), step.pop("until_day", None)
+                if not isinstance(every, int) or not isinstance(until, int) or every < 1 or until < step.get("day", 0):
+                    raise ValueError(f"step {step}: a repeated step needs every_days >= 1 and until_day >= day")
+                steps += [{**step, "day": day} for day in range(step["day"], until + 1, every)]
+            else:
+                steps.append(step)
+        return {**data, "steps": sorted(steps, key=lambda s: s["day"] if isinstance(s, dict) else s.day)}
+
     @model_validator(mode="after")
     def _consistent(self) -> "Policy":
         if [s.from_day for s in self.stages] != sorted(s.from_day for s in self.stages):
@@ -281,6 +329,9 @@ class Policy(_Frozen):
             raise ValueError("steps must be listed in day order")
         if self.installments.on_default_stage not in {s.name for s in self.stages}:
             raise ValueError(f"installments.on_default_stage {self.installments.on_default_stage!r} is no stage")
+        for index, step in enumerate(self.steps):
+            if step.after is not None and step.after not in keys[:index]:
+                raise ValueError(f"step {step.key}: after = {step.after!r} names no earlier step")
         unknown = {f.stage for f in self.money.fees} - {s.name for s in self.stages}
         if unknown:
             raise ValueError(f"money.fees name unknown stage(s): {', '.join(sorted(unknown))}")

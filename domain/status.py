@@ -41,7 +41,8 @@ from domain.planner import (
 class NextAction(BaseModel):
     step: str
     action: str
-    at: datetime | None
+    at: datetime | None = Field(description="when it is taken; None while it waits for something to happen")
+    waits_for: str | None = Field(default=None, description="what it waits for first (an approval, a window...)")
 
 
 class PendingApproval(BaseModel):
@@ -110,7 +111,7 @@ class AccountStatus(BaseModel):
     unapplied: dict[str, Decimal] = Field(default={}, description="money received that paid nothing, per currency")
     unlisted: dict[str, int] = Field(default={}, description="repeated refusals and duplicates counted, not listed")
     tasks: list[TaskStatus] = Field(default=[], description="people's tasks on the account, followed until done")
-    contacts: list[ContactRecord] = Field(default=[], description="calls and visits people made")
+    contacts: list[ContactRecord] = Field(default=[], description="calls, visits and confirmations people recorded")
 
     @property
     def outstanding(self) -> Decimal:
@@ -143,8 +144,15 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
     next_action = None
     if isinstance(decision, Act | Skip):
         next_action = NextAction(step=decision.step.key, action=decision.step.action.value, at=now)
-    elif isinstance(decision, Defer | Wait) and decision.step is not None:
-        next_action = NextAction(step=decision.step.key, action=decision.step.action.value, at=decision.until)
+    elif isinstance(decision, Defer):
+        next_action = NextAction(step=decision.step.key, action=decision.step.action.value, at=decision.until,
+                                 waits_for=decision.reason)  # fmt: skip
+    elif isinstance(decision, Wait) and decision.step is not None:
+        # A step that waits for something (an approval, the step it comes after) is not taken when the planner next
+        # wakes for something else (a reminder, an escalation): say what it waits for, not that moment.
+        waits_for = decision.reason
+        next_action = NextAction(step=decision.step.key, action=decision.step.action.value,
+                                 at=None if waits_for else decision.until, waits_for=waits_for)  # fmt: skip
     return AccountStatus(
         account_id=state.account_id,
         workflow_id=state.workflow_id,
@@ -241,7 +249,9 @@ def describe(status: AccountStatus) -> str:
         lines.append(f"  closing      {status.closing}")
     else:
         ladder = f" (ladder day {status.ladder_day})" if status.ladder_day not in (None, status.days_past_due) else ""
-        lines.append(f"  stage        {status.stage}{ladder}, {status.days_past_due} days past due")
+        dpd = status.days_past_due
+        when = f"due in {-dpd} day{'s' if dpd != -1 else ''}" if dpd is not None and dpd < 0 else f"{dpd} days past due"
+        lines.append(f"  stage        {status.stage}{ladder}, {when}")
     lines.append(f"  outstanding  {money} (oldest unpaid due date {status.oldest_due_date or '-'})")
     if status.unapplied:
         money = ", ".join(f"{amount} {currency}" for currency, amount in sorted(status.unapplied.items()))
@@ -253,7 +263,9 @@ def describe(status: AccountStatus) -> str:
     if status.limitation_date:
         lines.append(f"  limitation   {status.limitation_date} (last started: {status.limitation_basis})")
     if status.next_action:
-        lines.append(f"  next action  {status.next_action.step} at {_when(status.next_action.at, status.timezone)}")
+        step, at, waits_for = status.next_action.step, status.next_action.at, status.next_action.waits_for
+        when = f"at {_when(at, status.timezone)}" if at else "-"
+        lines.append(f"  next action  {step} {when}" + (f" ({waits_for})" if waits_for else ""))
     for move in status.migrations:
         where = f"restarted at {move.stage}" if move.stage else "same day"
         lines.append(f"  migrated     {move.from_policy} → {move.to_policy} ({where}, day {move.day_before} → "
@@ -308,7 +320,7 @@ def describe(status: AccountStatus) -> str:
         extra = f", {payment.unapplied} unapplied" if payment.unapplied else ""
         lines.append(f"    {payment.payment_id:<12} {payment.amount} {payment.currency}: {parts}{extra}")
     if status.contacts:
-        lines.append("  calls and visits")
+        lines.append("  calls, visits and confirmations")
     for contact in status.contacts:
         minutes = f", {contact.duration_minutes} min" if contact.duration_minutes is not None else ""
         lines.append(f"    {_when(contact.at, status.timezone)}  {contact.channel} {contact.result}{minutes} by "

@@ -152,14 +152,16 @@ def close(store: Store, task_id: int, by: str, outcome: str, at: datetime, state
     return _hand(store, task_id, finish, at, by, f"{state}: {outcome[:200]}")
 
 
-def close_step(store: Store, account_id: str, step: str, by: str, outcome: str, at: datetime) -> int:
+def close_step(
+    store: Store, account_id: str, step: str, by: str, outcome: str, at: datetime, state: str = "done"
+) -> int:
     """Close the open tasks a step gave on an account (the workflow says it is done); returns how many."""
     with Session(store.engine, expire_on_commit=False) as session:
         statement = select(Task).where(Task.account_id == account_id, Task.step == step, Task.state == "open")
         rows = list(session.exec(statement).all())
     for row in rows:
         assert row.id is not None
-        close(store, row.id, by, outcome, at)
+        close(store, row.id, by, outcome, at, state)
     return len(rows)
 
 

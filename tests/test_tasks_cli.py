@@ -32,6 +32,7 @@ from settings import Settings, sqlite_url
 from store import queue
 from store.models import Task
 from store.repository import Store
+from tests.api.conftest import standard_with_only
 from tests.factories import overdue
 from tests.staff import hire, hire_everyone
 from tests.test_cli_commands import terminate
@@ -59,6 +60,7 @@ class Desk:
     keys: dict[str, str]
     capsys: pytest.CaptureFixture[str]
     monkeypatch: pytest.MonkeyPatch
+    policies: PolicyBook
     opened: list[str] = field(default_factory=list)
 
     async def __call__(self, role: str, *argv: str) -> tuple[int, str, str]:
@@ -72,19 +74,18 @@ class Desk:
         return code, out, err
 
     async def open_account(self, amount: str) -> str:
-        """An account `amount` CNY 35 days past due, in a zone where it is daytime: its ladder catches up to the
-        collector's call of day 35 at once."""
+        """An account `amount` CNY 35 days past due, in a zone where it is daytime: the collector's call of day 35
+        is given at once."""
         account = f"TASK-{uuid.uuid4().hex[:8]}"
         zone = daytime_zone()
         due = datetime.now(ZoneInfo(zone)).date() - timedelta(days=35)
         event = overdue(account_id=account, occurred_at=datetime.now(UTC), due_date=due, timezone=zone, amount=amount)
         self.opened.append(account)
-        assert await submit(self.client, event, PolicyBook(), task_queue=self.queue) == "started"
+        assert await submit(self.client, event, self.policies, task_queue=self.queue) == "started"
         return account
 
     async def call_task(self, account: str, role: str = "supervisor", *scope: str) -> dict:
-        """The account's call task in `role`'s queue, once the worker has written it (it catches up with the letters
-        of days 14 to 30 first)."""
+        """The account's call task in `role`'s queue, once the worker has written it."""
         deadline = time.monotonic() + 90
         while True:
             code, out, err = await self(role, "tasks", *scope, "--account", account, "--json")
@@ -108,7 +109,9 @@ async def desk(
     dev_env: WorkflowEnvironment, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Desk]:
     """The worker on a task queue of the test's own; its store holds the staff: one person of each role, and a second
-    collector, wu.bo (after li.na by name: the first account's task goes to li.na, the least loaded)."""
+    collector, wu.bo (after li.na by name: the first account's task goes to li.na, the least loaded). The standard
+    policy's call task alone: a late entrant would get the demand letter first, and its 14 days cannot pass."""
+    standard_with_only(monkeypatch, tmp_path / "policies", "create_call_task")
     name = f"tq-tasks-{uuid.uuid4()}"
     monkeypatch.setenv("COLLECTIONS_TASK_QUEUE", name)
     outbox = tmp_path / "outbox"
@@ -120,7 +123,7 @@ async def desk(
         keys = hire_everyone(store) | {"wu.bo": hire(store, "collector", "wu.bo", name="Wu Bo")}
     finally:
         store.close()
-    desk = Desk(dev_env.client, url, name, keys, capsys, monkeypatch)
+    desk = Desk(dev_env.client, url, name, keys, capsys, monkeypatch, PolicyBook(tmp_path / "policies"))
     async with worker:
         try:
             yield desk

@@ -140,6 +140,7 @@ class CollectionWorkflow:
             self._contact_outcome_of(error, act)
             return
         detail = f"{act.step.action.value} to {result.recipient} via {result.channel} (ref {result.reference})"
+        detail += f"; {act.why}" if act.why else ""
         self.state.record_step(workflow.now(), act.step.key, "done", detail, act.day, key, act.step.action)
         workflow.logger.info("done %s: %s via %s", act.step.key, act.step.action.value, result.channel)
         meter = workflow.metric_meter()

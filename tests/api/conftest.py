@@ -4,6 +4,7 @@ with its lifespan running."""
 
 import asyncio
 import contextlib
+import re
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import DEV_KEYS
+from domain.policy import DEFAULT_POLICY_DIR
 from settings import Settings
 from store.db import make_engine
 from store.repository import Store
@@ -33,6 +35,21 @@ from worker import build_worker
 from workflows import workflow_id
 
 T = TypeVar("T")
+
+
+def standard_with_only(monkeypatch: pytest.MonkeyPatch, folder: Path, *actions: str) -> None:
+    """The app reads a standard policy with only these actions' steps, and letters issued at any hour of any day: for
+    tests in real time that must reach a step without the steps before it (the written demand, then its 14 days),
+    whatever the day and hour they run. Use before the `api` fixture."""
+    text = (DEFAULT_POLICY_DIR / "standard.toml").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if 'action = "' not in line or any(f'"{a}"' in line for a in actions)]
+    lines += ["[contact.office_hours]", "start = 00:00:00", "end = 23:59:59", "weekdays = [1, 2, 3, 4, 5, 6, 7]",
+              "holidays = true"]  # fmt: skip
+    folder.mkdir()
+    (folder / "standard.toml").write_text(re.sub(r', after = "[^"]*", after_days = \d+', "", "\n".join(lines)))
+    monkeypatch.setenv("COLLECTIONS_POLICY_DIR", str(folder))
+
+
 MACHINE_KEYS = {role: key for key, role in DEV_KEYS.items()}  # the development machine keys, by role
 
 

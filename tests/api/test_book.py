@@ -44,7 +44,11 @@ async def open_book(api: Api) -> dict[str, str]:
     }
     response = await api.post("/v1/events", "ops", json=list(events.values()))
     assert [r["result"] for r in response.json()] == ["started"] * len(BOOK), response.text
-    return {name: event["account_id"] for name, event in events.items()}
+    ids = {name: event["account_id"] for name, event in events.items()}
+    # One approval waits: a write-off asked for the high-risk account (its ladder sends the written demand first).
+    response = await api.post(f"/v1/accounts/{ids['risk-100']}/write-off", json={"reason": "debtor dissolved"})
+    assert response.status_code == 200, response.text
+    return ids
 
 
 async def listed(api: Api, **params: object) -> list[dict]:

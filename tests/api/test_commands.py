@@ -153,10 +153,10 @@ async def test_payments_contacts_legal_outcome_and_bankruptcy(api: Api) -> None:
 
 
 async def test_a_pending_approval_is_rejected_and_unknown_steps_are_refused(api: Api) -> None:
-    # 100 days past due on the standard ladder: the lawyer's letter (day 91, legal stage) waits for approval at once.
-    account = await api.open_account(days_past_due=100)
-    status = await api.status_until(account, lambda s: s["pending_approvals"])
-    assert [p["step"] for p in status["pending_approvals"]] == ["d091-issue_lawyer_letter"]
+    # A write-off of 60,000 waits for the general manager (the standard matrix: from 50,000; seed 000).
+    account = await api.open_account(amount="60000.00")
+    response = await api.post(f"/v1/accounts/{account}/write-off", json={"reason": "debtor dissolved"})
+    assert [p["step"] for p in response.json()["pending_approvals"]] == ["write-off-1"]
 
     response = await api.post(
         f"/v1/accounts/{account}/approvals/d105-open_litigation_task/approve", json={"reason": "go"}
@@ -164,12 +164,11 @@ async def test_a_pending_approval_is_rejected_and_unknown_steps_are_refused(api:
     assert response.status_code == 422
     assert response.json()["detail"].startswith("no approval request for d105-open_litigation_task")
 
-    reject = f"/v1/accounts/{account}/approvals/d091-issue_lawyer_letter/reject"
+    reject = f"/v1/accounts/{account}/approvals/write-off-1/reject"
     response = await api.post(reject, "manager", json={"reason": "settlement talks"})
-    assert response.status_code == 403, response.text  # the standard matrix: the general manager's (seed 002)
+    assert response.status_code == 403, response.text
     assert response.json()["detail"] == (
-        "d091-issue_lawyer_letter needs a general_manager or above (supervisor, manager, general_manager); zhao.lei "
-        "is a manager"
+        "write-off-1 needs a general_manager or above (supervisor, manager, general_manager); zhao.lei is a manager"
     )
     response = await api.post(reject, "supervisor-key", json={"reason": "a machine"})
     assert response.status_code == 403 and "supervisor-key is not an approver" in response.json()["detail"]
@@ -177,7 +176,7 @@ async def test_a_pending_approval_is_rejected_and_unknown_steps_are_refused(api:
     assert response.status_code == 200, response.text
     status = response.json()
     assert status["pending_approvals"] == []
-    [decided] = [a for a in status["approvals"] if a["step"] == "d091-issue_lawyer_letter"]
+    [decided] = [a for a in status["approvals"] if a["step"] == "write-off-1"]
     assert (decided["state"], decided["decided_by"]) == ("rejected", "chen.jie")
 
 

@@ -3,13 +3,20 @@ and litigation handoff the general manager approves through the API (the standar
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from store.repository import Store
-from tests.api.conftest import Api
+from tests.api.conftest import Api, standard_with_only
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def legal_steps_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The lawyer's letter and litigation alone: in real time the written demand's 14 days cannot pass (rules 4)."""
+    standard_with_only(monkeypatch, tmp_path / "policies", "issue_lawyer_letter", "open_litigation_task")
 
 
 async def approve(api: Api, account: str, step: str) -> None:

@@ -2,14 +2,21 @@
 is claimed and worked to a promise, and the account and the queue both show it done."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from store.repository import Store
-from tests.api.conftest import Api, eventually
+from tests.api.conftest import Api, eventually, standard_with_only
 from tests.staff import hire
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def calls_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The ladder's call task alone: a late entrant would get the demand letter first (rules 4), on a working day."""
+    standard_with_only(monkeypatch, tmp_path / "policies", "create_call_task")
 
 
 def daytime_zone() -> str:

@@ -23,6 +23,7 @@ from edge.operations import OPERATIONS
 from settings import Settings
 from store.models import Task
 from store.repository import Store
+from tests.api.conftest import standard_with_only
 from tests.api.test_tasks import daytime_zone
 from tests.browser.test_dashboard import account_status, screenshot, sign_in
 from tests.factories import overdue
@@ -32,10 +33,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The shipped policies in real time (a call task is due in days, and the debtor's hours apply), a task queue and
-    a store of the test's own, the development machine keys."""
+    """The standard policy's call task alone in real time (a late entrant would get the demand letter first, and its
+    14 days cannot pass; the debtor's hours apply), a task queue and a store of the test's own, the development
+    machine keys."""
     monkeypatch.setenv("COLLECTIONS_TASK_QUEUE", f"work-{uuid.uuid4()}")
-    monkeypatch.delenv("COLLECTIONS_POLICY_DIR", raising=False)
+    standard_with_only(monkeypatch, tmp_path / "policies", "create_call_task")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'outbox' / 'collections.db'}")
     monkeypatch.setenv("COLLECTIONS_LEGAL_DIR", str(tmp_path / "legal"))
     monkeypatch.delenv("COLLECTIONS_API_KEYS", raising=False)

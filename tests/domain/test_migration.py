@@ -18,7 +18,9 @@ START = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)  # day 1, 09:00 in Shanghai
 
 def version_2(**changes: object) -> Policy:
     """standard v2: an extra SMS on day 38 and day 50, the demand letter on day 33 instead of 31."""
-    steps = [s for s in STANDARD.steps if s.key != "d031-send_demand_letter"]
+    moved = {"after": "d033-send_demand_letter"}
+    steps = [s.model_copy(update=moved) if s.after == "d031-send_demand_letter" else s for s in STANDARD.steps
+             if s.key != "d031-send_demand_letter"]  # fmt: skip
     steps += [Step(day=33, action="send_demand_letter", template="formal_demand", deadline_days=14),
               Step(day=38, action="send_sms", template="demand_followup"),
               Step(day=50, action="send_sms", template="demand_followup")]  # fmt: skip

@@ -15,7 +15,7 @@ from domain.policy import PolicyBook
 from domain.rerouting import CommandRejected, apply_confirm_balance, check_confirm_balance
 from domain.status import account_status
 from tests.domain.simulate import days, open_account, simulate
-from tests.factories import payment
+from tests.factories import overdue, payment
 
 BOOK = PolicyBook()
 STANDARD = BOOK.for_segment("standard")
@@ -89,6 +89,24 @@ def test_a_confirmation_is_evidence_and_restarts_the_limitation_period() -> None
     )
     assert limitation_of(state) == (date(2030, 12, 10), "balance confirmed (cb-1)")
     assert not state.disputes
+
+
+def test_a_balance_already_confirmed_is_not_asked_again_until_an_invoice_joins() -> None:
+    state = issued()
+    apply_confirm_balance(state, confirm(answer="confirmed"), ISSUED + days(1))
+    run = simulate(state, ISSUED + days(1), ISSUED + days(19))
+    assert run.ladder == [("d-07-send_email", -7)]
+    assert run.skipped == [
+        ("d-15-send_confirmation_letter", "the balance was confirmed on 2026-11-06 and no invoice joined since")
+    ]
+
+    joined = issued()
+    apply_confirm_balance(joined, confirm(answer="confirmed"), ISSUED + days(1))
+    joining = overdue(event_id="evt-2", invoice_id="INV-2", amount="500.00", occurred_at=ISSUED + days(2),
+                      due_date=DUE, event_type="invoice.issued")  # fmt: skip
+    assert joined.add_invoice(joining, ISSUED + days(2)) == "joined"
+    run = simulate(joined, ISSUED + days(2), ISSUED + days(19))
+    assert [key for key, _ in run.ladder] == ["d-15-send_confirmation_letter", "d-07-send_email"]
 
 
 def test_a_rejection_opens_a_dispute_on_the_invoices_named_and_its_review_follows() -> None:

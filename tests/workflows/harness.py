@@ -26,12 +26,14 @@ RECORD_HISTORIES = os.environ.get("RECORD_HISTORIES")
 
 
 def any_day(book: PolicyBook) -> PolicyBook:
-    """The same policies, contact allowed on public holidays: the time-skipping clock wanders across years, and
-    tests about the ladder must not depend on which days are holidays (tests about windows use BOOK)."""
+    """The same policies, contact allowed on public holidays and letters on any day: the time-skipping clock starts
+    at today's date and wanders across years, and tests about the ladder must not depend on which days are weekends
+    or holidays (tests about windows use BOOK)."""
     copy = PolicyBook()
     for segment, policy in book.by_segment.items():
         windows = {name: w.model_copy(update={"holidays": True}) for name, w in policy.contact.windows.items()}
-        contact = policy.contact.model_copy(update={"windows": windows})
+        office = policy.contact.office_hours.model_copy(update={"holidays": True, "weekdays": [1, 2, 3, 4, 5, 6, 7]})
+        contact = policy.contact.model_copy(update={"windows": windows, "office_hours": office})
         copy.by_segment[segment] = policy.model_copy(update={"contact": contact})
     return copy
 
@@ -80,11 +82,14 @@ class Account:
     def handle(self) -> WorkflowHandle:
         return self.env.client.get_workflow_handle(workflow_id(self.id), result_type=AccountStatus)
 
-    async def open(self, **event: object) -> None:
-        """Start at 10:00 Shanghai time, one day past due: day N is then just after N's 09:00 actions."""
+    async def open(self, days_past_due: int = 1, **event: object) -> None:
+        """Start at 10:00 Shanghai time, one day (or `days_past_due`) past due: day N is then just after N's 09:00
+        actions."""
         local = (await self.env.get_current_time()).astimezone(SHANGHAI)
         ten = local.replace(hour=10, minute=0, second=0, microsecond=0)
         await self.env.sleep((ten if ten > local else ten + timedelta(days=1)) - local)
+        if days_past_due != 1:
+            event.setdefault("due_date", await self.today() - timedelta(days=days_past_due))
         assert await self.send(**event) == "started"
 
     async def today(self) -> date:

@@ -163,12 +163,16 @@ async def test_installment_plan_defaulted_on_the_second_installment_resumes_at_s
     await account.days(9)  # day 15: the second installment (day 11) was judged missed at day 14
     status = await account.status()
     reminders = [f"plan-cmd-1-{n}-{channel}" for n in (1, 2, 3) for channel in ("sms", "email")]
-    assert account.steps() == ["d001-send_sms", *reminders, "d061-escalate_to_manager"]
-    assert account.sent("d061-escalate_to_manager")["day"] == 14
+    # The written demand is never skipped (rules 4): it goes first, the escalation with it (an internal task).
+    assert account.steps() == ["d001-send_sms", *reminders, "d031-send_demand_letter", "d061-escalate_to_manager"]
+    assert account.sent("d031-send_demand_letter")["day"] == account.sent("d061-escalate_to_manager")["day"] == 14
     assert status.installment_plan.state == "defaulted"
     assert [t.state for t in status.installment_plan.installments] == ["paid", "missed", "pending"]
     assert status.stage == "strict"
-    assert "formal_demand stage was already over" in skipped(status, "d031-send_demand_letter")
+    assert "formal_demand stage was already over" in skipped(status, "d035-create_call_task")
+    letter = next(h for h in status.history if h.step == "d031-send_demand_letter" and h.kind == "action")
+    assert letter.detail.endswith("sent although the formal_demand stage was over: required before "
+                                  "d075-send_final_notice")  # fmt: skip
 
 
 async def test_dispute_upheld_on_one_invoice_cancels_it_and_the_rest_is_collected(account: Account) -> None:
