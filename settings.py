@@ -23,10 +23,13 @@ from temporalio.service import TLSConfig
 from activities.senders import SmsHttpSettings, SmtpSettings
 from codec import ENV as ENCRYPTION_KEYS_ENV
 from codec import data_converter, parse_keys
+from domain.creditor import CreditorBook
+from domain.policy import PolicyBook
 from workflows import HISTORY_EVENTS_PER_RUN, TASK_QUEUE
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_VAR = ROOT / "var"
+EXAMPLE_CREDITORS = ROOT / "examples" / "creditors"  # what `make run` signs with when no profile is configured
 DATABASE_FILE = "collections.db"
 DEFAULT_TEMPORAL_ADDRESS = "localhost:7233"
 DEFAULT_TEMPORAL_NAMESPACE = "default"
@@ -111,6 +114,11 @@ class Settings(BaseSettings):
     legal_dir_env: Path | None = Field(default=None, validation_alias=env("COLLECTIONS_LEGAL_DIR"))
     outbox_dir_env: Path | None = Field(default=None, validation_alias=env("COLLECTIONS_OUTBOX_DIR"))
     policy_dir: Path = Field(default=ROOT / "policies", validation_alias=env("COLLECTIONS_POLICY_DIR"))
+    creditor_dir: Path | None = Field(
+        default=None, validation_alias=env("COLLECTIONS_CREDITOR_DIR"),
+        description="the creditor profiles (one TOML file per entity); unset: the worker refuses to start, but with "
+        "--dev-server, where the example in examples/creditors signs",
+    )  # fmt: skip
     log_format: Literal["text", "json"] = Field(default="text", validation_alias=env("COLLECTIONS_LOG_FORMAT"))
     metrics_port: int | None = Field(
         default=None, validation_alias=env("COLLECTIONS_METRICS_PORT"), description="Prometheus /metrics; unset: off"
@@ -246,6 +254,26 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.outbox_dir_env or self.var_dir / "outbox"
+
+    def creditors(self, development: bool = False) -> CreditorBook:
+        """The creditor profiles, or ConfigError. Unset, development (`--dev-server`) signs with the example."""
+        folder = self.creditor_dir
+        if folder is None:
+            if not development:
+                raise ConfigError("COLLECTIONS_CREDITOR_DIR is not set: letters, emails and SMS are signed with a "
+                                  "creditor's profile (see docs/creditors.md and examples/creditors/)")  # fmt: skip
+            log.warning("COLLECTIONS_CREDITOR_DIR is not set: messages are signed by the example creditor in %s",
+                        EXAMPLE_CREDITORS)  # fmt: skip
+            folder = EXAMPLE_CREDITORS
+        try:
+            return CreditorBook(folder)
+        except ValueError as error:
+            raise ConfigError(f"COLLECTIONS_CREDITOR_DIR: {error}") from None
+
+    def policies(self) -> PolicyBook:
+        """The policies, checked against the creditor profiles where they are configured here."""
+        known = frozenset(CreditorBook(self.creditor_dir).by_id) if self.creditor_dir else None
+        return PolicyBook(self.policy_dir, creditors=known)
 
     @classmethod
     def from_env(cls) -> "Settings":

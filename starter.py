@@ -58,7 +58,6 @@ from cli import CannotAct, command, flag, operator, params_of, parse
 from domain.bounds import EDGE, check_happened
 from domain.commands import Command
 from domain.events import PaymentReceived, describe
-from domain.policy import PolicyBook
 from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
 from edge.client import new_command_id, pay, query_status, send
@@ -83,7 +82,7 @@ def result_line(line: Line) -> str:
 
 
 async def cmd_ingest(client: Client, args: argparse.Namespace, settings: Settings) -> int:
-    book = PolicyBook(settings.policy_dir)
+    book = settings.policies()
     if args.source == "-":
         lines = read_lines(sys.stdin)
     else:

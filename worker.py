@@ -31,8 +31,9 @@ from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
 from api.app import create_app
 from cli import flag
+from domain.creditor import CreditorBook
 from observability import configure_logging, host_port, prometheus_runtime
-from settings import ConfigError, Settings, sqlite_url
+from settings import EXAMPLE_CREDITORS, ConfigError, Settings, sqlite_url
 from store.db import make_engine, migrate
 from store.files import private_dir
 from store.repository import Store
@@ -88,11 +89,13 @@ def build_worker(
     sms: SmsHttpSettings | None = None,
     shutdown_grace: timedelta = timedelta(0),
     pdf_processes: int = 1,
+    creditors: CreditorBook | None = None,
     **tuning: int,
 ) -> Worker:
     """The worker with its real dependencies: the store (migrated to head), the channels, the templates.
-    `run_worker` gives it `Settings.database_url`; without one (tests, benchmarks) the store is Settings' SQLite
-    file in the outbox folder instead of the var folder, never DATABASE_URL. `tuning` goes to the SDK's Worker
+    `run_worker` gives it `Settings.database_url` and the configured creditors; without them (tests, benchmarks) the
+    store is Settings' SQLite file in the outbox folder instead of the var folder, never DATABASE_URL, and the
+    example creditor signs. `tuning` goes to the SDK's Worker
     (max_concurrent_activities, max_concurrent_workflow_tasks, max_cached_workflows)."""
     private_dir(outbox_dir)
     url = database_url or sqlite_url(outbox_dir)
@@ -100,7 +103,8 @@ def build_worker(
     store = Store(make_engine(url))
     channels = Channels(FileChannel(outbox_dir), EmailSender(smtp) if smtp else None, SmsSender(sms) if sms else None)
     legal = LegalDesk(store, legal_dir or outbox_dir / "legal")
-    activities = CollectionActivities(store, channels, Renderer(), legal, PdfRenderers.shared(pdf_processes))
+    renderer = Renderer(creditors=creditors or CreditorBook(EXAMPLE_CREDITORS))
+    activities = CollectionActivities(store, channels, renderer, legal, PdfRenderers.shared(pdf_processes))
     return Worker(
         client,
         task_queue=task_queue,
@@ -121,7 +125,11 @@ async def missing_search_attributes(client: Client, namespace: str) -> list[str]
     return [key.name for key in SEARCH_ATTRIBUTES if key.name not in registered]
 
 
-async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) -> None:
+async def run_worker(client: Client, settings: Settings, stop: asyncio.Event, development: bool = False) -> None:
+    try:
+        creditors = settings.creditors(development)
+    except ConfigError as error:
+        sys.exit(str(error))
     missing = await missing_search_attributes(client, settings.temporal_namespace)
     if missing:
         sys.exit(
@@ -139,7 +147,7 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) ->
         client, settings.outbox_dir, settings.task_queue, database_url=settings.database_url,
         legal_dir=settings.legal_dir, smtp=settings.smtp, sms=settings.sms,
         shutdown_grace=timedelta(seconds=settings.shutdown_grace), pdf_processes=settings.pdf_processes,
-        **settings.worker_options(),
+        creditors=creditors, **settings.worker_options(),
     )  # fmt: skip
     async with worker:
         print(f"worker polling task queue '{settings.task_queue}'; messages and tasks go to {outbox}", flush=True)
@@ -172,7 +180,7 @@ async def run_with_dev_server(settings: Settings, stop: asyncio.Event, runtime: 
         print(f"  Temporal Web UI   http://localhost:{settings.ui_port}")
         print(f"  API docs          http://localhost:{settings.api_port}/docs")
         print(f"  dashboard         http://localhost:{settings.api_port}/dashboard  (sign in: `collections staff key`)")
-        await asyncio.gather(run_worker(client, settings, stop), serve_api(client, settings, stop))
+        await asyncio.gather(run_worker(client, settings, stop, development=True), serve_api(client, settings, stop))
     finally:
         if server.returncode is None:
             server.terminate()

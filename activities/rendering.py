@@ -15,6 +15,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from domain.actions import ActionRequest
+from domain.creditor import Creditor, CreditorBook
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 STAFF_LOCALE = "en"
@@ -25,13 +26,26 @@ class TemplateError(Exception):
 
 
 @dataclass(frozen=True)
-class Creditor:
-    """Who is collecting: printed on every message and letter."""
+class Signatory:
+    """What a message prints of its creditor's profile (domain.creditor), in the message's language."""
 
-    name: str = "Example Trading Co., Ltd."
-    phone: str = "+86 21 5555 0100"
-    email: str = "receivables@example.com"
-    payment_instructions: str = "Bank transfer to account 6222 0000 0000 0000, quoting your invoice numbers."
+    id: str
+    name: str
+    phone: str
+    email: str
+    registration_number: str
+    address: list[str]  # the registered address, as printed
+    payment_instructions: str  # the bank account of each currency owed
+    letterhead: str | None
+    signature: str | None
+    seal: str | None
+
+    @classmethod
+    def of(cls, creditor: Creditor, locale: str, currencies: list[str]) -> "Signatory":
+        pay = " ".join(account.instructions(locale) for account in creditor.accounts_for(currencies))
+        images = (creditor.letterhead, creditor.signature, creditor.seal)
+        return cls(creditor.id, creditor.name_in(locale), creditor.phone, creditor.email,
+                   creditor.registration_number, creditor.address.block(locale), pay, *images)  # fmt: skip
 
 
 @cache
@@ -51,8 +65,8 @@ def _longdate(context: jinja2.runtime.Context, value: date) -> str:
 
 
 class Renderer:
-    def __init__(self, folder: Path = TEMPLATE_DIR, creditor: Creditor | None = None) -> None:
-        self.creditor = creditor or Creditor()
+    def __init__(self, folder: Path = TEMPLATE_DIR, creditors: CreditorBook | None = None) -> None:
+        self.creditors = creditors  # None: a template that prints the creditor fails, saying none is configured
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(folder),
             undefined=jinja2.StrictUndefined,
@@ -102,6 +116,17 @@ class Renderer:
         except (jinja2.TemplateError, KeyError) as error:
             raise TemplateError(f"{name}: {type(error).__name__}: {error}") from error
 
+    def _signatory(self, request: ActionRequest, locale: str) -> Signatory | jinja2.Undefined:
+        """The creditor's profile as the message prints it; where there is none, a value that fails the template
+        with the reason (a task for staff may not print the creditor at all)."""
+        if self.creditors is None:
+            return jinja2.StrictUndefined(hint="no creditor profiles are configured (COLLECTIONS_CREDITOR_DIR)")
+        try:
+            creditor = self.creditors.resolve(request.creditor, f"account {request.account_id}")
+        except ValueError as error:
+            return jinja2.StrictUndefined(hint=str(error))
+        return Signatory.of(creditor, locale, [balance.currency for balance in request.balances])
+
     def _context(self, request: ActionRequest, locale: str) -> dict[str, object]:
         return {
             "_babel_locale": babel_locale(locale),
@@ -114,7 +139,7 @@ class Renderer:
             "today": request.today,
             "deadline": request.deadline,
             "interest_terms": request.interest_terms,
-            "creditor": self.creditor,
+            "creditor": self._signatory(request, locale),
             "reference": request.idempotency_key,
             "details": request.details,
         }

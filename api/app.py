@@ -25,7 +25,6 @@ from api import accounts, commands, events, health, legal, reports, staff, tasks
 from api.auth import load_keys
 from api.limits import Guard
 from api.sessions import Sessions
-from domain.policy import PolicyBook
 from settings import Settings
 from store.db import make_engine, migrate
 from store.repository import Store
@@ -59,7 +58,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, s
     app.state.settings = settings
     app.state.client = client
     app.state.store = store
-    app.state.policies = PolicyBook(settings.policy_dir)
+    app.state.policies = settings.policies()
     app.state.api_keys = load_keys(warn=True)
     app.state.sessions = Sessions()  # the dashboard's sign-ins, in this process (api/sessions.py)
     for module in (health, events, accounts, commands, reports, legal, staff, tasks):

@@ -44,10 +44,10 @@ EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "re
 # given; 4: a step marked `required` is never skipped as late and no later debtor contact overtakes it, a step
 # `after` another waits `after_days` after it, the ladder makes at most `ladder_contacts_per_day` debtor contacts a
 # day, letters keep office hours, a step waiting for its window no longer holds back later due steps, and a pre-due
-# step is not recorded for an account first seen overdue. New accounts take the latest (the workflow sets it, under
-# a patch).
-RULES = 4
-FILLABLE = ("phone", "email", "country")  # what a joining invoice may add to a debtor that lacks it
+# step is not recorded for an account first seen overdue; 5: a letter needs the debtor's postal address (skipped
+# without one). New accounts take the latest (the workflow sets it, under a patch).
+RULES = 5
+FILLABLE = ("phone", "email", "country", "address")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (
     "the account holds as much as one account may (see STATE_BUDGET in domain/bounds.py); a supervisor decides "
@@ -62,6 +62,7 @@ class AccountState(BaseModel):
     account_id: str
     policy: Policy
     debtor: Debtor | None = None
+    creditor: str | None = Field(default=None, description="the creditor profile named by its invoices, if any")
     episode: str | None = Field(default=None, description="event id that opened this run; part of every key")
     opened_at: datetime | None = None
     opened_day: date | None = Field(default=None, description="debtor-local day of the opening event")
@@ -280,6 +281,13 @@ class AccountState(BaseModel):
             return "known"
         if self.refuse_when_full(now, f"event {event.event_id} (invoice {event.invoice.invoice_id})"):
             return "rejected"
+        owed_to, collecting = event.invoice.creditor, self.creditor_id()
+        if self.invoices and owed_to and collecting and owed_to != collecting:
+            refusal = (f"invoice {event.invoice.invoice_id} is owed to {owed_to}, and this account collects for "
+                       f"{collecting}: send it under another account id")  # fmt: skip
+            self.remember_event(event.event_id, said, "rejected", now, refusal)
+            return "rejected"
+        self.creditor = self.creditor or owed_to
         outcome: EventOutcome = "joined" if self.invoices else "started"
         if outcome == "started":
             self.episode = event.event_id
@@ -314,22 +322,26 @@ class AccountState(BaseModel):
         )
         return outcome
 
+    def creditor_id(self) -> str | None:
+        """The creditor profile the account collects for: its invoices', else its policy's (None: the default)."""
+        return self.creditor or self.policy.creditor
+
     def _join_debtor(self, event: InvoiceEvent, now: datetime) -> None:
         """A joining invoice may fill contact details the account lacks. Where it differs from the account (another
         name, phone, segment...), the account keeps its own and records the conflict for a supervisor: who is
         contacted, and under which policy, changes only by a command (`update_contact`), never silently."""
         assert self.debtor is not None
-        kept, offered = self.debtor.model_dump(), event.debtor.model_dump()
+        kept, offered = dict(self.debtor), dict(event.debtor)
         filled = {k: v for k, v in offered.items() if k in FILLABLE and kept[k] is None and v is not None}
         if filled:
             self.debtor = self.debtor.model_copy(update=filled)
             details = ", ".join(f"{k} {v}" for k, v in filled.items())
             self.log(now, "event", f"event {event.event_id} filled the debtor's missing {details}")
         for field in sorted(k for k in kept if k not in filled and offered[k] is not None and offered[k] != kept[k]):
-            self.debtor_conflicts.append(DebtorConflict(event_id=event.event_id, field=field, kept=kept[field],
-                                                        offered=offered[field], at=now))  # fmt: skip
-            self.log(now, "refused", f"event {event.event_id} gives the debtor's {field} as {offered[field]!r}, the "
-                     f"account has {kept[field]!r}: kept, for a supervisor to decide")  # fmt: skip
+            self.debtor_conflicts.append(DebtorConflict(event_id=event.event_id, field=field, kept=str(kept[field]),
+                                                        offered=str(offered[field]), at=now))  # fmt: skip
+            self.log(now, "refused", f"event {event.event_id} gives the debtor's {field} as {str(offered[field])!r}, "
+                     f"the account has {str(kept[field])!r}: kept, for a supervisor to decide")  # fmt: skip
 
     def add_payment(self, payment: PaymentReceived, now: datetime) -> bool:
         """Allocate a payment in the policy's order (default: fees, then interest, then principal; oldest

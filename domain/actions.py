@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.arrangements import Charge, ContactRecord, Promise
 from domain.events import Debtor
@@ -49,6 +49,7 @@ class ActionRequest(BaseModel):
     template: str
     stage: str
     debtor: Debtor
+    creditor: str | None = Field(default=None, description="whose profile signs it; None: the default")
     invoices: list[InvoiceLine]
     balances: list[Balance]
     days_past_due: int

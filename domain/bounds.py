@@ -59,6 +59,7 @@ _LINE = _without(_CONTROL, "control character")
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SHORT_TEXT), _LINE]
 Reference = Annotated[str, StringConstraints(max_length=MAX_REFERENCE), _LINE]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), _LINE]
+AddressLine = Annotated[str, StringConstraints(min_length=1, max_length=100), _LINE]
 Note = Annotated[str, StringConstraints(max_length=MAX_NOTE), _without(_CONTROL_BUT_LINES, "control character")]
 
 

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
+from domain.address import PostalAddress
 from domain.authority import Level
 from domain.bounds import MAX_LIST, MAX_SHORT_TEXT, Day, Instant, Name, Note, Phone, Reference, ShortText
 from domain.events import Amount, Identifier, Message, currency_code, optional, positive
@@ -174,6 +175,7 @@ class UpdateContact(Command):
 
     phone: Phone | None = None
     email: EmailStr | None = None
+    address: PostalAddress | None = Field(default=None, description="the postal address letters go to")
 
 
 class Pause(Command):
@@ -264,9 +266,22 @@ def digest(message: BaseModel) -> str:
     """What a command or a payment says, apart from its id, who sent it and when it happened (the edge defaults
     that to now, so a resend would differ): equal for a repeat, different for a conflicting reuse of the id."""
     ignored = {"command_id", "payment_id", "by", *getattr(message, "HAPPENED", ())}
-    content = message.model_dump(mode="json", exclude=ignored)
+    content = _unset_additions_dropped(message.model_dump(mode="json", exclude=ignored))
     name = getattr(message, "DIGEST_AS", type(message).__name__)  # a renamed model keeps the digests taken before
     return hashlib.sha256(json.dumps([name, content], sort_keys=True).encode()).hexdigest()[:24]
+
+
+# Optional fields added to events and commands after accounts started running: unset, they are left out of the
+# digest, so that a message sent again as it was first sent digests as it did then (else: a conflicting reuse).
+ADDED_LATER = frozenset({"address", "creditor"})
+
+
+def _unset_additions_dropped(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _unset_additions_dropped(v) for k, v in value.items() if not (k in ADDED_LATER and v is None)}
+    if isinstance(value, list):
+        return [_unset_additions_dropped(item) for item in value]
+    return value
 
 
 def total(terms: list[InstallmentTerm]) -> Decimal:

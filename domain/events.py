@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.address import PostalAddress
 from domain.bounds import EDGE, AmountDigits, Day, Instant, Name, Phone, Reference, ShortText, oldest_due
 from domain.money import KNOWN_CURRENCIES, InterestTerms, check_amount
 
@@ -87,6 +88,7 @@ class Debtor(Message):
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
         default=None, description="ISO 3166 code for public holidays; default: the phone's country, else the timezone's"
     )
+    address: PostalAddress | None = Field(default=None, description="where letters go; without it they are skipped")
 
     @field_validator("timezone")
     @classmethod
@@ -114,6 +116,7 @@ class Invoice(Message):
     due_date: Day
     contract_ref: Reference | None = None
     interest: InterestTerms | None = Field(default=None, description="the contract's late-interest rate, if any")
+    creditor: Identifier | None = Field(default=None, description="the creditor profile (entity) it is owed to")
 
     _currency = field_validator("currency")(currency_code)
     _positive = field_validator("amount")(positive)

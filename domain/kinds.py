@@ -46,7 +46,7 @@ class Kind:
 
     output: Output
     debtor: bool = False  # reaches the debtor: never while bankrupt, paused, ceased or disputing the whole balance
-    needs: Literal["phone", "email"] | None = None  # the contact detail it cannot go without (skipped otherwise)
+    needs: Literal["phone", "email", "address"] | None = None  # the detail it cannot go without (skipped otherwise)
     window: str | None = None  # the policy's contact window and caps that govern it (sms, email, call, visit)
     remote: bool = False  # by phone or email: skipped while contact is lost (letters still go out)
     assignee: str | None = None  # who works the task (side actions name theirs in the request)
@@ -57,17 +57,17 @@ class Kind:
 KINDS: dict[ActionKind, Kind] = {
     ActionKind.SMS: Kind("sms", debtor=True, needs="phone", window="sms", remote=True),
     ActionKind.EMAIL: Kind("email", debtor=True, needs="email", window="email", remote=True),
-    ActionKind.DEMAND_LETTER: Kind("letter", debtor=True),
+    ActionKind.DEMAND_LETTER: Kind("letter", debtor=True, needs="address"),
     ActionKind.CALL_TASK: Kind("task", debtor=True, window="call", remote=True, assignee="collector",
                                task="collector_call", work=True),
     ActionKind.VISIT_TASK: Kind("task", debtor=True, window="visit", assignee="field_collector", task="visit",
                                 work=True),
     ActionKind.ESCALATION: Kind("task", assignee="collections_manager", task="manager_escalation", work=True),
-    ActionKind.FINAL_NOTICE: Kind("letter", debtor=True),
-    ActionKind.LAWYER_LETTER: Kind("letter", debtor=True),
+    ActionKind.FINAL_NOTICE: Kind("letter", debtor=True, needs="address"),
+    ActionKind.LAWYER_LETTER: Kind("letter", debtor=True, needs="address"),
     ActionKind.LITIGATION: Kind("task", assignee="legal", task="litigation"),
     ActionKind.LOCK_ORDERS: Kind("task", assignee="sales_operations", task="order_lock", work=True),
-    ActionKind.CONFIRMATION_LETTER: Kind("letter", debtor=True),
+    ActionKind.CONFIRMATION_LETTER: Kind("letter", debtor=True, needs="address"),
     ActionKind.APPROVAL_REQUEST: Kind("task", task="approval_request"),
     ActionKind.DISPUTE_REVIEW: Kind("task", task="dispute_review"),  # followed by its own reminders
     ActionKind.SUPERVISOR_REMINDER: Kind("task", task="supervisor_reminder"),

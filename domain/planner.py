@@ -197,15 +197,24 @@ def _closing_outcome(state: AccountState) -> Close | None:
     return None
 
 
+def _missing_detail(state: AccountState, action: ActionKind) -> str | None:
+    """Why the debtor cannot be reached by this action: the contact detail it needs is not on file. Letters need a
+    postal address from rules 5 (before, they went to a print queue unaddressed)."""
+    need = CONTACT_NEEDS.get(action)
+    if need == "address" and state.rules < 5:
+        return None
+    return f"no {need} on file" if need and not getattr(state.debtor, need) else None
+
+
 def _attempt(state: AccountState, side: SideAction, now: datetime) -> Decision | None:
     """Act on a due side action, skip it, or None to let it wait (contact blocked for now)."""
     step = side.step
     if step.action in DEBTOR_CONTACT:
         if contact_block(state):
             return None
-        need = CONTACT_NEEDS.get(step.action)
-        if need and not getattr(state.debtor, need):
-            return Skip(step, _day(state, now), f"no {need} on file")
+        missing = _missing_detail(state, step.action)
+        if missing:
+            return Skip(step, _day(state, now), missing)
         if state.lost_contact:
             return Skip(step, _day(state, now), "lost contact: phone and email unreachable")
         deferral = _window(state, step, now)
@@ -295,9 +304,9 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
     newer = _newer_due(state, step, now, oldest) if state.rules >= 4 else None
     if newer is not None:
         return Skip(step, past_due, f"superseded by {newer.key}, due as well")
-    need = CONTACT_NEEDS.get(step.action)
-    if need and not getattr(state.debtor, need):
-        return Skip(step, past_due, f"no {need} on file")
+    missing = _missing_detail(state, step.action)
+    if missing:
+        return Skip(step, past_due, missing)
     if state.lost_contact and step.action in REMOTE_CONTACT:
         return Skip(step, past_due, "lost contact: phone and email unreachable, letters only")
     details: dict[str, str] = {}
@@ -474,6 +483,7 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         template=step.template,
         stage=stage(state, now) or state.policy.stage_at(day),
         debtor=state.debtor,
+        creditor=state.creditor_id(),
         invoices=state.invoice_lines(now, sorted(invoices, key=lambda i: (i.due_date, i.invoice_id))),
         balances=state.balance_lines(now),
         days_past_due=day,

@@ -283,6 +283,8 @@ class Policy(_Frozen):
     description: str = ""
     segments: list[str]
     bands: list[Band] = Field(default=[], description="segments it serves from an amount on (PolicyBook.for_invoice)")
+    creditor: str | None = Field(default=None, description="the creditor profile its accounts collect for, unless "
+                                 "the invoice names one; none: the default profile")  # fmt: skip
     send_at: time = Field(default=time(9, 0), description="local time of day actions are taken")
     day_seconds: PositiveFloat | None = Field(
         default=None, description="compressed time for tests and demos: one 'day' lasts this many seconds"
@@ -368,8 +370,9 @@ class PolicyBook:
     """Every policy in a folder, which one serves each debtor segment, and which serve a segment's larger debts
     (`bands`: the policy an account starts under is chosen from its first invoice, `for_invoice`)."""
 
-    def __init__(self, folder: Path = DEFAULT_POLICY_DIR) -> None:
+    def __init__(self, folder: Path = DEFAULT_POLICY_DIR, creditors: frozenset[str] | None = None) -> None:
         self.folder = folder
+        self.creditors = creditors  # the creditor profiles' ids, where known here: invoices naming another are refused
         self.by_segment: dict[str, Policy] = {}
         self.bands: dict[tuple[str, str], list[tuple[Decimal, Policy]]] = {}
         for path in sorted(folder.glob("*.toml")):
@@ -386,6 +389,8 @@ class PolicyBook:
                 rows.append((band.from_amount, policy))
         if not self.by_segment:
             raise ValueError(f"no policies found in {folder}")
+        for policy in self.all():
+            self.check_creditor(policy.creditor, f"policy {policy.name}")
         unserved = sorted({segment for segment, _ in self.bands} - set(self.by_segment))
         if unserved:
             raise ValueError(f"bands name segment(s) no policy serves below them: {', '.join(unserved)}")
@@ -397,10 +402,20 @@ class PolicyBook:
         reached = [(start, policy) for start, policy in self.bands.get((segment, currency), []) if amount >= start]
         return max(reached, key=lambda band: band[0])[1] if reached else base
 
+    def all(self) -> list[Policy]:
+        """Every policy of the folder, once."""
+        banded = (policy for bands in self.bands.values() for _, policy in bands)
+        return list({p.name: p for p in [*self.by_segment.values(), *banded]}.values())
+
+    def check_creditor(self, creditor: str | None, where: str) -> None:
+        """ValueError if `creditor` names no profile (when the profiles are known here)."""
+        if creditor is not None and self.creditors is not None and creditor not in self.creditors:
+            raise ValueError(f"{where} names creditor {creditor!r}, which has no profile (known: "
+                             f"{', '.join(sorted(self.creditors))})")  # fmt: skip
+
     def by_name(self, name: str) -> Policy:
         """The policy called `name` in the folder (raises ValueError naming the known ones)."""
-        named = {p.name: p for p in self.by_segment.values()} | {p.name: p for bands in self.bands.values()
-                                                                  for _, p in bands}  # fmt: skip
+        named = {p.name: p for p in self.all()}
         if name not in named:
             raise ValueError(f"no policy {name!r} in {self.folder} (known: {', '.join(sorted(named))})")
         return named[name]

@@ -84,6 +84,7 @@ def read_lines(source: Iterable[str]) -> list[Line]:
 def policy_for(book: PolicyBook, event: InvoiceEvent) -> Policy:
     """The policy an account starts under: its segment's, or a band's for a large first invoice (joins keep the
     account's)."""
+    book.check_creditor(event.invoice.creditor, "invoice.creditor")
     return book.for_invoice(event.debtor.segment, event.invoice.currency, event.invoice.amount)
 
 

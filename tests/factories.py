@@ -5,7 +5,25 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from activities.rendering import Renderer
+from domain.creditor import CreditorBook
 from domain.events import BillingEvent, InvoiceEvent, PaymentReceived
+from settings import EXAMPLE_CREDITORS
+
+EXAMPLE_CREDITOR = CreditorBook(EXAMPLE_CREDITORS)  # the example profile (examples/creditors): what tests sign with
+# Where letters go by default: from rules 5 a letter needs the debtor's postal address.
+ADDRESS = {
+    "recipient": "财务部",
+    "lines": ["黄浦区南京东路1号"],
+    "city": "上海市",
+    "postcode": "200001",
+    "country": "CN",
+}
+
+
+def example_renderer() -> Renderer:
+    """The templates, signed by the example creditor."""
+    return Renderer(creditors=EXAMPLE_CREDITOR)
 
 
 def event_dict(
@@ -21,6 +39,7 @@ def event_dict(
     segment: str = "standard",
     interest: dict | None = None,
     event_type: str = "invoice.overdue",
+    creditor: str | None = None,
     **debtor: object,
 ) -> dict:
     """A valid invoice event as JSON data (`event_type`: invoice.overdue, invoice.issued, invoice.due_soon); by default
@@ -40,6 +59,7 @@ def event_dict(
             "timezone": timezone,
             "locale": locale,
             "segment": segment,
+            "address": ADDRESS,
         }
         | debtor,
         "invoice": {
@@ -49,7 +69,8 @@ def event_dict(
             "due_date": due_date.isoformat(),
             "contract_ref": "C-2026-001",
         }
-        | ({"interest": interest} if interest else {}),
+        | ({"interest": interest} if interest else {})
+        | ({"creditor": creditor} if creditor else {}),
     }
 
 

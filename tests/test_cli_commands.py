@@ -262,11 +262,26 @@ async def test_disputes_contacts_approvals_and_legal_outcomes_reach_their_handle
 
     act_as("collector")
     code, _, err = await run(client, capsys, "update-contact", account)
-    assert (code, err) == (starter.EXIT_REJECTED, "rejected: give a new phone, a new email, or both\n")
+    assert (code, err) == (starter.EXIT_REJECTED, "rejected: give a new phone, email or postal address\n")
     code, out, err = await run(client, capsys, "update-contact", account, "--phone", "+8613900000000",
                                "--email", "ap@mingda.example.com")  # fmt: skip
     assert code == 0, err
     assert "update_contact by li.na: phone +8613900000000, email ap@mingda.example.com" in out
+    address = [
+        "--address-line",
+        "静安区南京西路2号",
+        "--address-line",
+        "8楼",
+        "--city",
+        "上海市",
+        "--postcode",
+        "200040",
+    ]
+    code, out, err = await run(client, capsys, "update-contact", account, *address, "--country", "CN")
+    assert code == 0, err
+    assert "update_contact by li.na: address 静安区南京西路2号, 8楼, 上海市 200040, China" in out
+    code, _, err = await run(client, capsys, "update-contact", account, "--city", "上海市")
+    assert code == starter.EXIT_REJECTED and err.startswith("rejected: address.lines: required field is missing"), err
 
     act_as("general_manager")
     for verb in ("approve", "reject"):

@@ -25,7 +25,7 @@ def apply_provider_refusal(state: AccountState, action: ActionKind, key: str, re
     """A provider's permanent refusal that says something about the debtor (a wrong number) is a contact outcome: it
     counts towards lost contact like one reported by a collector. `key` is the refused action's idempotency key."""
     channel = CONTACT_NEEDS.get(action)  # the channel of a contact outcome: phone or email
-    if result in ("no_answer", "wrong_number", "refused") and channel:
+    if result in ("no_answer", "wrong_number", "refused") and channel in ("phone", "email"):
         outcome = ContactOutcome(
             # A command id is an Identifier (no "/", at most 128 characters): derived from the action's key.
             command_id=f"outcome-{hashlib.sha256(key.encode()).hexdigest()[:32]}",
@@ -52,19 +52,21 @@ def check_update_contact(state: AccountState, command: UpdateContact, now: datet
     if seen(state, command):
         return
     _open(state)
-    if command.phone is None and command.email is None:
-        raise CommandRejected("give a new phone, a new email, or both")
+    if command.phone is None and command.email is None and command.address is None:
+        raise CommandRejected("give a new phone, email or postal address")
 
 
 def apply_update_contact(state: AccountState, command: UpdateContact, now: datetime) -> None:
     if seen(state, command):
         return
     assert state.debtor is not None
-    changes = {k: v for k, v in (("phone", command.phone), ("email", command.email)) if v is not None}
+    details = (("phone", command.phone), ("email", command.email), ("address", command.address))
+    changes = {k: v for k, v in details if v is not None}
     state.debtor = state.debtor.model_copy(update=changes)
-    for channel in changes:  # new details: their failure count starts again
+    reachable = sorted(changes.keys() & {"phone", "email"})
+    for channel in reachable:  # new details: their failure count starts again
         state.failures[channel] = 0
-    if state.lost_contact:
+    if state.lost_contact and reachable:
         state.lost_contact = None
         state.log(now, "resumed", "contact details updated: phone and email contact resume")
     for item in [w for w in state.work.values() if w.kind == "skip_trace"]:  # its reason is gone: new details

@@ -5,10 +5,10 @@ import pytest
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from activities.legal_case import LegalDesk
-from activities.rendering import Renderer
 from activities.routing import Channels
 from store.db import make_engine, migrate
 from store.repository import Store
+from tests.factories import example_renderer
 
 
 @pytest.fixture
@@ -22,4 +22,4 @@ def store(tmp_path: Path) -> Store:
 def activities(store: Store, tmp_path: Path) -> CollectionActivities:
     """The real activities on a real (SQLite) store, delivering to a file channel in tmp_path/outbox."""
     channels = Channels(FileChannel(tmp_path / "outbox"))
-    return CollectionActivities(store, channels, Renderer(), LegalDesk(store, tmp_path / "legal"))
+    return CollectionActivities(store, channels, example_renderer(), LegalDesk(store, tmp_path / "legal"))

@@ -10,7 +10,6 @@ from temporalio.exceptions import ApplicationError
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from activities.legal_case import LegalDesk
-from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import SmsHttpSettings, SmsSender
 from domain.actions import ActionRequest
@@ -19,6 +18,7 @@ from store.models import ContactLog
 from store.repository import Store
 from tests.channels.gateway import Gateway
 from tests.domain.simulate import open_account, simulate
+from tests.factories import example_renderer
 
 
 def first_sms() -> ActionRequest:
@@ -31,7 +31,7 @@ def first_sms() -> ActionRequest:
 def sms_activities(store: Store, gateway: Gateway, tmp_path: Path) -> CollectionActivities:
     sms = SmsSender(SmsHttpSettings(url=gateway.url, auth_header_value="Bearer t", timeout_seconds=2))
     channels = Channels(FileChannel(tmp_path / "outbox"), sms=sms)
-    return CollectionActivities(store, channels, Renderer(), LegalDesk(store, tmp_path / "legal"))
+    return CollectionActivities(store, channels, example_renderer(), LegalDesk(store, tmp_path / "legal"))
 
 
 class CrashOnce:

@@ -14,7 +14,6 @@ import pytest
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from activities.legal_case import LegalDesk
-from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender
 from domain.actions import ActionRequest
@@ -25,6 +24,7 @@ from store.repository import Store
 from tests.channels.gateway import Gateway
 from tests.channels.smtp import Mailbox
 from tests.domain.simulate import open_account, simulate
+from tests.factories import example_renderer
 
 EMAIL, PHONE = "finance@mingda.example.com", "+8613800000000"  # the debtor of tests.factories
 
@@ -59,7 +59,11 @@ def debtor_channels(
     mailbox, smtp = smtp_server()
     sms = SmsSender(SmsHttpSettings(url=gateway.url, auth_header_value="Bearer t", timeout_seconds=2))
     channels = Channels(FileChannel(tmp_path / "outbox"), EmailSender(smtp), sms)
-    yield CollectionActivities(store, channels, Renderer(), LegalDesk(store, tmp_path / "legal")), mailbox, gateway
+    yield (
+        CollectionActivities(store, channels, example_renderer(), LegalDesk(store, tmp_path / "legal")),
+        mailbox,
+        gateway,
+    )
 
 
 # Permanent: the activity's ApplicationError names the recipient. Retryable: the sender's error does, and its cause

@@ -8,10 +8,11 @@ from babel.dates import format_date
 
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
-from activities.rendering import Creditor, Renderer, TemplateError
+from activities.rendering import Renderer, TemplateError
 from domain.actions import ActionRequest
 from domain.policy import PolicyBook
 from tests.domain.simulate import open_account, simulate
+from tests.factories import EXAMPLE_CREDITOR, example_renderer
 
 BOOK = PolicyBook()
 START = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ def test_every_action_of_every_ladder_renders_and_is_delivered(
 
 
 def test_amounts_and_dates_follow_the_debtors_locale() -> None:
-    renderer = Renderer()
+    renderer = example_renderer()
     zh = requests("zh-CN")[0]
     en = requests("en")[0]
     assert "¥12,000.00" in renderer.render("sms", zh, ".txt.j2")
@@ -67,7 +68,7 @@ def test_amounts_and_dates_follow_the_debtors_locale() -> None:
 
 
 def test_letters_escape_html_from_debtor_data() -> None:
-    renderer = Renderer()
+    renderer = example_renderer()
     letter = next(r for r in requests("en", name="<script>alert(1)</script>") if r.action.value == "send_demand_letter")
     html = renderer.render("letters", letter, ".html.j2")
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -75,13 +76,13 @@ def test_letters_escape_html_from_debtor_data() -> None:
 
 def test_template_injection_in_debtor_data_is_not_executed() -> None:
     request = requests("en", name="{{ 7*7 }} {% raw %}")[0]
-    assert "{{ 7*7 }} {% raw %}" in Renderer().render("sms", request, ".txt.j2")
+    assert "{{ 7*7 }} {% raw %}" in example_renderer().render("sms", request, ".txt.j2")
 
 
 def test_missing_template_is_a_non_retryable_template_error() -> None:
     request = requests("en")[0].model_copy(update={"template": "no_such_template"})
     with pytest.raises(TemplateError, match=r"sms/en/no_such_template\.txt\.j2"):
-        Renderer().render("sms", request, ".txt.j2")
+        example_renderer().render("sms", request, ".txt.j2")
 
 
 @pytest.mark.parametrize(
@@ -92,7 +93,7 @@ def test_missing_template_is_a_non_retryable_template_error() -> None:
     ],
 )
 def test_letters_and_emails_show_principal_interest_and_fees(locale: str, words: list[str]) -> None:
-    renderer = Renderer()
+    renderer = example_renderer()
     ladder = requests(locale, "commercial")
     demand = next(r for r in ladder if r.action.value == "send_demand_letter")
     balance = demand.balances[0]
@@ -120,7 +121,9 @@ def test_a_step_without_approval_renders_without_an_approver() -> None:
     """A policy may drop an approval gate (the order lock here): its task must still render."""
     lock = next(r for r in requests("en") if r.step == "d090-lock_new_orders")
     unapproved = lock.model_copy(update={"details": {k: v for k, v in lock.details.items() if k != "approved_by"}})
-    assert "Approved by: no approval required by the policy" in Renderer().render("tasks", unapproved, ".txt.j2", True)
+    assert "Approved by: no approval required by the policy" in example_renderer().render(
+        "tasks", unapproved, ".txt.j2", True
+    )
 
 
 def test_a_cached_template_version_follows_an_edit_on_disk(tmp_path: Path) -> None:
@@ -153,14 +156,14 @@ def test_pre_due_messages_give_the_amount_the_due_date_and_how_to_pay_and_nothin
     locale: str, due: str, amount: str, asks: tuple[str, str]
 ) -> None:
     """The balance confirmation letter (day -15), the reminder email (day -7) and SMS (day -3) of high-risk accounts."""
-    renderer = Renderer()
+    renderer = example_renderer()
     ladder = {r.step: r for r in requests(locale, "high_risk", due_in=20)}
     request = ladder["d-15-send_confirmation_letter"]
     letter = renderer.render("letters", request, ".html.j2")
     email = "\n".join(renderer.render_block("email", ladder["d-07-send_email"], b) for b in ("subject", "text", "html"))
     sms = renderer.render("sms", ladder["d-03-send_sms"], ".txt.j2")
     for text in (letter, email, sms):
-        assert amount in text and due in text and Creditor().payment_instructions in text
+        assert amount in text and due in text and EXAMPLE_CREDITOR.resolve(None).accounts_for(["CNY"])[0].number in text
         found = [word for word in NOT_BEFORE_THE_DUE_DATE[locale] if word in text.lower()]
         assert not found, (found, text)
     assert request.deadline is not None  # the letter's answer-by date

@@ -136,7 +136,7 @@ async def test_payments_contacts_legal_outcome_and_bankruptcy(api: Api) -> None:
     assert (await api.status_until(account, lambda s: s["contact_failures"]))["contact_failures"] == {"phone": 1}
 
     response = await api.post(f"/v1/accounts/{account}/contact", json={})
-    assert (response.status_code, response.json()) == (422, {"detail": "give a new phone, a new email, or both"})
+    assert (response.status_code, response.json()) == (422, {"detail": "give a new phone, email or postal address"})
     response = await api.post(f"/v1/accounts/{account}/contact", "collector", json={"phone": "+8613900000000"})
     assert response.status_code == 200, response.text
     assert any("update_contact by li.na: phone +8613900000000" in h["detail"] for h in response.json()["history"])

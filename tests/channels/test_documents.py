@@ -17,10 +17,10 @@ import pytest
 from pypdf import PdfReader
 
 from activities.documents import PdfRenderers, html_to_pdf, sha256
-from activities.rendering import Renderer
 from domain.policy import PolicyBook
 from settings import ROOT
 from tests.domain.simulate import open_account, simulate
+from tests.factories import example_renderer
 
 START = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
 DEBTOR = "上海明达贸易有限公司"  # the default debtor of tests.factories, in both locales
@@ -30,7 +30,7 @@ def formal_demand(locale: str, **debtor: object) -> str:
     """The letter exactly as the demand-letter activity renders it, for the planner's real request."""
     state = open_account(PolicyBook().for_segment("standard"), START, locale=locale, **debtor)
     requests = simulate(state, START, START + timedelta(days=400)).requests
-    return Renderer().render("letters", next(r for r in requests if r.template == "formal_demand"), ".html.j2")
+    return example_renderer().render("letters", next(r for r in requests if r.template == "formal_demand"), ".html.j2")
 
 
 def fonts(reader: PdfReader) -> set[str]:
@@ -42,11 +42,39 @@ def fonts(reader: PdfReader) -> set[str]:
     }
 
 
+ZH_CREDITOR = ["上海示例贸易有限公司", "统一社会信用代码：91310115MA1EXAMPLE", "户名上海示例贸易有限公司"]
+
+
 @pytest.mark.parametrize(
     ("locale", "phrases"),
     [
-        ("en", ["FORMAL DEMAND FOR PAYMENT", "12,000.00", DEBTOR]),
-        ("zh-CN", ["催款函", "逾期未付", "12,000.00", DEBTOR]),
+        # The creditor's profile (examples/creditors) and the debtor's address, as printed.
+        (
+            "en",
+            [
+                "FORMAL DEMAND FOR PAYMENT",
+                "12,000.00",
+                DEBTOR,
+                "Example Trading (Shanghai) Co., Ltd.",
+                "Registration No. 91310115MA1EXAMPLE",
+                "黄浦区南京东路1号",
+                "上海市 200001",
+                "China",
+                "6222 0000 0000 0000",
+            ],
+        ),
+        (
+            "zh-CN",
+            [
+                "催款函",
+                "逾期未付",
+                "12,000.00",
+                DEBTOR,
+                *ZH_CREDITOR,
+                "地址：中国上海市黄浦区南京东路1号（200001）",
+                "6222 0000 0000 0000",
+            ],
+        ),
     ],
 )
 def test_formal_demand_renders_to_pdf_with_its_chinese_in_a_simplified_chinese_font(
@@ -55,9 +83,9 @@ def test_formal_demand_renders_to_pdf_with_its_chinese_in_a_simplified_chinese_f
     pdf = html_to_pdf(formal_demand(locale))
     assert pdf.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(pdf))
-    text = "".join(page.extract_text() for page in reader.pages).replace(" ", "")  # h1 is letter-spaced
+    text = "".join("".join(page.extract_text() for page in reader.pages).split())  # h1 is letter-spaced; lines wrap
     for phrase in phrases:
-        assert phrase.replace(" ", "") in text
+        assert "".join(phrase.split()) in text
     cjk = {name for name in fonts(reader) if "CJK" in name}
     # Not fontconfig's own pick (Noto Sans CJK JP: Japanese glyph forms) even in the English letter.
     assert cjk and all(name.startswith("Noto-Serif-CJK-SC") for name in cjk), fonts(reader)

@@ -129,6 +129,10 @@ def test_app_environment(services, app, monkeypatch):
     assert {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL"} <= set(environment)
     assert environment["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert environment["COLLECTIONS_LOG_FORMAT"] == "json"
+    # The creditor profiles: mounted read-only where the setting points (no example creditor in production).
+    assert environment["COLLECTIONS_CREDITOR_DIR"] == "/etc/collections/creditors"
+    [mount] = [str(v) for v in services[app]["volumes"] if "/etc/collections/creditors" in str(v)]
+    assert "/creditors" in mount and ("ro" in mount or "read_only" in mount), mount
     url = make_url(environment["DATABASE_URL"])
     assert (url.drivername, url.host, url.database) == ("postgresql+psycopg", "postgresql", "collections")
     # What the process will do with it: Settings accepts it as it is (empty values count as unset).

@@ -55,7 +55,7 @@ from edge.ingest import IngestReport
 from tests.api import conftest as api_conftest
 from tests.api.conftest import Api
 from tests.domain.simulate import simulate
-from tests.factories import event_dict
+from tests.factories import event_dict, example_renderer
 from workflows import STATUS, workflow_id
 
 pytestmark = pytest.mark.drill
@@ -225,6 +225,12 @@ def _mutations() -> tuple[Mutation, ...]:
         ("Asia/上海", "+08:00", "America/New York", "Asia/Shanghai/x"),
         "reject",
     )
+    address = ("debtor", "address")
+    add("missing", (address,), (DELETE, None), "accept")  # letters are then skipped, "no address on file"
+    add("bad_address", (address,), ("Nanjing Road 1", ["a"], {}, {"lines": [], "city": "x", "country": "CN"},
+        {"lines": ["a"], "city": "x", "country": "XX"}, {"lines": ["a"], "city": "x", "country": "CN", "zip": "1"},
+        {"lines": ["a\x00"], "city": "x", "country": "CN"}, {"lines": ["a"] * 5, "city": "x", "country": "CN"}),
+        "reject")  # fmt: skip
     add("bad_locale", (("debtor", "locale"),), ("fr", "EN", "zh_CN", "zh-cn", "", "en-US", "{{ 7*7 }}"), "reject")
     add("bad_segment", (("debtor", "segment"),), ("gold", "standard\u200b", "../standard"), "reject")
     add("bad_type", (("type",),), ("invoice.settled", "", "INVOICE.OVERDUE", "invoice.overdue\x00"), "reject")
@@ -794,7 +800,7 @@ def test_templates_never_evaluate_debtor_content(payload: str, target: str, loca
     ladder = simulate(state, event.occurred_at, event.occurred_at + timedelta(days=400)).requests
     assert ladder, "the ladder ran"
 
-    renderer = Renderer()  # a fresh one, so that every template is compiled here and recorded
+    renderer = example_renderer()  # a fresh one, so that every template is compiled here and recorded
     compiled: list[str] = []
     real_compile = renderer.env.compile
 
