@@ -18,6 +18,7 @@ from domain.arrangements import (
     DebtorConflict,
     Dispute,
     InstallmentPlan,
+    LetterRecord,
     Migration,
     PauseRecord,
     Promise,
@@ -45,8 +46,9 @@ EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "re
 # `after` another waits `after_days` after it, the ladder makes at most `ladder_contacts_per_day` debtor contacts a
 # day, letters keep office hours, a step waiting for its window no longer holds back later due steps, and a pre-due
 # step is not recorded for an account first seen overdue; 5: a letter needs the debtor's postal address (skipped
-# without one). New accounts take the latest (the workflow sets it, under a patch).
-RULES = 5
+# without one); 6: a written demand restarts the limitation period when it is delivered (or presumed delivered, where
+# the policy says so), not when it is sent. New accounts take the latest (the workflow sets it, under a patch).
+RULES = 6
 FILLABLE = ("phone", "email", "country", "address")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (
@@ -63,6 +65,7 @@ class AccountState(BaseModel):
     policy: Policy
     debtor: Debtor | None = None
     creditor: str | None = Field(default=None, description="the creditor profile named by its invoices, if any")
+    letters: dict[str, LetterRecord] = Field(default={}, description="letters sent, by step, and their delivery")
     episode: str | None = Field(default=None, description="event id that opened this run; part of every key")
     opened_at: datetime | None = None
     opened_day: date | None = Field(default=None, description="debtor-local day of the opening event")
@@ -431,6 +434,8 @@ class AccountState(BaseModel):
                 item.state, item.outcome = "superseded", f"superseded by {step_key}"
             self.work[step_key] = WorkItem(key=step_key, kind=KINDS[action].task or action.value, given_at=now,
                                            due_at=self.work_due(now, step))  # fmt: skip
+        if result == "done" and action is not None and KINDS[action].output == "letter":
+            self.letters[step_key] = LetterRecord(step=step_key, sent_at=now)
         if result == "done" and step is not None and step.hands_to_legal:
             self.with_legal_since = now
         kind: HistoryKind = "action" if result == "done" else result

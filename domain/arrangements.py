@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.commands import AgreeInstallmentPlan
 
@@ -108,6 +108,20 @@ class ContactRecord(BaseModel):
     evidence_ref: str | None = None
     task: str | None = None
     logged: bool = False
+
+
+class LetterRecord(BaseModel):
+    """A letter sent, followed to its delivery (rules 6): queued in the print room, in transit under its tracking
+    number, then delivered (with the courier's proof) or returned (with the reason)."""
+
+    step: str
+    sent_at: datetime
+    status: Literal["queued", "in_transit", "presumed", "delivered", "returned"] = "queued"
+    tracking: str | None = None
+    posted_at: datetime | None = None
+    at: datetime | None = Field(default=None, description="when it was delivered or returned")
+    proof_ref: str | None = None
+    reason: str | None = None
 
 
 class WorkItem(BaseModel):

@@ -6,9 +6,9 @@ is a conflict, refused (`digest` tells them apart)."""
 import hashlib
 import json
 from decimal import Decimal
-from typing import ClassVar, Literal, get_args
+from typing import Annotated, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from domain.address import PostalAddress
 from domain.authority import Level
@@ -110,6 +110,23 @@ class ContactOutcome(Command):
     channel: Literal["phone", "email"]
     result: ContactResult
     at: Instant
+
+
+TrackingNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")]
+
+
+class LetterDelivery(Command):
+    """signal `letter_delivery`: a letter was posted under a tracking number (the mailroom), or delivered or returned
+    (the courier). Followed by its tracking number; `step` names the letter on its first report."""
+
+    HAPPENED: ClassVar = ("at",)
+
+    event: Literal["posted", "delivered", "returned"]
+    tracking_number: TrackingNumber
+    step: Identifier | None = Field(default=None, description="the letter's step, such as d031-send_demand_letter")
+    at: Instant
+    proof_ref: Reference | None = Field(default=None, description="the courier's proof of delivery (a signature scan)")
+    reason: ShortText | None = Field(default=None, description="why it came back: moved, refused, unknown address")
 
 
 CallResult = Literal["reached", "no_answer", "wrong_number", "refused"]

@@ -1,6 +1,7 @@
 """The statute of limitations: when a debt becomes time-barred, and what restarted the clock.
 
-The period runs from the oldest unpaid due date and restarts with a written demand delivered, a promise to
+The period runs from the oldest unpaid due date and restarts with a written demand delivered (from rules 6: its
+delivery reported by the courier, or presumed where the policy says so; before, its sending), a promise to
 pay, a partial payment or the debtor's confirmation of the balance (an acknowledgement of the debt); each is already
 evidence in the account (history, promises, payments, the contact records)."""
 
@@ -20,9 +21,14 @@ def limitation(state: AccountState, local_day: Callable[[datetime], date]) -> tu
     if due is None:
         return None
     demands = {s.key for s in state.policy.steps if s.action in WRITTEN_DEMANDS}
-    demanded = [
-        (local_day(h.at), f"{h.step} delivered") for h in state.history if h.kind == "action" and h.step in demands
-    ]
+    if state.rules >= 6:  # on its delivery, proven or presumed: never on being queued or posted
+        demanded = [(local_day(letter.at), f"{letter.step} {letter.status} ({letter.tracking})")
+                    for letter in state.letters.values()
+                    if letter.step in demands and letter.at and letter.status in ("delivered", "presumed")]  # fmt: skip
+    else:
+        demanded = [
+            (local_day(h.at), f"{h.step} delivered") for h in state.history if h.kind == "action" and h.step in demands
+        ]
     starts: list[tuple[date, str]] = [(due, f"due date {due}"), *demanded]
     starts += [(local_day(p.made_at), f"promise {p.promise_id} made") for p in state.promises]
     total = sum((i.amount for i in state.invoices), start=0)

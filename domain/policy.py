@@ -124,6 +124,11 @@ class LimitationRules(_Frozen):
     years: int = Field(default=3, description="limitation period from the due date or the last restart")
     margin_days: int = Field(default=90, description="hand over to legal at least this long before it ends")
     legal_stage: str = "legal"
+    presumed_delivery_days: int | None = Field(
+        default=None, ge=1, le=60,
+        description="a letter posted and not returned is presumed delivered this many days later (rules 6); none: "
+        "only a delivery proven restarts the period",
+    )  # fmt: skip
 
 
 class InterestRules(_Frozen):

@@ -77,12 +77,18 @@ def _dispute_reviews(state: AccountState) -> list[SideAction]:
 
 
 def _skip_traces(state: AccountState) -> list[SideAction]:
-    """Lost contact is a collector's skip-trace task."""
+    """Lost contact is a collector's skip-trace task; so is a letter returned (rules 6): the address is wrong."""
+    traces = []
+    for letter in state.letters.values() if state.rules >= 6 else []:
+        if letter.status == "returned" and letter.at:
+            why = f"letter {letter.step} returned ({letter.tracking}): {letter.reason or 'no reason given'}"
+            step = Step(day=0, action=ActionKind.SKIP_TRACE, template="skip_trace", id=f"skip-trace-{letter.step}")
+            traces.append(SideAction(step, letter.at, {"assignee_role": "collector", "failures": why}))
     if not state.lost_contact:
-        return []
+        return traces
     failures = "; ".join(f"{channel}: {n} consecutive failures" for channel, n in sorted(state.failures.items()))
     trace = Step(day=0, action=ActionKind.SKIP_TRACE, template="skip_trace", id=f"skip-trace-{state.skip_traces}")
-    return [SideAction(trace, state.lost_contact, {"assignee_role": "collector", "failures": failures})]
+    return [*traces, SideAction(trace, state.lost_contact, {"assignee_role": "collector", "failures": failures})]
 
 
 def _approval_requests(state: AccountState) -> list[SideAction]:

@@ -16,6 +16,7 @@ from domain.arrangements import (
     DebtorConflict,
     Dispute,
     InstallmentPlan,
+    LetterRecord,
     Migration,
     PauseRecord,
     Promise,
@@ -112,6 +113,8 @@ class AccountStatus(BaseModel):
     unlisted: dict[str, int] = Field(default={}, description="repeated refusals and duplicates counted, not listed")
     tasks: list[TaskStatus] = Field(default=[], description="people's tasks on the account, followed until done")
     contacts: list[ContactRecord] = Field(default=[], description="calls, visits and confirmations people recorded")
+    letters: list[LetterRecord] = Field(default=[], description="letters sent and where each is: queued, in transit, "
+                                        "delivered (or presumed so), returned")  # fmt: skip
 
     @property
     def outstanding(self) -> Decimal:
@@ -217,7 +220,18 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         if state.outcome is None
         else [],
         contacts=state.contact_records,
+        letters=list(state.letters.values()),
     )
+
+
+def _delivery(letter: LetterRecord) -> str:
+    """Where a letter is, in a few words."""
+    tracking = f" {letter.tracking}" if letter.tracking else ""
+    if letter.status in ("delivered", "presumed", "returned") and letter.at:
+        said = {"delivered": "delivered", "presumed": "presumed delivered", "returned": "returned"}[letter.status]
+        why = f" (proof {letter.proof_ref})" if letter.proof_ref else f": {letter.reason}" if letter.reason else ""
+        return f"{said} {letter.at:%Y-%m-%d}{why},{tracking or ' untracked'}"
+    return f"in transit,{tracking}" if letter.status == "in_transit" else "queued for posting (no tracking number yet)"
 
 
 def _when(at: datetime | None, zone: str | None) -> str:
@@ -325,6 +339,10 @@ def describe(status: AccountStatus) -> str:
         minutes = f", {contact.duration_minutes} min" if contact.duration_minutes is not None else ""
         lines.append(f"    {_when(contact.at, status.timezone)}  {contact.channel} {contact.result}{minutes} by "
                      f"{contact.by}" + (f": {contact.notes[:100]}" if contact.notes else ""))  # fmt: skip
+    if status.letters:
+        lines.append("  letters")
+    for letter in status.letters:
+        lines.append(f"    {letter.step:<30} sent {_when(letter.sent_at, status.timezone)}  {_delivery(letter)}")
     lines.append("  history" + "".join(f" (and {n} more {kind} not listed)" for kind, n in status.unlisted.items()))
     for entry in status.history:
         key = f"  [{entry.idempotency_key}]" if entry.idempotency_key else ""

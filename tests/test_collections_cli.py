@@ -31,7 +31,7 @@ def test_every_command_is_under_one_name(tmp_path: Path) -> None:
 
 def test_shell_completion_completes_commands_and_options() -> None:
     env = {"_COLLECTIONS_COMPLETE": "bash_complete", "COMP_WORDS": "collections le", "COMP_CWORD": "1"}
-    assert collections(env=env).stdout.split() == ["plain,legal", "plain,legal-outcome"]
+    assert collections(env=env).stdout.split() == ["plain,legal", "plain,legal-outcome", "plain,letter-delivery"]
     env |= {"COMP_WORDS": "collections resolve-dispute --up", "COMP_CWORD": "2"}
     assert collections(env=env).stdout.split() == ["plain,--upheld"]
     assert "complete -o nosort -F" in collections(env={"_COLLECTIONS_COMPLETE": "bash_source"}).stdout

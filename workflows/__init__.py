@@ -40,6 +40,7 @@ REJECT_ACTION = "reject_action"
 REPORT_BANKRUPTCY = "report_bankruptcy"
 CONTACT_OUTCOME = "contact_outcome"
 LEGAL_OUTCOME = "legal_outcome"
+LETTER_DELIVERY = "letter_delivery"
 
 # Custom search attributes: supervisors filter the book by these in Temporal visibility.
 STAGE = SearchAttributeKey.for_keyword("CollectionStage")

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ConfirmBalance,
         ContactOutcome,
         LegalOutcome,
+        LetterDelivery,
         MigratePolicy,
         OpenDispute,
         OverrideLimitation,
@@ -248,6 +249,10 @@ class CollectionWorkflow:
     @workflow.signal(name=names.CONTACT_OUTCOME)
     def contact_outcome(self, command: ContactOutcome) -> None:
         self._apply(rules.apply_contact_outcome, command)
+
+    @workflow.signal(name=names.LETTER_DELIVERY)
+    def letter_delivery(self, command: LetterDelivery) -> None:
+        self._apply(rules.apply_letter_delivery, command)
 
     @workflow.signal(name=names.LEGAL_OUTCOME)
     def legal_outcome(self, command: LegalOutcome) -> None:

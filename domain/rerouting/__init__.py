@@ -9,7 +9,8 @@ installment is missed, a pause ends, an approval escalates) and keeps the ladder
 One module a concern: common (refusals, idempotency, the record), promises, installment_plans, disputes, approvals,
 contact, holds, closing (write-off, bankruptcy, legal outcome), rule_changes (policy migration, limitation override),
 work (calls and visits people make, tasks done), confirmation (the debtor's answer to the balance confirmation letter),
-billing (invoice.paid and invoice.cancelled from the billing system), settle."""
+billing (invoice.paid and invoice.cancelled from the billing system), delivery (letters posted, delivered, returned),
+settle."""
 
 from domain.rerouting.approvals import apply_decision, check_decision
 from domain.rerouting.billing import apply_billing_event
@@ -33,6 +34,7 @@ from domain.rerouting.contact import (
     check_cease,
     check_update_contact,
 )
+from domain.rerouting.delivery import apply_letter_delivery
 from domain.rerouting.disputes import apply_dispute, apply_resolution, check_dispute, check_resolution
 from domain.rerouting.holds import apply_pause, apply_resume, check_pause, check_resume
 from domain.rerouting.installment_plans import apply_installment_plan, check_installment_plan
@@ -55,6 +57,7 @@ __all__ = [
     "apply_dispute",
     "apply_installment_plan",
     "apply_legal_outcome",
+    "apply_letter_delivery",
     "apply_migrate",
     "apply_override",
     "apply_pause",

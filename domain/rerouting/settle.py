@@ -21,6 +21,7 @@ def settle(state: AccountState, now: datetime) -> None:
     defaulted = _follow_installment_plan(state, now)
     _escalate_approvals(state, now)
     _account_held_days(state, now)
+    _presume_deliveries(state, now)
     handover = _hand_over_before_limitation(state, now)
     jump_to = defaulted if defaulted is not None else broken  # a defaulted plan's stage wins over a broken promise's
     if handover is not None:
@@ -99,6 +100,18 @@ def _escalate_approvals(state: AccountState, now: datetime) -> None:
             state.log(
                 now, "deferred", f"approval of {approval.step} escalated to {policy.approvals.levels[approval.level]}"
             )
+
+
+def _presume_deliveries(state: AccountState, now: datetime) -> None:
+    """Where the policy presumes delivery, a letter posted and neither delivered nor returned that long after is
+    presumed delivered (rules 6): a courier's later report still says what happened."""
+    days = state.policy.limitation.presumed_delivery_days
+    if state.rules < 6 or days is None:
+        return
+    for letter in state.letters.values():
+        if letter.status == "in_transit" and letter.posted_at and now >= letter.posted_at + timedelta(days=days):
+            letter.status, letter.at = "presumed", letter.posted_at + timedelta(days=days)
+            state.log(now, "event", f"{letter.step} presumed delivered {days} days after posting ({letter.tracking})")
 
 
 def _hand_over_before_limitation(state: AccountState, now: datetime) -> int | None:

@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from api.dashboard import pages
 from api.dashboard.signin import CSRF_FIELD, FORGED, SESSION_COOKIE
 from domain.account import AccountState
-from domain.commands import AgreeInstallmentPlan, InstallmentTerm
+from domain.commands import AgreeInstallmentPlan, InstallmentTerm, LetterDelivery
 from domain.policy import PolicyBook
-from domain.rerouting import apply_installment_plan, settle
+from domain.rerouting import apply_installment_plan, apply_letter_delivery, settle
 from domain.status import account_status
 from store.models import LegalCase
 from store.staff import parse_key
-from tests.domain.simulate import open_account
+from tests.domain.simulate import open_account, simulate
 from tests.factories import overdue, payment
 from tests.staff import hire, hire_everyone
 
@@ -361,3 +361,18 @@ def test_the_account_page_of_an_account_not_yet_due_says_when_it_falls_due(
     assert '<span class="badge">pre_due</span> · due in 1 day</dd>' in page
     page = account_page(web, monkeypatch, state, start + timedelta(days=23))
     assert "· 3 days past due</dd>" in page
+
+
+def test_the_account_page_lists_each_letter_and_where_it_is(web: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start)
+    at = start + timedelta(days=80)
+    simulate(state, start, at)
+    report = {"by": "mailroom", "tracking_number": "EMS0001CN", "step": "d031-send_demand_letter", "proof_ref": "S-1"}
+    for n, event in enumerate(("posted", "delivered")):
+        fields = {"command_id": f"ld-{n}", "event": event, "at": start + timedelta(days=31 + 2 * n)}
+        apply_letter_delivery(state, LetterDelivery.model_validate(report | fields), at)
+    page = account_page(web, monkeypatch, state, at)
+    rows = re.findall(r'<tr class="letter (\w+)">\s*<td class="key">([\w-]+)</td>', page)
+    assert rows == [("delivered", "d031-send_demand_letter"), ("queued", "d075-send_final_notice")]
+    assert "EMS0001CN" in page and "S-1" in page and "queued for posting" in page

@@ -3,10 +3,10 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.commands import OverrideLimitation
+from domain.commands import LetterDelivery, OverrideLimitation
 from domain.planner import limitation_of
 from domain.policy import PolicyBook
-from domain.rerouting import apply_override
+from domain.rerouting import apply_letter_delivery, apply_override
 from tests.domain.simulate import days, open_account, simulate
 from tests.factories import payment
 
@@ -15,15 +15,17 @@ DUE = date(2026, 3, 10)
 START = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a working day
 
 
-def test_three_years_from_the_due_date_restarted_by_a_demand_letter_and_a_partial_payment() -> None:
+def test_three_years_from_the_due_date_restarted_by_a_demand_letters_delivery_and_a_partial_payment() -> None:
     state = open_account(STANDARD, START, due_date=DUE)
     assert limitation_of(state) == (date(2029, 3, 10), "due date 2026-03-10")
-    simulate(state, START, START + days(33))
-    letter = date(2026, 4, 10)  # the formal demand letter, day 31
-    assert limitation_of(state) == (date(2029, 4, 10), "d031-send_demand_letter delivered")
+    simulate(state, START, START + days(33))  # the formal demand letter went on day 31, 10 April
+    assert limitation_of(state) == (date(2029, 3, 10), "due date 2026-03-10")  # sent: not yet a restart (rules 6)
+    delivered = LetterDelivery(command_id="ld-1", by="courier", event="delivered", tracking_number="EMS1",
+                               step="d031-send_demand_letter", at=START + days(32))  # fmt: skip
+    apply_letter_delivery(state, delivered, START + days(33))
+    assert limitation_of(state) == (date(2029, 4, 12), "d031-send_demand_letter delivered (EMS1)")
     state.add_payment(payment("PAY-1", "100.00", at=START + days(40)), START + days(40))
     assert limitation_of(state) == (date(2029, 4, 20), "partial payment PAY-1")
-    assert letter < date(2026, 4, 20)
 
 
 def test_the_ladder_hands_over_to_legal_within_the_margin_whatever_the_stage() -> None:
