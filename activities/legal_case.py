@@ -19,7 +19,8 @@ README = """Evidence package {case_id}
 
 case.json        the case: debtor, contracts, invoices, payments, amounts, promises, the reason for handoff
 contact_log.csv  every contact attempt, delivery, decision and handoff, in order, with content hashes
-documents/       the letters sent, as PDF; their SHA-256 are in case.json and in the contact log
+documents/       the letters sent, as PDF; their SHA-256 are in case.json and in the contact log; case.json
+                 lists each letter with its tracking number and its delivery (the courier's proof) or return
 """
 
 
@@ -87,6 +88,8 @@ def evidence(case_id: str, now: datetime, request: ActionRequest, log: list[Cont
         "broken_promises": sum(p.state == "broken" for p in request.promises),
         "contact_log": [row.model_dump(mode="json", exclude={"id"}) for row in log],
         "documents": documents,
+        # Each letter with its tracking number and the courier's proof: the written demands a court asks for.
+        "letters": [letter.model_dump(mode="json") for letter in request.letters],
     }
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from domain.arrangements import Charge, ContactRecord, Promise
+from domain.arrangements import Charge, ContactRecord, LetterRecord, Promise
 from domain.events import Debtor
 from domain.kinds import ActionKind
 from domain.money import Allocation
@@ -66,6 +66,7 @@ class ActionRequest(BaseModel):
     policy: str = ""
     payments: list[PaymentLine] = []
     promises: list[Promise] = []
+    letters: list[LetterRecord] = Field(default=[], description="at the legal handoff: each letter and its delivery")
     handoff_reason: str | None = None
     fees: list[Charge] = []
     interest_terms: str = "none"

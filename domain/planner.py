@@ -501,6 +501,7 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         payments=[PaymentLine(payment_id=p.payment_id, amount=p.amount, currency=p.currency, received_at=p.received_at,
                               allocations=p.allocations) for p in state.payments],
         promises=state.promises,
+        letters=list(state.letters.values()) if step.action is ActionKind.LITIGATION else [],
         handoff_reason=_handoff_reason(state, day, now) if step.hands_to_legal else None,
         fees=state.charges,
         interest_terms=state.interest_terms(),

@@ -2,6 +2,7 @@
 the mailroom's tracking number and the courier's report arrive as `letter_delivery` signals, the status shows the
 letter delivered and the limitation period restarted from that day, and a returned final notice raises a skip trace."""
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import LetterDelivery
+from store.db import make_engine
+from store.repository import Store
 from tests.workflows.harness import Account
 from workflows import LETTER_DELIVERY
 
@@ -59,3 +62,19 @@ async def test_a_returned_final_notice_raises_a_skip_trace(account: Account) -> 
     assert next(letter for letter in status.letters if letter.step == NOTICE).status == "returned"
     trace = next(h for h in status.history if h.step == f"skip-trace-{NOTICE}")
     assert trace.kind == "action" and "create_skip_trace_task" in trace.detail
+
+
+async def test_the_legal_package_lists_each_letter_with_its_tracking_and_proof(account: Account) -> None:
+    await account.open()
+    await account.days(31)
+    sent = next(letter for letter in (await account.status()).letters if letter.step == DEMAND).sent_at
+    await account.signal(LETTER_DELIVERY, LetterDelivery, event="delivered", tracking_number="EMS0002CN", step=DEMAND,
+                         at=sent + timedelta(days=2), proof_ref="SCAN-2")  # fmt: skip
+    await account.approve_until("with_legal")
+    [case] = Store(make_engine(account.database_url)).cases()
+    letters = {letter["step"]: letter for letter in json.loads(case.package)["letters"]}
+    assert list(letters) == [DEMAND, NOTICE, "d091-issue_lawyer_letter"]
+    assert (letters[DEMAND]["status"], letters[DEMAND]["tracking"], letters[DEMAND]["proof_ref"]) == (
+        "delivered", "EMS0002CN", "SCAN-2"
+    )  # fmt: skip
+    assert letters[NOTICE]["status"] == "queued" and letters[NOTICE]["tracking"] is None
