@@ -187,7 +187,7 @@ OPERATIONS: dict[str, Operation] = {
          arg("--reason", help="what the debtor contests (required with --rejected)"),
          arg("--invoice", action="append", metavar="INVOICE_ID", help="a contested invoice; repeatable"),
          arg("--evidence", help="the signed confirmation's reference"), NOTE),
-        route="balance-confirmation", roles=STAFF,
+        route="balance-confirmation", roles=STAFF, form=True,
     ),
     "update-contact": Operation(
         CollectionWorkflow.update_contact, UpdateContact,
@@ -315,7 +315,7 @@ OPERATIONS: dict[str, Operation] = {
          arg("--at", help="when, ISO 8601 with timezone (default: now)"),
          arg("--proof", metavar="REF", help="the courier's proof of delivery (a signature scan's reference)"),
          arg("--reason", help="why it came back")),
-        route="letters", now_fields=("at",), roles=(OPS, *STAFF),
+        route="letters", now_fields=("at",), roles=(OPS, *STAFF), form=True,
     ),
     "legal-outcome": Operation(
         CollectionWorkflow.legal_outcome, LegalOutcome,

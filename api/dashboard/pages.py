@@ -9,6 +9,7 @@ twice applies the command once (the workflow's own idempotency).
 
 import asyncio
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -180,7 +181,8 @@ async def submit_form(
     if operation.confirm and form.get("confirm") != "yes":
         return Flash("error", f"{what}: tick the box to confirm. Nothing was sent.")
     try:
-        fields = localized(form) | {"command_id": form.get("command_id") or new_command_id("web")}
+        fields: dict[str, object] = {name: datetime.now(UTC) for name in operation.now_fields}  # blank: now, as the API
+        fields |= localized(form) | {"command_id": form.get("command_id") or new_command_id("web")}
         fields |= identity_fields(operation.model, viewer.identity)  # never the form's: who signed in
         command = operation.model.model_validate(fields, context=EDGE)
     except ValidationError as error:

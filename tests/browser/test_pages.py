@@ -192,6 +192,9 @@ def test_a_machine_key_signs_in_as_its_role(web: TestClient) -> None:
         ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "Etc"}, "unknown timezone &#39;Etc&#39;"),
         ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "../etc"}, "unknown timezone"),
         ("approve", {"reason": "ok"}, "approve: step: Field required"),
+        ("letter-delivery", {"event": "posted", "tracking_number": "<b>1", "step": "d031-send_demand_letter"},
+         "tracking_number: String should match pattern"),
+        ("confirm-balance", {"answer": "maybe"}, "answer: Input should be"),
     ],
 )
 def test_bad_input_is_a_message_on_the_next_page_and_nothing_is_sent(
@@ -304,8 +307,9 @@ def test_each_role_sees_the_forms_it_may_use(
     state = open_account(PolicyBook().for_segment("standard"), start)
     seen = {role: forms_of(account_page(web, monkeypatch, state, start, keys[role]))
             for role in ("collector", "supervisor", "general_manager", "legal")}  # fmt: skip
-    assert seen["supervisor"] == seen["general_manager"] == {"promise", "pause", "resume", "write-off"}
-    assert seen["collector"] == {"promise"} and seen["legal"] == set()
+    assert seen["supervisor"] == seen["general_manager"] == {"promise", "confirm-balance", "pause", "resume",
+                                                             "write-off"}  # fmt: skip
+    assert seen["collector"] == {"promise", "confirm-balance"} and seen["legal"] == set()
 
 
 def test_the_account_page_shows_interest_fees_and_what_each_payment_paid(
@@ -376,3 +380,24 @@ def test_the_account_page_lists_each_letter_and_where_it_is(web: TestClient, mon
     rows = re.findall(r'<tr class="letter (\w+)">\s*<td class="key">([\w-]+)</td>', page)
     assert rows == [("delivered", "d031-send_demand_letter"), ("queued", "d075-send_final_notice")]
     assert "EMS0001CN" in page and "S-1" in page and "queued for posting" in page
+    assert "letter-delivery" in forms_of(page)  # the mailroom's tracking number, a delivery or a return
+    assert '<option value="d075-send_final_notice">d075-send_final_notice (queued)</option>' in page
+
+
+def test_the_mailrooms_form_sends_the_letter_delivery_signal_at_now(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch, keys: dict[str, str]
+) -> None:
+    sent: list[tuple[str, str, object]] = []
+
+    async def send(client: object, account_id: str, operation: object, command: object) -> None:
+        sent.append((account_id, getattr(operation, "message", ""), command))
+
+    monkeypatch.setattr(pages, "send", send)
+    sign_in(web, keys["supervisor"])
+    form = {"event": "posted", "tracking_number": "EMS7", "step": "d031-send_demand_letter", "back": "/dashboard/legal"}
+    before = datetime.now(UTC)
+    assert post_form(web, "/dashboard/accounts/ACC-1/letter-delivery", form).status_code == 303
+    [(account, message, command)] = sent
+    assert (account, message) == ("ACC-1", "letter_delivery")
+    assert isinstance(command, LetterDelivery) and command.by == "wang.fang" and command.at >= before
+    assert (command.event, command.tracking_number, command.step) == ("posted", "EMS7", "d031-send_demand_letter")
