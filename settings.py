@@ -20,7 +20,7 @@ from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
-from activities.senders import SmsHttpSettings, SmtpSettings
+from activities.senders import HttpSettings, SmsHttpSettings, SmtpSettings
 from codec import ENV as ENCRYPTION_KEYS_ENV
 from codec import data_converter, parse_keys
 from domain.creditor import CreditorBook
@@ -173,6 +173,10 @@ class Settings(BaseSettings):
     sms_auth_value: SecretStr = Field(default=SecretStr(""), validation_alias=env("SMS_AUTH_VALUE"))
     sms_auth_header: str = Field(default="Authorization", validation_alias=env("SMS_AUTH_HEADER"))
     sms_idempotency_header: str = Field(default="Idempotency-Key", validation_alias=env("SMS_IDEMPOTENCY_HEADER"))
+    # Unset COURIER_URL: letters go to the print queue (the file channel), and the mailroom records their tracking.
+    courier_url: str | None = Field(default=None, validation_alias=env("COURIER_URL"))
+    courier_auth_value: SecretStr = Field(default=SecretStr(""), validation_alias=env("COURIER_AUTH_VALUE"))
+    courier_auth_header: str = Field(default="Authorization", validation_alias=env("COURIER_AUTH_HEADER"))
 
     # The Temporal client profile: the TOML file's, with the variables above applied over it (set at validation).
     _client_profile: ClientConfigProfile = PrivateAttr(default_factory=ClientConfigProfile)
@@ -327,6 +331,14 @@ class Settings(BaseSettings):
             auth_header_name=self.sms_auth_header,
             idempotency_header=self.sms_idempotency_header,
         )
+
+    @property
+    def courier(self) -> HttpSettings | None:
+        """None: letters go to the print queue (the file channel)."""
+        if not self.courier_url:
+            return None
+        return HttpSettings(url=self.courier_url, auth_header_value=self.courier_auth_value.get_secret_value(),
+                            auth_header_name=self.courier_auth_header)  # fmt: skip
 
     def tls(self) -> TLSConfig | bool:
         """envconfig's rules: the TLS settings when any are given (mTLS with a client certificate, a CA, a server

@@ -28,7 +28,7 @@ from activities.documents import PdfRenderers
 from activities.legal_case import LegalDesk
 from activities.rendering import Renderer
 from activities.routing import Channels
-from activities.senders import EmailSender, SmsHttpSettings, SmsSender, SmtpSettings
+from activities.senders import CourierSender, EmailSender, HttpSettings, SmsHttpSettings, SmsSender, SmtpSettings
 from api.app import create_app
 from cli import flag
 from domain.creditor import CreditorBook
@@ -87,6 +87,7 @@ def build_worker(
     legal_dir: Path | None = None,
     smtp: SmtpSettings | None = None,
     sms: SmsHttpSettings | None = None,
+    courier: HttpSettings | None = None,
     shutdown_grace: timedelta = timedelta(0),
     pdf_processes: int = 1,
     creditors: CreditorBook | None = None,
@@ -101,7 +102,8 @@ def build_worker(
     url = database_url or sqlite_url(outbox_dir)
     migrate(url)
     store = Store(make_engine(url))
-    channels = Channels(FileChannel(outbox_dir), EmailSender(smtp) if smtp else None, SmsSender(sms) if sms else None)
+    channels = Channels(FileChannel(outbox_dir), EmailSender(smtp) if smtp else None, SmsSender(sms) if sms else None,
+                        CourierSender(courier) if courier else None)  # fmt: skip
     legal = LegalDesk(store, legal_dir or outbox_dir / "legal")
     renderer = Renderer(creditors=creditors or CreditorBook(EXAMPLE_CREDITORS))
     activities = CollectionActivities(store, channels, renderer, legal, PdfRenderers.shared(pdf_processes))
@@ -145,7 +147,7 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event, de
     outbox = settings.outbox_dir / "outbox.jsonl"
     worker = build_worker(
         client, settings.outbox_dir, settings.task_queue, database_url=settings.database_url,
-        legal_dir=settings.legal_dir, smtp=settings.smtp, sms=settings.sms,
+        legal_dir=settings.legal_dir, smtp=settings.smtp, sms=settings.sms, courier=settings.courier,
         shutdown_grace=timedelta(seconds=settings.shutdown_grace), pdf_processes=settings.pdf_processes,
         creditors=creditors, **settings.worker_options(),
     )  # fmt: skip

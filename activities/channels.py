@@ -36,6 +36,7 @@ class Outbound(BaseModel):
     assignee_role: str | None = None
     due: str | None = None
     pdf: bytes | None = Field(default=None, exclude=True, description="a letter's PDF, next to its HTML")
+    address: dict | None = Field(default=None, description="a letter's postal address, as the courier takes it")
 
 
 class Delivery(BaseModel):

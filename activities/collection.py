@@ -154,6 +154,7 @@ class CollectionActivities:
             idempotency_key=key, kind=kind, action=request.action.value, account_id=request.account_id,
             step=request.step, day=request.days_past_due, planned_at=request.planned_at, recipient=recipient,
             pdf=pdf, text=text, subject=subject, html=html, assignee_role=assignee_role, due=due,
+            address=request.debtor.address.model_dump() if kind == "letter" and request.debtor.address else None,
         )  # fmt: skip
         template = self._template(request, folder, suffix)
         digest = hashlib.sha256(f"{outbound.subject}\n{outbound.text}\n{outbound.html}".encode()).hexdigest()

@@ -5,7 +5,9 @@ provider, and every failure is sorted into retryable or permanent so that Tempor
 succeed later. Temporal matches non-retryable errors by class name: keep the two error classes' names.
 """
 
+import base64
 import hashlib
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -15,6 +17,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import httpx
+
+from domain.commands import TRACKING_PATTERN
 
 
 class RetryableSendError(Exception):
@@ -127,12 +131,30 @@ def _by_reply_code(code: int, reply: bytes | str, what: str) -> Exception:
 
 
 @dataclass(frozen=True)
-class SmsHttpSettings:
+class HttpSettings:
+    """A provider's JSON-over-HTTP endpoint: the SMS gateway's, the courier's."""
+
     url: str
     auth_header_value: str
     auth_header_name: str = "Authorization"
     idempotency_header: str = "Idempotency-Key"
     timeout_seconds: float = 10.0
+
+
+SmsHttpSettings = HttpSettings
+
+
+def _post(settings: HttpSettings, key: str, body: dict, what: str) -> httpx.Response:
+    """One POST, deduplicated by the provider on the idempotency header; a transient failure (unreachable, 408,
+    429, 5xx) is retryable, and the successful response is returned. Other answers are left to the caller."""
+    headers = {settings.auth_header_name: settings.auth_header_value, settings.idempotency_header: key}
+    try:
+        response = httpx.post(settings.url, json=body, headers=headers, timeout=settings.timeout_seconds)
+    except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+        raise RetryableSendError(f"{what} unreachable: {error!r}") from error
+    if response.status_code in (408, 429) or response.is_server_error:
+        raise RetryableSendError(f"{what} answered {response.status_code}: {response.text[:300]}")
+    return response
 
 
 class SmsSender:
@@ -144,20 +166,43 @@ class SmsSender:
 
     def send(self, *, key: str, to: str, text: str) -> str:
         """Send it; the reference is the gateway's message id (the key if the gateway gives none)."""
-        settings = self.settings
-        headers = {settings.auth_header_name: settings.auth_header_value, settings.idempotency_header: key}
-        try:
-            response = httpx.post(
-                settings.url, json={"to": to, "text": text}, headers=headers, timeout=settings.timeout_seconds
-            )
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
-            raise RetryableSendError(f"SMS gateway unreachable: {error!r}") from error
+        response = _post(self.settings, key, {"to": to, "text": text}, "SMS gateway")
         if response.is_success:
             return _provider_id(response) or key
         message = f"SMS gateway answered {response.status_code}: {response.text[:300]}"
-        if response.status_code in (408, 429) or response.is_server_error:
-            raise RetryableSendError(message)
         raise PermanentSendError(message, outcome="wrong_number" if _says_invalid_number(response) else None)
+
+
+class CourierSender:
+    """Posts a letter through a courier's HTTP API (print and post, as EMS and SF Express offer): the PDF, the
+    recipient's structured address and our reference (printed on the letter, for the courier's webhook); the
+    courier answers with the tracking number, which the account records (the letter is then in transit).
+    Deduplicated on the idempotency header, like the SMS gateway: a retry after a timeout posts one letter."""
+
+    def __init__(self, settings: HttpSettings) -> None:
+        self.settings = settings
+
+    def send(self, *, key: str, to: str, address: dict, title: str, pdf: bytes) -> str:
+        body = {"reference": key, "recipient": to, "address": address, "title": title,
+                "pdf_base64": base64.b64encode(pdf).decode()}  # fmt: skip
+        response = _post(self.settings, key, body, "courier")
+        tracking = _tracking_number(response) if response.is_success else None
+        if tracking is None:  # refused (a bad address), or accepted without a number to follow
+            raise PermanentSendError(f"courier answered {response.status_code} without a tracking number: "
+                                     f"{response.text[:300]}")  # fmt: skip
+        return tracking
+
+
+TRACKING = re.compile(TRACKING_PATTERN)
+
+
+def _tracking_number(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    number = body.get("tracking_number") if isinstance(body, dict) else None
+    return str(number) if number and TRACKING.match(str(number)) else None
 
 
 def _provider_id(response: httpx.Response) -> str | None:

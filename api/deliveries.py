@@ -63,4 +63,3 @@ async def post_delivery(
         except CommandConflict as conflict:
             raise HTTPException(HTTPStatus.CONFLICT, detail=str(conflict)) from None
     return SignalSent(account_id=account_id, message=DELIVERY.message, command_id=command.command_id)
-

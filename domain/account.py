@@ -423,6 +423,7 @@ class AccountState(BaseModel):
         day: int,
         key: str | None = None,
         action: ActionKind | None = None,
+        tracking: str | None = None,
     ) -> None:
         self.handled[step_key] = result
         step = next((s for s in self.policy.steps if s.key == step_key), None)
@@ -435,7 +436,9 @@ class AccountState(BaseModel):
             self.work[step_key] = WorkItem(key=step_key, kind=KINDS[action].task or action.value, given_at=now,
                                            due_at=self.work_due(now, step))  # fmt: skip
         if result == "done" and action is not None and KINDS[action].output == "letter":
-            self.letters[step_key] = LetterRecord(step=step_key, sent_at=now)
+            # Posted through the courier's API (a tracking number): in transit at once; else queued for the mailroom.
+            posted = {"status": "in_transit", "tracking": tracking, "posted_at": now} if tracking else {}
+            self.letters[step_key] = LetterRecord.model_validate({"step": step_key, "sent_at": now, **posted})
         if result == "done" and step is not None and step.hands_to_legal:
             self.with_legal_since = now
         kind: HistoryKind = "action" if result == "done" else result

@@ -112,7 +112,8 @@ class ContactOutcome(Command):
     at: Instant
 
 
-TrackingNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")]
+TRACKING_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$"  # a courier's tracking number (EMS, SF Express...)
+TrackingNumber = Annotated[str, StringConstraints(pattern=TRACKING_PATTERN)]
 
 
 class LetterDelivery(Command):

@@ -142,7 +142,8 @@ class CollectionWorkflow:
             return
         detail = f"{act.step.action.value} to {result.recipient} via {result.channel} (ref {result.reference})"
         detail += f"; {act.why}" if act.why else ""
-        self.state.record_step(workflow.now(), act.step.key, "done", detail, act.day, key, act.step.action)
+        tracking = result.reference if result.channel == "courier" else None  # the courier's tracking number
+        self.state.record_step(workflow.now(), act.step.key, "done", detail, act.day, key, act.step.action, tracking)
         workflow.logger.info("done %s: %s via %s", act.step.key, act.step.action.value, result.channel)
         meter = workflow.metric_meter()
         if act.step.hands_to_legal:

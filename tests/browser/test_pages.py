@@ -192,8 +192,11 @@ def test_a_machine_key_signs_in_as_its_role(web: TestClient) -> None:
         ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "Etc"}, "unknown timezone &#39;Etc&#39;"),
         ("pause", {"reason": "r", "until": "2026-12-01T09:00", "timezone": "../etc"}, "unknown timezone"),
         ("approve", {"reason": "ok"}, "approve: step: Field required"),
-        ("letter-delivery", {"event": "posted", "tracking_number": "<b>1", "step": "d031-send_demand_letter"},
-         "tracking_number: String should match pattern"),
+        (
+            "letter-delivery",
+            {"event": "posted", "tracking_number": "<b>1", "step": "d031-send_demand_letter"},
+            "tracking_number: String should match pattern",
+        ),
         ("confirm-balance", {"answer": "maybe"}, "answer: Input should be"),
     ],
 )

@@ -5,6 +5,7 @@ import os
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
@@ -46,12 +47,17 @@ class Account:
     """One account in a fresh task queue, with the real worker writing to its own outbox."""
 
     def __init__(
-        self, env: WorkflowEnvironment, outbox: Path, book: PolicyBook = LADDER_BOOK, events_per_run: int = 5000
+        self,
+        env: WorkflowEnvironment,
+        outbox: Path,
+        book: PolicyBook = LADDER_BOOK,
+        events_per_run: int = 5000,
+        **worker: Any,
     ) -> None:
         self.env, self.outbox, self.book, self.events_per_run = env, outbox, book, events_per_run
         self.id = f"ACC-{uuid.uuid4().hex[:8]}"
         self.queue = f"tq-{uuid.uuid4()}"
-        self.worker = build_worker(env.client, outbox, task_queue=self.queue)
+        self.worker = build_worker(env.client, outbox, task_queue=self.queue, **worker)  # e.g. courier=...
         self.database_url = f"sqlite:///{outbox / 'collections.db'}"  # where build_worker puts the store
         self.commands = 0
 

@@ -2,6 +2,7 @@
 the mailroom's tracking number and the courier's report arrive as `letter_delivery` signals, the status shows the
 letter delivered and the limitation period restarted from that day, and a returned final notice raises a skip trace."""
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -11,12 +12,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from activities.senders import HttpSettings
 from domain.commands import LetterDelivery
 from store.db import make_engine
 from store.repository import Store
+from tests.channels import gateway as courier
+from tests.channels.gateway import Gateway, Reply
 from tests.workflows.harness import Account
 from workflows import LETTER_DELIVERY
 
+gateway = courier.gateway  # the local HTTP provider's fixture: here, a courier's API
 DEMAND, NOTICE = "d031-send_demand_letter", "d075-send_final_notice"
 
 
@@ -78,3 +83,21 @@ async def test_the_legal_package_lists_each_letter_with_its_tracking_and_proof(a
         "delivered", "EMS0002CN", "SCAN-2"
     )  # fmt: skip
     assert letters[NOTICE]["status"] == "queued" and letters[NOTICE]["tracking"] is None
+
+
+async def test_a_letter_posted_through_the_couriers_api_is_in_transit_under_its_number(
+    time_env: WorkflowEnvironment, tmp_path: Path, gateway: Gateway
+) -> None:
+    step = lambda request: request.body["reference"].rsplit("/", 1)[-1]  # noqa: E731
+    gateway.decide = lambda request: Reply(200, {"tracking_number": "EMS-" + step(request)[:4]})
+    courier = HttpSettings(url=gateway.url, auth_header_value="Bearer c0urier", timeout_seconds=2)
+    async with Account(time_env, tmp_path, courier=courier) as account:
+        await account.open(days_past_due=31)
+        await account.days(1 / 24)
+        status = await account.status()
+    [letter] = status.letters
+    assert (letter.step, letter.status, letter.tracking, letter.posted_at) == (DEMAND, "in_transit", "EMS-d031",
+                                                                              letter.sent_at)  # fmt: skip
+    [request] = gateway.requests
+    assert request.body["address"]["city"] == "上海市" and request.body["reference"].endswith(DEMAND)
+    assert base64.b64decode(request.body["pdf_base64"]).startswith(b"%PDF")
