@@ -23,7 +23,8 @@ from edge.operations import OPERATIONS
 
 router = APIRouter(prefix="/v1", tags=["deliveries"])
 DELIVERY = OPERATIONS["letter-delivery"]
-REFERENCE = re.compile(r"^collection-(?P<account>[^/]{1,128})/[^/]{1,128}/(?P<step>[^/]{1,128})$")
+ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"  # domain.events.Identifier: account ids, event ids, step keys
+REFERENCE = re.compile(rf"^collection-(?P<account>{ID})/{ID}/(?P<step>{ID})$")
 
 
 class CourierReport(BaseModel):

@@ -49,6 +49,9 @@ async def test_a_report_that_names_no_letter_is_refused(api: Api) -> None:
     assert (response.status_code, response.json()["detail"]) == (
         422, "reference 'INV-1' is not a letter's (collection-<account>/<event>/<step>)"
     )  # fmt: skip
+    for odd in ("collection-A\x00B/evt-1/d031", "collection-ACC-1/evt-1/d031/x", "collection-/evt/d031", "x" * 500):
+        response = await api.post("/v1/deliveries", "ops-key", json=bad | {"reference": odd})
+        assert response.status_code == 422, (odd, response.text)
     response = await api.post("/v1/deliveries", "collector", json=bad)
     assert response.status_code == 403
     unknown = bad | {"reference": "collection-NOPE-1/evt-1/d031-send_demand_letter"}
