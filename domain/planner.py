@@ -288,9 +288,11 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
             at = after
         elif after is None:
             return Wait(None, step, reason=f"{step.key} comes after {step.after}")
+    confirmed = _confirmed(state) if state.rules >= 4 and step.action == ActionKind.CONFIRMATION_LETTER else None
+    if confirmed is not None and at > now:
+        return None  # not the next action: skipped when the ladder passes its day, unless an invoice joins first
     if at > now:
         return Wait(at, step)
-    confirmed = _confirmed(state) if state.rules >= 4 and step.action == ActionKind.CONFIRMATION_LETTER else None
     if confirmed is not None:
         return Skip(step, past_due, f"the balance was confirmed on {confirmed:%Y-%m-%d} and no invoice joined since")
     barred = time_barred(state, now)

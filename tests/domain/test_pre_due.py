@@ -94,6 +94,8 @@ def test_a_confirmation_is_evidence_and_restarts_the_limitation_period() -> None
 def test_a_balance_already_confirmed_is_not_asked_again_until_an_invoice_joins() -> None:
     state = issued()
     apply_confirm_balance(state, confirm(answer="confirmed"), ISSUED + days(1))
+    next_action = account_status(state, ISSUED + days(1)).next_action
+    assert next_action is not None and next_action.step == "d-07-send_email"  # not the letter it will skip
     run = simulate(state, ISSUED + days(1), ISSUED + days(19))
     assert run.ladder == [("d-07-send_email", -7)]
     assert run.skipped == [
