@@ -74,8 +74,11 @@ async def settled_book(api: Api, ids: dict[str, str]) -> list[dict]:
         published = all(row["oldest_due"] is not None for row in rows)
         return set(by_id) == set(ids.values()) and published and by_id[ids["risk-100"]]["pending_approval"]
 
-    rows = await eventually(lambda: listed(api), complete)
-    assert complete(rows), rows
+    # Generous: on a loaded machine the high-risk account's first workflow task (its written demand rendered as PDF
+    # first, then the write-off request) can take more than the usual 15 s to show in visibility.
+    rows = await eventually(lambda: listed(api), complete, timeout=60)
+    missing = set(ids.values()) - {row["account_id"] for row in rows}
+    assert complete(rows), f"not listed: {missing}; unpublished: {[r for r in rows if r['oldest_due'] is None]}; {rows}"
     return rows
 
 
