@@ -5,17 +5,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 
 import jinja2
 import jinja2.meta
-from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
 
 from domain.actions import ActionRequest
 from domain.creditor import Creditor, CreditorBook
+from domain.locales import babel_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 STAFF_LOCALE = "en"
@@ -46,12 +45,6 @@ class Signatory:
         images = (creditor.letterhead, creditor.signature, creditor.seal)
         return cls(creditor.id, creditor.name_in(locale), creditor.phone, creditor.email,
                    creditor.registration_number, creditor.address.block(locale), pay, *images)  # fmt: skip
-
-
-@cache
-def babel_locale(locale: str) -> Locale:
-    """Parsed once: given a string, Babel normalises it against its whole locale list on every call."""
-    return Locale.parse(locale.replace("-", "_"))
 
 
 @jinja2.pass_context

@@ -3,15 +3,16 @@ kept). The debtor's arrives with the event or by `update_contact`; the creditor'
 
 from typing import Annotated
 
-from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from domain.bounds import AddressLine
+from domain.locales import babel_locale
 
 MAX_LINES = 4  # street lines, as an envelope window and a courier's form hold them
 Postcode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,11}$")]
 _NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}  # CLDR's groupings and pseudo-regions
-COUNTRIES = frozenset(c for c in map(str, Locale("en").territories) if len(c) == 2 and c.isalpha()) - _NOT_COUNTRIES
+_REGIONS = map(str, babel_locale("en").territories)  # CLDR's: countries, and numeric codes for continents
+COUNTRIES = frozenset(code for code in _REGIONS if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
 
 
 class PostalAddress(BaseModel):
@@ -34,7 +35,7 @@ class PostalAddress(BaseModel):
     def block(self, locale: str) -> list[str]:
         """The lines printed on the envelope and at the head of a letter, in the letter's language: Chinese
         addresses run from the largest place to the smallest on one line, others from the street down."""
-        country = Locale.parse(locale.replace("-", "_")).territories.get(self.country, self.country)
+        country = babel_locale(locale).territories.get(self.country, self.country)
         if locale.startswith("zh"):
             place = "".join(part for part in (country, self.region, self.city, *self.lines) if part)
             return [place + (f"（{self.postcode}）" if self.postcode else ""), *filter(None, [self.recipient])]

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel.numbers import format_currency
 from pydantic import ValidationError
 
-from activities.rendering import STAFF_LOCALE, babel_locale
+from activities.rendering import STAFF_LOCALE
 from domain.aging import AgingReport
+from domain.locales import babel_locale
 from domain.status import AccountStatus
 
 T = TypeVar("T")
