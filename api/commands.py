@@ -98,6 +98,19 @@ def to_message(
     return message
 
 
+async def dispatch(
+    client: Client, account_id: str, operation: Operation, command: Command, response: Response
+) -> AccountStatus | None:
+    """Send the command (its id in the response's header): the status for an update, None for a signal; a conflicting
+    id is 409, Temporal's refusals as `temporal_errors` says."""
+    response.headers[COMMAND_ID_HEADER] = command.command_id
+    with temporal_errors(account_id, command.command_id):
+        try:
+            return await send(client, account_id, operation, command)
+        except CommandConflict as conflict:
+            raise HTTPException(HTTPStatus.CONFLICT, detail=str(conflict)) from None
+
+
 def add_route(name: str, operation: Operation) -> None:
     """The route of one operator command: its body, its path field if any (`{dispute_id}`, `{step}`), its roles."""
     assert operation.route is not None
@@ -109,12 +122,7 @@ def add_route(name: str, operation: Operation) -> None:
         defaults: dict[str, Any] = {"command_id": new_command_id("api")}
         defaults |= {field: datetime.now(UTC) for field in operation.now_fields}
         command = to_message(operation.model, body, path, defaults, identity)
-        response.headers[COMMAND_ID_HEADER] = command.command_id
-        with temporal_errors(account_id, command.command_id):
-            try:
-                status = await send(client, account_id, operation, command)
-            except CommandConflict as conflict:
-                raise HTTPException(HTTPStatus.CONFLICT, detail=str(conflict)) from None
+        status = await dispatch(client, account_id, operation, command, response)
         if status is None:
             response.status_code = HTTPStatus.ACCEPTED
             return SignalSent(account_id=account_id, message=operation.message, command_id=command.command_id)

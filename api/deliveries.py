@@ -13,12 +13,9 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.auth import OPS, Identity, require
-from api.commands import COMMAND_ID_HEADER, SignalSent, to_message
-from api.errors import temporal_errors
+from api.commands import SignalSent, dispatch, to_message
 from api.state import TemporalClient
 from domain.commands import LetterDelivery
-from domain.rerouting import CommandConflict
-from edge.client import send
 from edge.operations import OPERATIONS
 
 router = APIRouter(prefix="/v1", tags=["deliveries"])
@@ -57,10 +54,5 @@ async def post_delivery(
     account_id = found["account"]
     defaults = {"command_id": f"courier-{report.event}-{report.tracking_number}"[:128], "at": datetime.now(UTC)}
     command = to_message(LetterDelivery, report, {"step": found["step"]}, defaults, identity)  # `reference` ignored
-    response.headers[COMMAND_ID_HEADER] = command.command_id
-    with temporal_errors(account_id, command.command_id):
-        try:
-            await send(client, account_id, DELIVERY, command)
-        except CommandConflict as conflict:
-            raise HTTPException(HTTPStatus.CONFLICT, detail=str(conflict)) from None
+    await dispatch(client, account_id, DELIVERY, command, response)
     return SignalSent(account_id=account_id, message=DELIVERY.message, command_id=command.command_id)
