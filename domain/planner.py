@@ -3,68 +3,21 @@
 Order of concerns: closing conditions, then side actions caused by events (reviews, approvals,
 reminders), then holds (promise, plan, pause, whole-balance dispute), then the ladder itself."""
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
 from domain.bounds import phone_country
-from domain.caps import caps_allow
-from domain.contact_window import country_of, deferral_reason, next_permitted
-from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WINDOW_OF_ACTION, WORK, ActionKind
+from domain.decisions import Act, Close, Decision, Defer, Skip, Wait
+from domain.kinds import DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WORK, ActionKind
+from domain.ladder_order import after_moment, awaited, confirmed_at, newer_due, required_before
 from domain.limitation import limitation
-from domain.policy import Step, Window
+from domain.pacing import missing_detail, pace
+from domain.policy import Step
 from domain.side_actions import SideAction, side_actions, unapplied_reviews
 from domain.timeline import Timeline
-
-
-@dataclass(frozen=True)
-class Act:
-    """Run this step's activity now, then plan again."""
-
-    step: Step
-    day: int
-    request: ActionRequest
-    why: str | None = None  # for the history, when the step is not where the ladder would have it
-
-
-@dataclass(frozen=True)
-class Skip:
-    """Record that this step will not run, and why, then plan again."""
-
-    step: Step
-    day: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class Wait:
-    """Sleep until `until` (None: until something happens), unless a signal changes the state first."""
-
-    until: datetime | None
-    step: Step | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class Defer:
-    """The step is due but its contact window is closed: wait until it opens (the history says why)."""
-
-    step: Step
-    until: datetime
-    reason: str
-    wake: datetime | None = None  # something else is due sooner: plan again then
-
-
-@dataclass(frozen=True)
-class Close:
-    outcome: str
-    reason: str
-
-
-Decision = Act | Skip | Defer | Wait | Close
 
 
 def timeline(state: AccountState) -> Timeline:
@@ -197,27 +150,18 @@ def _closing_outcome(state: AccountState) -> Close | None:
     return None
 
 
-def _missing_detail(state: AccountState, action: ActionKind) -> str | None:
-    """Why the debtor cannot be reached by this action: the contact detail it needs is not on file. Letters need a
-    postal address from rules 5 (before, they went to a print queue unaddressed)."""
-    need = CONTACT_NEEDS.get(action)
-    if need == "address" and state.rules < 5:
-        return None
-    return f"no {need} on file" if need and not getattr(state.debtor, need) else None
-
-
 def _attempt(state: AccountState, side: SideAction, now: datetime) -> Decision | None:
     """Act on a due side action, skip it, or None to let it wait (contact blocked for now)."""
     step = side.step
     if step.action in DEBTOR_CONTACT:
         if contact_block(state):
             return None
-        missing = _missing_detail(state, step.action)
+        missing = missing_detail(state, step.action)
         if missing:
             return Skip(step, _day(state, now), missing)
         if state.lost_contact:
             return Skip(step, _day(state, now), "lost contact: phone and email unreachable")
-        deferral = _window(state, step, now)
+        deferral = pace(state, step, now)
         if deferral:
             return deferral
     return _act(state, step, now, details=side.details)
@@ -250,19 +194,11 @@ def _ladder(state: AccountState, now: datetime) -> Decision:
     return deferred or Wait(None)
 
 
-def _confirmed(state: AccountState) -> datetime | None:
-    """When the debtor last confirmed the balance (`confirm_balance`), if no invoice joined the account since: a
-    confirmation letter would ask again for what is already on record."""
-    confirmed = [r.at for r in state.contact_records if r.channel == "confirmation" and r.result == "confirmed"]
-    joined = [entry.at for entry in state.history if entry.kind == "invoice"]
-    return max(confirmed) if confirmed and (not joined or max(confirmed) > max(joined)) else None
-
-
 def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
     """What to do about one ladder step now; None when it has nothing to say (done, or never meant for this
     account)."""
     if step.key in state.handled:
-        return _awaited(state, step, now) if step.awaits_result else None
+        return awaited(state, step, now) if step.awaits_result else None
     oldest = state.oldest_collectible_due_date()
     assert oldest is not None  # holds cover "nothing collectible"
     policy, clock = state.policy, timeline(state)
@@ -283,12 +219,12 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
         if current_stage != "pre_due":
             return Skip(step, past_due, "the due date had passed")
     if state.rules >= 4 and step.after is not None:
-        after = _after(state, step, now)
+        after = after_moment(state, step, now)
         if after is not None and after > at:
             at = after
         elif after is None:
             return Wait(None, step, reason=f"{step.key} comes after {step.after}")
-    confirmed = _confirmed(state) if state.rules >= 4 and step.action == ActionKind.CONFIRMATION_LETTER else None
+    confirmed = confirmed_at(state) if state.rules >= 4 and step.action == ActionKind.CONFIRMATION_LETTER else None
     if confirmed is not None and at > now:
         return None  # not the next action: skipped when the ladder passes its day, unless an invoice joins first
     if at > now:
@@ -303,10 +239,10 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
         # An account that arrives (or jumps) past a stage does not get that stage's steps, but for the required
         # ones. A step with an approval request was reached in time: its approval decides, however long it takes.
         return Skip(step, past_due, f"the {step_stage} stage was already over (ladder at day {day}, {current_stage})")
-    newer = _newer_due(state, step, now, oldest) if state.rules >= 4 else None
+    newer = newer_due(state, step, now, oldest) if state.rules >= 4 else None
     if newer is not None:
         return Skip(step, past_due, f"superseded by {newer.key}, due as well")
-    missing = _missing_detail(state, step.action)
+    missing = missing_detail(state, step.action)
     if missing:
         return Skip(step, past_due, missing)
     if state.lost_contact and step.action in REMOTE_CONTACT:
@@ -321,94 +257,8 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
         if approval is None or approval.state == "pending":
             return Wait(None, step, reason=f"{step.key} awaits approval")
         details["approved_by"] = approval.decided_by or ""
-    why = f"sent although the {step_stage} stage was over: {_required_before(state, step)}" if late else None
-    return _window(state, step, now, ladder=True) or replace(_act(state, step, now, details=details), why=why)
-
-
-def _required_before(state: AccountState, step: Step) -> str:
-    later = [s.key for s in state.policy.steps if s.after == step.key]
-    return f"required before {', '.join(later)}" if later else "required before the later steps"
-
-
-def _newer_due(state: AccountState, step: Step, now: datetime, oldest: date) -> Step | None:
-    """A later step of the same kind that is due too (a late entrant, a jump, a day of contacts deferred): the
-    debtor gets that one, not both. Required steps and steps with an approval are never superseded."""
-    if step.required or step.needs_approval:
-        return None
-    clock, later = timeline(state), state.policy.steps[state.policy.steps.index(step) + 1 :]
-    due = (s for s in later if s.action == step.action and s.key not in state.handled and not s.needs_approval)
-    return next((s for s in due if clock.moment(oldest, s.day + state.shift_days) <= now), None)
-
-
-def _after(state: AccountState, step: Step, now: datetime) -> datetime | None:
-    """The earliest moment `step` may come after the step it follows: None until that step is handled; its
-    `after_days` after it was done (at the policy's time of day), or at once when it was skipped or failed."""
-    assert step.after is not None
-    if step.after not in state.handled:
-        return None
-    done = next((h.at for h in reversed(state.history) if h.step == step.after and h.kind == "action"), None)
-    if state.handled[step.after] != "done" or done is None:
-        return now
-    clock = timeline(state)
-    return clock.moment(clock.local_day(done), step.after_days) if step.after_days else done
-
-
-def _awaited(state: AccountState, step: Step, now: datetime) -> Wait | None:
-    """A done step whose task's result the ladder waits for (rules 3): wait until the task is done, at most the
-    policy's `awaits_result_days` after it was given; then the ladder goes on without it."""
-    item = state.work.get(step.key)
-    if state.rules < 3 or item is None or item.state != "open":
-        return None
-    until = item.given_at + timeline(state).span(state.policy.work.awaits_result_days)
-    if now >= until:
-        return None
-    return Wait(until, reason=f"waiting for the result of {step.key} ({item.kind}) until {until.isoformat()}")
-
-
-def _window(state: AccountState, step: Step, now: datetime, ladder: bool = False) -> Defer | None:
-    """Defer a step that reaches the debtor outside its channel's window (hours, weekdays, public holidays) or
-    over its caps; from rules 4 letters keep office hours, and the ladder makes at most
-    `ladder_contacts_per_day` debtor contacts a day (so a late entrant or a jump is not a burst)."""
-    if state.debtor is None:
-        return None
-    limits = [_spread(state, now)] if ladder and state.rules >= 4 and step.action in DEBTOR_CONTACT else []
-    channel, window = _channel_window(state, step)
-    compressed = state.policy.day_seconds is not None  # compressed test time has no hours of the day
-    if window is not None and not compressed:
-        zone = ZoneInfo(window.timezone or state.debtor.timezone)
-        country = country_of(window.timezone) if window.timezone else holiday_country(state)
-        limits.append(caps_allow(state, channel, now, zone) if channel else None)
-        earliest, why = max(((at, why) for at, why in (lim for lim in limits if lim)), default=(now, None))
-        opens = next_permitted(earliest, window, zone, country)
-        if opens == now:
-            return None
-        return Defer(step, opens, why or deferral_reason(now, window, zone, country))
-    later = max((lim for lim in limits if lim), default=None)
-    return Defer(step, later[0], later[1]) if later else None
-
-
-def _channel_window(state: AccountState, step: Step) -> tuple[str | None, Window | None]:
-    """The channel whose caps govern the step, and the window it keeps (letters: office hours, from rules 4)."""
-    channel = WINDOW_OF_ACTION.get(step.action)
-    if channel is not None:
-        return channel, state.policy.contact.windows.get(channel)
-    if state.rules >= 4 and step.action in DEBTOR_CONTACT and KINDS[step.action].output == "letter":
-        return None, state.policy.contact.office_hours
-    return None, None
-
-
-def _spread(state: AccountState, now: datetime) -> tuple[datetime, str] | None:
-    """Tomorrow at the policy's hour, when the ladder has made today's debtor contacts already."""
-    clock, limit = timeline(state), state.policy.contact.ladder_contacts_per_day
-    contacts = {s.key for s in state.policy.steps if s.action in DEBTOR_CONTACT}
-    today, made = clock.local_day(now), 0
-    for entry in reversed(state.history):
-        if clock.local_day(entry.at) < today:
-            break
-        made += entry.kind == "action" and entry.step in contacts
-    if made < limit:
-        return None
-    return clock.moment(today, 1), f"deferred: at most {limit} debtor contact(s) a day from the ladder"
+    why = f"sent although the {step_stage} stage was over: {required_before(state, step)}" if late else None
+    return pace(state, step, now, ladder=True) or replace(_act(state, step, now, details=details), why=why)
 
 
 def limitation_of(state: AccountState) -> tuple[date, str] | None:
@@ -453,13 +303,6 @@ def transition_times(state: AccountState) -> list[datetime]:
         if approval.state == "pending" and approval.level + 1 < len(policy.approvals.levels):
             times.append(approval.requested_at + clock.span(policy.approvals.escalate_after_days))
     return times
-
-
-def holiday_country(state: AccountState) -> str | None:
-    """Whose public holidays hold: the debtor's stated country, else (rules 2) their phone's, else their timezone's."""
-    assert state.debtor is not None
-    debtor = state.debtor
-    return country_of(debtor.timezone, debtor.country or (phone_country(debtor.phone) if state.rules >= 2 else None))
 
 
 def _day(state: AccountState, now: datetime) -> int:

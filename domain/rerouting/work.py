@@ -15,7 +15,8 @@ from domain.arrangements import ContactMade, ContactRecord
 from domain.bounds import check_happened
 from domain.commands import CONVERSATION, AgreeInstallmentPlan, CompleteTask, OpenDispute, PromiseToPay, RecordContact
 from domain.contact_window import next_permitted
-from domain.planner import contact_block, holiday_country
+from domain.pacing import holiday_country
+from domain.planner import contact_block
 from domain.rerouting.common import CommandRejected, _open, _record, finish_work, seen
 from domain.rerouting.contact import count_contact_result
 from domain.rerouting.disputes import apply_dispute, check_dispute

@@ -24,7 +24,8 @@ from domain.commands import (
 )
 from domain.events import PaymentReceived
 from domain.money import InterestTerms
-from domain.planner import holiday_country, plan
+from domain.pacing import holiday_country
+from domain.planner import plan
 from domain.policy import PolicyBook
 from domain.status import account_status
 from tests.domain.simulate import open_account

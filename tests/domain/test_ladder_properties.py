@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from domain.account import AccountState
 from domain.contact_window import country_of, permitted
 from domain.kinds import DEBTOR_CONTACT, KINDS, WINDOW_OF_ACTION
-from domain.planner import holiday_country
+from domain.pacing import holiday_country
 from domain.policy import PolicyBook, Window
 from tests.domain.simulate import Run, days, open_account, simulate
 
