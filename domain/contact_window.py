@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import tzdata
 
-from domain.policy import Window
+from domain.contact_rules import Window
 
 
 def _zone_countries() -> dict[str, str]:

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 from domain.account import AccountState
 from domain.bounds import phone_country
 from domain.caps import caps_allow
+from domain.contact_rules import Window
 from domain.contact_window import country_of, deferral_reason, next_permitted
 from domain.decisions import Defer
 from domain.kinds import CONTACT_NEEDS, DEBTOR_CONTACT, KINDS, WINDOW_OF_ACTION, ActionKind
-from domain.policy import Step, Window
+from domain.policy import Step
 
 
 def missing_detail(state: AccountState, action: ActionKind) -> str | None:

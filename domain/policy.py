@@ -5,27 +5,23 @@ from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+from pydantic import Field, PositiveFloat, model_validator
 
 from domain.authority import INSTALLMENT_PLAN, LEVELS, WRITE_OFF, Level, band_level
+from domain.contact_rules import ContactRules, Frozen
 from domain.kinds import ActionKind
 from domain.money import InterestTerms, Part, check_amount, percent
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Stage(_Frozen):
+class Stage(Frozen):
     name: str
     from_day: int = Field(description="first day past due of this stage")
 
 
-class Step(_Frozen):
+class Step(Frozen):
     day: int = Field(ge=-30, le=3650, description="days past the oldest unpaid due date")
     action: ActionKind
     template: str
@@ -51,7 +47,7 @@ class Step(_Frozen):
         return self.id or f"d{self.day:03d}-{self.action.value}"
 
 
-class PromiseRules(_Frozen):
+class PromiseRules(Frozen):
     max_horizon_days: int = 30
     grace_days: int = 2
     max_open: int = 1
@@ -59,7 +55,7 @@ class PromiseRules(_Frozen):
     on_broken: Literal["next_stage", "resume"] = "next_stage"
 
 
-class InstallmentRules(_Frozen):
+class InstallmentRules(Frozen):
     min_count: int = 2
     max_count: int = 6
     first_within_days: int = 30
@@ -69,58 +65,11 @@ class InstallmentRules(_Frozen):
     max_horizon_days: int | None = Field(default=None, description="last installment at most this far ahead")
 
 
-class DisputeRules(_Frozen):
+class DisputeRules(Frozen):
     supervisor_reminder_days: int = 14
 
 
-class Window(_Frozen):
-    """When one channel may reach the debtor, in the debtor's timezone. `None` hours: any time of day."""
-
-    start: time | None = time(8, 0)
-    end: time | None = time(21, 0)
-    weekdays: list[int] = Field(default=[1, 2, 3, 4, 5, 6, 7], description="ISO weekdays allowed, 1 = Monday")
-    holidays: bool = Field(default=False, description="contact allowed on public holidays")
-    timezone: str | None = Field(default=None, description="whose hours: an IANA name; none: the debtor's")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            ZoneInfo(value)  # raises for an unknown name
-        return value
-
-    def describe(self) -> str:
-        return "any time" if self.start is None or self.end is None else f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-
-def _office_hours() -> Window:
-    """Seed 000: working days 9:00-20:00; letters are issued on business days, in office hours."""
-    return Window(start=time(9, 0), end=time(18, 0), weekdays=[1, 2, 3, 4, 5])
-
-
-def _default_windows() -> dict[str, Window]:
-    return {"sms": Window(), "call": Window(), "visit": Window(), "email": Window()}
-
-
-class Caps(_Frozen):
-    """How often one channel may reach the debtor. Counted over contacts made (and, for calls, the attempts
-    collectors report)."""
-
-    per_day: int | None = Field(default=None, description="at most this many in one local day")
-    conversations_per_day: int | None = Field(default=None, description="at most this many reached in one day")
-    min_gap_hours: float | None = Field(default=None, description="at least this long after the previous one")
-    rolling_days: int | None = None
-    rolling_max: int | None = Field(default=None, description="at most this many in any rolling_days")
-    quiet_days_after_conversation: int | None = Field(default=None, description="none this long after one")
-
-
-def _default_caps() -> dict[str, Caps]:
-    """Seed 002's defaults: 10 call attempts and 5 conversations a day, 2 visits a day; SMS at least 12 hours apart."""
-    return {"call": Caps(per_day=10, conversations_per_day=5), "visit": Caps(per_day=2),
-            "sms": Caps(min_gap_hours=12)}  # fmt: skip
-
-
-class LimitationRules(_Frozen):
+class LimitationRules(Frozen):
     years: int = Field(default=3, description="limitation period from the due date or the last restart")
     margin_days: int = Field(default=90, description="hand over to legal at least this long before it ends")
     legal_stage: str = "legal"
@@ -131,7 +80,7 @@ class LimitationRules(_Frozen):
     )  # fmt: skip
 
 
-class InterestRules(_Frozen):
+class InterestRules(Frozen):
     """Late interest: simple, from the due date (after `grace_days`), on the unpaid principal. It stops
     while an installment plan is in force or a bankruptcy stands."""
 
@@ -160,7 +109,7 @@ class InterestRules(_Frozen):
         return f"{terms.describe()} simple from the due date{cap}{share}"
 
 
-class Fee(_Frozen):
+class Fee(Frozen):
     """A late fee charged once when the account enters `stage`: a fixed amount in the listed currencies,
     otherwise `percent` of the unpaid principal."""
 
@@ -177,9 +126,9 @@ class Fee(_Frozen):
         return self
 
 
-class MoneyRules(_Frozen):
+class MoneyRules(Frozen):
     interest: InterestRules = InterestRules()
-    fees: list[Fee] = []
+    fees: list[Fee] = Field(default=[])
     allocation: list[Part] = Field(
         default=["costs", "interest", "principal"], description="what a payment pays first (oldest invoice first)"
     )
@@ -191,19 +140,7 @@ class MoneyRules(_Frozen):
         return self
 
 
-class ContactRules(_Frozen):
-    max_consecutive_failures: int = 3
-    caps: dict[str, Caps] = Field(default_factory=_default_caps, description="sms, email, call, visit")
-    windows: dict[str, Window] = Field(
-        default_factory=_default_windows, description="per channel: sms, email, call, visit"
-    )
-    office_hours: Window = Field(default_factory=_office_hours, description="when letters are issued (rules 4)")
-    ladder_contacts_per_day: int = Field(
-        default=1, ge=1, le=10, description="debtor contacts the ladder makes in one day, catching up or not (rules 4)"
-    )
-
-
-class Authority(_Frozen):
+class Authority(Frozen):
     """One row of the approval matrix: from this balance up, `subject` needs at least `level`."""
 
     subject: str = Field(description=f"a step's action, {WRITE_OFF!r} or {INSTALLMENT_PLAN!r} (a plan outside limits)")
@@ -218,7 +155,7 @@ class Authority(_Frozen):
         return self
 
 
-class ApprovalRules(_Frozen):
+class ApprovalRules(Frozen):
     levels: list[Level] = Field(default=list(LEVELS), description="who is asked, in escalation order")
     remind_every_days: int = 2
     escalate_after_days: int = 5
@@ -240,7 +177,7 @@ class ApprovalRules(_Frozen):
         return self.levels.index(band_level(rows, subject, balance, self.levels[0]))  # type: ignore[arg-type]
 
 
-class TeamRule(_Frozen):
+class TeamRule(Frozen):
     """Accounts matching every condition given go to `team` (the first matching rule wins)."""
 
     team: str
@@ -256,7 +193,7 @@ class TeamRule(_Frozen):
         )
 
 
-class WorkRules(_Frozen):
+class WorkRules(Frozen):
     """People's tasks: which team an account goes to, when a task is due, and who hears of it when it is not done by
     then (seed 002's chain)."""
 
@@ -273,7 +210,7 @@ class WorkRules(_Frozen):
         return next((rule.team for rule in self.teams if rule.matches(segment, country, balance)), None)
 
 
-class Band(_Frozen):
+class Band(Frozen):
     """This policy also serves `segment`'s debtors whose invoice is in `currency` and reaches `from_amount` (seed 000:
     「金額較大…提前進入嚴格催收」, large debts go to strict collection sooner). The highest band reached wins."""
 
@@ -282,7 +219,7 @@ class Band(_Frozen):
     from_amount: Decimal = Field(gt=0)
 
 
-class Policy(_Frozen):
+class Policy(Frozen):
     name: str
     version: int = 1
     description: str = ""

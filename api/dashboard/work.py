@@ -38,9 +38,10 @@ from api.dashboard.views import explain, explain_errors, local_instant
 from api.state import get_client, get_policies, get_store
 from domain.bounds import phone_country
 from domain.commands import CONVERSATION
+from domain.contact_rules import Caps, ContactRules
 from domain.contact_window import country_of, next_permitted
 from domain.people import LEADS, POOLS
-from domain.policy import Caps, ContactRules, Policy, PolicyBook
+from domain.policy import Policy, PolicyBook
 from domain.status import AccountStatus
 from edge.work import APPROVAL_STEP, CONTACT_KINDS, DISPUTE_STEP, NOTICES, TaskView
 from store.models import Account

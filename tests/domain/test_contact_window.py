@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.contact_rules import Window
 from domain.contact_window import country_of, deferral_reason, is_holiday, next_permitted, permitted
-from domain.policy import Window
 
 SHANGHAI, NEW_YORK = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
 DAYTIME = Window()  # 08:00-21:00, every day, not on public holidays

@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.account import AccountState
+from domain.contact_rules import Window
 from domain.contact_window import country_of, permitted
 from domain.kinds import DEBTOR_CONTACT, KINDS, WINDOW_OF_ACTION
 from domain.pacing import holiday_country
-from domain.policy import PolicyBook, Window
+from domain.policy import PolicyBook
 from tests.domain.simulate import Run, days, open_account, simulate
 
 BOOK = PolicyBook()

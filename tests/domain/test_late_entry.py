@@ -4,9 +4,10 @@ letters keep office hours. Seed 003: written demand, then lawyer's letter; seed 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.contact_rules import Caps
 from domain.kinds import ActionKind
 from domain.planner import Act, Decision
-from domain.policy import Caps, PolicyBook, Step
+from domain.policy import PolicyBook, Step
 from domain.status import account_status
 from tests.domain.simulate import Run, days, open_account, simulate
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import CeaseCommunication
+from domain.contact_rules import Window
 from domain.contact_window import next_permitted
-from domain.policy import Window
 from tests.workflows.harness import BOOK, Account
 from workflows import CEASE_COMMUNICATION
 
