@@ -67,6 +67,10 @@ class CollectionWorkflow:
         self.state = input.state or AccountState(
             workflow_id=workflow.info().workflow_id, account_id=input.account_id, policy=input.policy
         )
+        if input.state is None and workflow.patched("rules-before-messages"):
+            # A signal or update can come in the first workflow task with the start: it must find the account's
+            # rules already set (one applied under rules 0 closed a write-off that should have waited for approval).
+            self.state.rules = self._opened_under()
         self.publish = input.publish_search_attributes
         self.changed = False
         self.published: tuple | None = None
@@ -74,7 +78,7 @@ class CollectionWorkflow:
 
     @workflow.run
     async def run(self, input: CollectionInput) -> AccountStatus:
-        if input.state is None:
+        if input.state is None:  # accounts opened before the patch above set them here, after the first messages
             self.state.rules = self._opened_under()
         while True:
             if self._history_is_long(input):

@@ -3,6 +3,7 @@
 Each account opens at 10:00 Shanghai time, one day past due (Account.open): after `days(n)` it is 10:00 on
 day 1 + n, just after that day's 09:00 actions."""
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,12 +28,15 @@ from domain.commands import (
     WriteOff,
 )
 from domain.status import AccountStatus
+from edge.ingest import policy_for
 from tests.domain.test_planner import STANDARD_LADDER
+from tests.factories import overdue
 from tests.workflows.harness import Account
 from workflows import (
     AGREE_INSTALLMENT_PLAN,
     APPROVE_ACTION,
     CONTACT_OUTCOME,
+    INVOICE_OVERDUE,
     OPEN_DISPUTE,
     PAUSE,
     PROMISE_TO_PAY,
@@ -42,7 +46,10 @@ from workflows import (
     RESUME,
     UPDATE_CONTACT,
     WRITE_OFF,
+    workflow_id,
 )
+from workflows.collection import CollectionWorkflow
+from workflows.inputs import CollectionInput
 
 
 @pytest.fixture
@@ -250,6 +257,31 @@ async def test_pause_and_resume_move_the_deadlines(account: Account) -> None:
     await account.days(1)
     assert account.steps() == ["d001-send_sms", "d003-send_email"]
     assert account.sent("d003-send_email")["day"] == 8 and (await account.status()).held_days == 5
+
+
+async def test_a_command_in_the_first_workflow_task_finds_the_account_s_rules(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """A write-off sent right after the start, before any worker ran the account, arrives in the same workflow task as
+    the start: it waits for approval like any other (under rules 0 it closed the account at once). On the dev server:
+    the time-skipping one never hands the first task to a worker that starts after the update."""
+    account = Account(dev_env, tmp_path)
+    invoice = overdue(account_id=account.id, occurred_at=await dev_env.get_current_time())
+    await dev_env.client.start_workflow(  # as the ingest starts it (its verdict query would wait for a worker)
+        CollectionWorkflow.run, CollectionInput(account_id=account.id, policy=policy_for(account.book, invoice)),
+        id=workflow_id(account.id), task_queue=account.queue, start_signal=INVOICE_OVERDUE, start_signal_args=[invoice],
+    )  # fmt: skip
+    write_off = asyncio.create_task(account.update(WRITE_OFF, WriteOff, reason="debtor dissolved"))
+    await asyncio.sleep(0.5)  # the update is with the server, waiting for the first workflow task
+    async with account:
+        status = await write_off
+        assert [p.step for p in status.pending_approvals] == ["write-off-1"] and status.outcome is None
+        events = (await account.handle.fetch_history()).events
+        tasks = [e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+        [accepted] = [
+            e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        ]
+        assert [t for t in tasks if t < accepted] == tasks[:1]  # accepted by the first task, which started the account
 
 
 async def test_write_off_waits_for_a_manager_then_closes_the_account(account: Account) -> None:
