@@ -121,6 +121,8 @@ def _param(spec: Arg) -> click.Parameter:
         kwargs["type"] = click.Choice(options["choices"])
     if options.get("action") == "append":
         kwargs["multiple"] = True
+    if options.get("action") == "store_true":
+        kwargs |= {"is_flag": True, "flag_value": True, "default": False}
     if "metavar" in options:
         kwargs["metavar"] = options["metavar"]
     return click.Option([*spec.flags, *([options["dest"]] if "dest" in options else [])], **kwargs)

@@ -35,7 +35,7 @@ class Outbound(BaseModel):
     html: str | None = None
     assignee_role: str | None = None
     due: str | None = None
-    pdf: bytes | None = Field(default=None, exclude=True, description="a letter's PDF, next to its HTML")
+    pdf: bytes | None = Field(default=None, exclude=True, description="a letter's PDF, or a task's attachment")
     address: dict | None = Field(default=None, description="a letter's postal address, as the courier takes it")
 
 
@@ -87,12 +87,12 @@ class FileChannel:
             record = message.model_dump(mode="json")
             record["reference"] = reference = f"file-{uuid.uuid4().hex[:12]}"
             record["written_at"] = datetime.now(UTC).isoformat()
+            key = message.idempotency_key
             if message.kind == "letter" and message.html is not None:
-                key = message.idempotency_key
                 record["document"], record["sha256"] = self._store_document(key, message.html.encode(), ".html")
-                if message.pdf is not None:
-                    record["pdf"], record["pdf_sha256"] = self._store_document(key, message.pdf, ".pdf")
                 record["html"] = None
+            if message.pdf is not None:  # a letter's, or the draft a task hands over (a lawyer's letter for the firm)
+                record["pdf"], record["pdf_sha256"] = self._store_document(key, message.pdf, ".pdf")
             outbox.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
             outbox.flush()
             os.fsync(outbox.fileno())

@@ -46,6 +46,8 @@ class CollectionActivities:
     def perform(self, request: ActionRequest) -> ActionResult:
         """Do the action the request names: render it and deliver it as its kind says (domain.kinds). The
         litigation task also opens the legal case with its evidence package: the handoff."""
+        if request.action is ActionKind.LAWYER_LETTER_DRAFT:
+            return self._draft(request)
         result = self._outputs[KINDS[request.action].output](request)
         if request.action is ActionKind.LITIGATION:
             case = self.legal.open_case(request)
@@ -130,12 +132,31 @@ class CollectionActivities:
             subject=title, text=title, html=html, pdf=pdf, document_id=document.id,
         )  # fmt: skip
 
-    def _task(self, request: ActionRequest) -> ActionResult:
+    def _draft(self, request: ActionRequest) -> ActionResult:
+        """The lawyer's letter as a draft for the creditor's law firm, kept as a document and attached to the task
+        that asks legal to send it to the firm. No firm configured: refused, never issued in anyone's name."""
+        try:
+            firm = self.renderer.law_firm_of(request)
+        except ValueError as error:
+            raise ApplicationError(str(error), type="NoLawFirm", non_retryable=True) from None
+        letter = request.model_copy(update={"template": "lawyer_letter"})  # no lawyer nor date: the firm's to give
+        html = self.renderer.render("letters", letter, ".html.j2")
+        pdf = self.pdf.render(html)
+        document = self.store.save_document(
+            Document(account_id=request.account_id, idempotency_key=request.idempotency_key, kind="draft",
+                     filename=f"{request.step}.pdf", content_type="application/pdf",
+                     sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), content=pdf, created_at=datetime.now(UTC))
+        )  # fmt: skip
+        lawyers = ", ".join(f"{lawyer.name} ({lawyer.licence})" for lawyer in firm.lawyers)
+        details = request.details | {"draft_document": str(document.id), "lawyers": lawyers}
+        return self._task(request.model_copy(update={"details": details}), pdf, document.id)
+
+    def _task(self, request: ActionRequest, pdf: bytes | None = None, document_id: int | None = None) -> ActionResult:
         text = self.renderer.render("tasks", request, ".txt.j2", staff=True)
         role = request.assignee_role or KINDS[request.action].assignee  # none: refused as InvalidRecipient
         due = request.deadline.isoformat() if request.deadline else None
         return self._deliver(
-            request, "task", role, "tasks", ".txt.j2",
+            request, "task", role, "tasks", ".txt.j2", pdf, document_id,
             subject=text.splitlines()[0], text=text, assignee_role=role, due=due,
         )  # fmt: skip
 

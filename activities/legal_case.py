@@ -90,6 +90,8 @@ def evidence(case_id: str, now: datetime, request: ActionRequest, log: list[Cont
         "documents": documents,
         # Each letter with its tracking number and the courier's proof: the written demands a court asks for.
         "letters": [letter.model_dump(mode="json") for letter in request.letters],
+        # Settlement offers (lapsed or rejected: a settled account never reaches legal), waived parts apart.
+        "settlements": [offer.model_dump(mode="json") for offer in request.settlements],
     }
 
 

@@ -14,6 +14,7 @@ from babel.numbers import format_currency
 
 from domain.actions import ActionRequest
 from domain.creditor import Creditor, CreditorBook
+from domain.law_firms import LawFirm
 from domain.locales import babel_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -47,6 +48,32 @@ class Signatory:
                    creditor.registration_number, creditor.address.block(locale), pay, *images)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Counsel:
+    """What a lawyer's letter prints of the creditor's law firm (domain.law_firms) and of the firm's answer: the
+    lawyer who signed and the date the letter bears. The draft sent to the firm has neither (`draft`)."""
+
+    name: str
+    address: list[str]
+    phone: str
+    email: str
+    lawyer: str | None
+    licence: str | None
+    issued_on: date | None
+    reference: str | None
+
+    @property
+    def draft(self) -> bool:
+        return self.lawyer is None
+
+    @classmethod
+    def of(cls, firm: LawFirm, locale: str, details: dict[str, str]) -> "Counsel":
+        issued = details.get("issued_on")
+        return cls(firm.name_in(locale), firm.address.block(locale), firm.phone, str(firm.email), details.get("lawyer"),
+                   details.get("licence"), date.fromisoformat(issued) if issued else None,
+                   details.get("firm_reference") or None)  # fmt: skip
+
+
 @jinja2.pass_context
 def _money(context: jinja2.runtime.Context, amount: Decimal, currency: str) -> str:
     return format_currency(Decimal(str(amount)), currency, locale=context["_babel_locale"])
@@ -69,6 +96,7 @@ class Renderer:
         )
         self.env.filters["money"] = _money
         self.env.filters["longdate"] = _longdate
+        self.env.filters["isodate"] = date.fromisoformat  # a date carried as text in a request's details
         self._versions: dict[str, tuple[str, list[Callable[[], bool]]]] = {}
 
     def version(self, name: str) -> str:
@@ -109,16 +137,35 @@ class Renderer:
         except (jinja2.TemplateError, KeyError) as error:
             raise TemplateError(f"{name}: {type(error).__name__}: {error}") from error
 
+    def creditor_of(self, request: ActionRequest) -> Creditor:
+        """The profile the account collects for. Raises ValueError when there is none."""
+        if self.creditors is None:
+            raise ValueError("no creditor profiles are configured (COLLECTIONS_CREDITOR_DIR)")
+        return self.creditors.resolve(request.creditor, f"account {request.account_id}")
+
+    def law_firm_of(self, request: ActionRequest) -> LawFirm:
+        """The firm that issues the account's lawyer's letters. Raises ValueError when there is none."""
+        creditor = self.creditor_of(request)
+        firm = self.creditors.law_firm(creditor) if self.creditors else None
+        if firm is None:
+            raise ValueError(f"creditor {creditor.id} names no law firm (`law_firm` in its profile, docs/creditors.md):"
+                             " a lawyer's letter is issued by a lawyer, never in the creditor's name")  # fmt: skip
+        return firm
+
     def _signatory(self, request: ActionRequest, locale: str) -> Signatory | jinja2.Undefined:
         """The creditor's profile as the message prints it; where there is none, a value that fails the template
         with the reason (a task for staff may not print the creditor at all)."""
-        if self.creditors is None:
-            return jinja2.StrictUndefined(hint="no creditor profiles are configured (COLLECTIONS_CREDITOR_DIR)")
         try:
-            creditor = self.creditors.resolve(request.creditor, f"account {request.account_id}")
+            creditor = self.creditor_of(request)
         except ValueError as error:
             return jinja2.StrictUndefined(hint=str(error))
         return Signatory.of(creditor, locale, [balance.currency for balance in request.balances])
+
+    def _counsel(self, request: ActionRequest, locale: str) -> Counsel | jinja2.Undefined:
+        try:
+            return Counsel.of(self.law_firm_of(request), locale, request.details)
+        except ValueError as error:
+            return jinja2.StrictUndefined(hint=str(error))
 
     def _context(self, request: ActionRequest, locale: str) -> dict[str, object]:
         return {
@@ -133,6 +180,7 @@ class Renderer:
             "deadline": request.deadline,
             "interest_terms": request.interest_terms,
             "creditor": self._signatory(request, locale),
+            "firm": self._counsel(request, locale),
             "reference": request.idempotency_key,
             "details": request.details,
         }

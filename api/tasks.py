@@ -47,7 +47,8 @@ class Reassignment(BaseModel):
 
 class Completing(BaseModel):
     """What was done. A call or visit: `contact` (record_contact's fields, `task` and who aside); an approval:
-    `decision` and `reason`; a dispute review: `resolution` (and `adjustment`, `note`); other tasks: `outcome`."""
+    `decision` and `reason`; a dispute review: `resolution` (and `adjustment`, `note`); a lawyer's letter's draft: the
+    firm's `answer`; other tasks: `outcome`."""
 
     outcome: str | None = None
     note: str | None = None
@@ -56,6 +57,12 @@ class Completing(BaseModel):
     resolution: Literal["upheld", "rejected"] | None = None
     adjustment: str | None = None
     contact: dict[str, Any] | None = None
+    # A lawyer's letter drafted for the law firm: its answer (confirm_lawyer_letter's fields; `reason` to decline).
+    answer: Literal["issued", "declined"] | None = None
+    lawyer: str | None = None
+    licence: str | None = None
+    issued_on: str | None = None
+    firm_reference: str | None = None
 
 
 @router.get("", response_model=TaskPage, summary="the caller's work queue, most valuable first")

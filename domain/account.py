@@ -17,6 +17,7 @@ from domain.arrangements import (
     ContactRecord,
     DebtorConflict,
     Dispute,
+    FirmAnswer,
     InstallmentPlan,
     LetterRecord,
     Migration,
@@ -31,6 +32,7 @@ from domain.kinds import KINDS, WINDOW_OF_ACTION, WORK, ActionKind
 from domain.ledger import HistoryEntry, HistoryKind, InvoiceState, PaymentRecord, StepResult
 from domain.money import Debt, allocate, to_minor
 from domain.policy import Policy, Step
+from domain.settlements import Settlement
 from domain.timeline import Timeline
 
 # What became of an event: an invoice started or joined the account, or was already on it (`known`); a billing event
@@ -47,8 +49,10 @@ EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "re
 # day, letters keep office hours, a step waiting for its window no longer holds back later due steps, and a pre-due
 # step is not recorded for an account first seen overdue; 5: a letter needs the debtor's postal address (skipped
 # without one); 6: a written demand restarts the limitation period when it is delivered (or presumed delivered, where
-# the policy says so), not when it is sent. New accounts take the latest (the workflow sets it, under a patch).
-RULES = 6
+# the policy says so), not when it is sent; 7: a lawyer's letter is drafted for the creditor's law firm and goes out
+# under the firm's name once the firm confirms it issued it (domain.lawyer_letters). New accounts take the latest (the
+# workflow sets it, under a patch).
+RULES = 7
 FILLABLE = ("phone", "email", "country", "address")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (
@@ -66,6 +70,8 @@ class AccountState(BaseModel):
     debtor: Debtor | None = None
     creditor: str | None = Field(default=None, description="the creditor profile named by its invoices, if any")
     letters: dict[str, LetterRecord] = Field(default={}, description="letters sent, by step, and their delivery")
+    settlements: list[Settlement] = Field(default=[], description="settlement offers, latest last")
+    lawyer_letters: dict[str, FirmAnswer] = Field(default={}, description="law firms' answers, by step (rules 7)")
     episode: str | None = Field(default=None, description="event id that opened this run; part of every key")
     opened_at: datetime | None = None
     opened_day: date | None = Field(default=None, description="debtor-local day of the opening event")
@@ -381,7 +387,9 @@ class AccountState(BaseModel):
         debts = [Debt("costs", c.charge_id, c.owed) for c in charges]
         debts += [Debt("interest", i.invoice_id, i.interest_due()) for i in oldest_first]
         debts += [Debt("principal", i.invoice_id, i.outstanding) for i in oldest_first]
-        allocations, left = allocate(payment.amount, debts, self.policy.money.allocation)
+        order = self.policy.money.allocation
+        offer = next((s for s in self.settlements if s.state == "offered" and s.currency == payment.currency), None)
+        allocations, left = allocate(payment.amount, debts, offer.allocation(order) if offer else order)
         for a in allocations:
             if a.part == "costs":
                 by_charge[a.target].paid += a.amount

@@ -9,6 +9,7 @@ from domain.arrangements import Charge, ContactRecord, LetterRecord, Promise
 from domain.events import Debtor
 from domain.kinds import ActionKind
 from domain.money import Allocation
+from domain.settlements import Settlement
 
 
 class InvoiceLine(BaseModel):
@@ -67,6 +68,8 @@ class ActionRequest(BaseModel):
     payments: list[PaymentLine] = []
     promises: list[Promise] = []
     letters: list[LetterRecord] = Field(default=[], description="at the legal handoff: each letter and its delivery")
+    settlements: list[Settlement] = Field(default=[], description="at the legal handoff: the offers made, and how each "
+                                          "ended")  # fmt: skip
     handoff_reason: str | None = None
     fees: list[Charge] = []
     interest_terms: str = "none"

@@ -124,6 +124,20 @@ class LetterRecord(BaseModel):
     reason: str | None = None
 
 
+class FirmAnswer(BaseModel):
+    """A law firm's answer to the draft of a lawyer's letter (rules 7): issued by the lawyer named, or declined."""
+
+    step: str
+    answer: Literal["issued", "declined"]
+    lawyer: str | None = None
+    licence: str | None = None
+    issued_on: date | None = None
+    firm_reference: str | None = None
+    reason: str | None = None
+    by: str
+    at: datetime
+
+
 class WorkItem(BaseModel):
     """A task given to a person (a call, a visit, an escalation...), followed until it is done: overdue, it is
     escalated along the policy's chain; a step that awaits its result holds the ladder (rules 3)."""

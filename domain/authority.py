@@ -14,6 +14,7 @@ LEVELS: tuple[Level, ...] = get_args(Level)  # lowest first
 # What an approval may be about besides a ladder step's action (an ActionKind value).
 WRITE_OFF = "write_off"
 INSTALLMENT_PLAN = "installment_plan"
+SETTLEMENT = "settlement"  # an offer that gives up interest, fees or principal: banded by the amount given up
 
 
 def rank(level: str | None) -> int:

@@ -273,6 +273,50 @@ class ConfirmBalance(Command):
                            invoice_ids=self.invoice_ids)  # fmt: skip
 
 
+class OfferSettlement(Command):
+    """update `offer_settlement`: offer the debtor a settlement of one currency's balance: waive the interest, the
+    fees, or settle for less (`settle_for`: what the debtor pays in full settlement), if paid by `expires_on`. It waits
+    for approval by the policy's matrix for the amount given up (domain.settlements)."""
+
+    currency: str
+    waive_interest: bool = False
+    waive_fees: bool = False
+    settle_for: Amount | None = Field(default=None, description="what the debtor pays in full settlement")
+    expires_on: Day = Field(description="the debtor's last day to pay, in their calendar")
+    reason: ShortText
+
+    _currency = field_validator("currency")(currency_code)
+    _positive = field_validator("settle_for")(optional(positive))
+
+    @model_validator(mode="after")
+    def _gives_something(self) -> "OfferSettlement":
+        if not (self.waive_interest or self.waive_fees or self.settle_for is not None):
+            raise ValueError("an offer waives the interest, the fees, or settles for an amount (settle_for)")
+        return self
+
+
+class ConfirmLawyerLetter(Command):
+    """update `confirm_lawyer_letter`: the law firm's answer to the draft of a lawyer's letter (rules 7). `issued`: the
+    firm issued it, signed by the lawyer named (then it goes to the debtor under the firm's name); `declined`: it will
+    not, with the reason (the step is skipped, saying so)."""
+
+    step: Identifier = Field(description="the lawyer's letter step, such as d091-issue_lawyer_letter")
+    answer: Literal["issued", "declined"]
+    lawyer: Name | None = Field(default=None, description="who signed it (required when issued)")
+    licence: Reference | None = Field(default=None, description="the lawyer's practising licence number")
+    issued_on: Day | None = Field(default=None, description="the date the firm put on the letter")
+    firm_reference: Reference | None = Field(default=None, description="the firm's own file reference")
+    reason: ShortText | None = Field(default=None, description="why the firm declines (required to decline)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> "ConfirmLawyerLetter":
+        if self.answer == "issued" and not (self.lawyer and self.licence and self.issued_on):
+            raise ValueError("an issued letter names its lawyer, the lawyer's licence and the date it bears")
+        if self.answer == "declined" and not self.reason:
+            raise ValueError("a declined letter needs the firm's reason")
+        return self
+
+
 class LegalOutcome(Command):
     """signal `legal_outcome`: how the case handed to legal ended."""
 

@@ -12,11 +12,13 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError, field_validator
+from pydantic import EmailStr, Field, StringConstraints, ValidationError, field_validator
 
 from domain.address import PostalAddress
 from domain.bounds import AddressLine, Name, Reference
 from domain.events import SUPPORTED_LOCALES, Identifier, currency_code
+from domain.law_firms import LawFirm, load_law_firms
+from domain.profile_files import Profile, reasons
 
 MAX_IMAGE_BYTES = 256 * 1024  # a letterhead or seal scan: printed on every letter, and kept with each as evidence
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
@@ -25,10 +27,6 @@ PAYMENT_TEXT = {  # how to pay, per letter language: the bank account of each cu
     "en": "Bank transfer to {holder}, {bank}, account {number}{swift}, quoting your invoice numbers.",
     "zh-CN": "请汇款至：户名 {holder}，开户行 {bank}，账号 {number}{swift}，并在附言中注明发票号。",
 }
-
-
-class Profile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class BankAccount(Profile):
@@ -64,6 +62,7 @@ class Creditor(Profile):
     letterhead: str | None = Field(default=None, description="an image beside the profile (a data URI once loaded)")
     signature: str | None = None
     seal: str | None = Field(default=None, description="the company seal 公章, printed over the signature")
+    law_firm: Identifier | None = Field(default=None, description="the firm that issues its lawyer's letters")
 
     @field_validator("names")
     @classmethod
@@ -112,12 +111,8 @@ def load_creditor(path: Path) -> Creditor:
                 raw[field] = _image(path.parent / str(raw[field]))
         return Creditor.model_validate(raw)
     except (OSError, tomllib.TOMLDecodeError, ValueError) as error:  # ValidationError is a ValueError
-        reason = str(error) if not isinstance(error, ValidationError) else _reasons(error)
+        reason = str(error) if not isinstance(error, ValidationError) else reasons(error)
         raise ValueError(f"creditor profile {path}: {reason}") from None
-
-
-def _reasons(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'profile'}: {e['msg']}" for e in error.errors())
 
 
 class CreditorBook:
@@ -135,6 +130,13 @@ class CreditorBook:
             self.by_id[creditor.id] = creditor
         if not self.by_id:
             raise ValueError(f"no creditor profiles (*.toml) in {folder}")
+        self.law_firms = load_law_firms(folder)
+        for creditor in self.by_id.values():
+            if creditor.law_firm and creditor.law_firm not in self.law_firms:
+                raise ValueError(
+                    f"creditor {creditor.id!r} names law firm {creditor.law_firm!r}, which has no file "
+                    f"in {folder / 'law-firms'} (known: {', '.join(sorted(self.law_firms)) or 'none'})"
+                )
         defaults = [c.id for c in self.by_id.values() if c.default]
         if len(defaults) > 1:
             raise ValueError(f"more than one default creditor in {folder}: {', '.join(defaults)}")
@@ -150,3 +152,6 @@ class CreditorBook:
             raise ValueError(f"{where} names creditor {name!r}, which has no profile in {self.folder} "
                              f"(known: {', '.join(sorted(self.by_id))})")  # fmt: skip
         return self.by_id[name]
+
+    def law_firm(self, creditor: Creditor) -> LawFirm | None:
+        return self.law_firms.get(creditor.law_firm) if creditor.law_firm else None

@@ -31,6 +31,8 @@ class ActionKind(StrEnum):
     INSTALLMENT_SMS = "send_installment_sms"
     INSTALLMENT_EMAIL = "send_installment_email"
     TASK_OVERDUE = "notify_overdue_task"
+    SETTLEMENT_OFFER = "send_settlement_offer"  # an approved settlement, in writing to the debtor
+    LAWYER_LETTER_DRAFT = "send_lawyer_letter_draft"  # to the law firm, through legal: it issues the letter (7)
 
 
 Output = Literal["sms", "email", "letter", "task"]
@@ -76,6 +78,8 @@ KINDS: dict[ActionKind, Kind] = {
     ActionKind.INSTALLMENT_SMS: Kind("sms", debtor=True, needs="phone", window="sms"),
     ActionKind.INSTALLMENT_EMAIL: Kind("email", debtor=True, needs="email", window="email"),
     ActionKind.TASK_OVERDUE: Kind("task", task="overdue_task"),
+    ActionKind.SETTLEMENT_OFFER: Kind("letter", debtor=True, needs="address"),
+    ActionKind.LAWYER_LETTER_DRAFT: Kind("task", assignee="legal", task="lawyer_letter_draft", work=True),
 }  # fmt: skip
 
 # The questions the rules ask, answered from the table.

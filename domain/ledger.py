@@ -25,6 +25,7 @@ HistoryKind = Literal[
     "resumed",
     "fee",
     "refused",
+    "settlement",
 ]
 
 

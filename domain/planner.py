@@ -13,6 +13,7 @@ from domain.bounds import phone_country
 from domain.decisions import Act, Close, Decision, Defer, Skip, Wait
 from domain.kinds import DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WORK, ActionKind
 from domain.ladder_order import after_moment, awaited, confirmed_at, newer_due, required_before
+from domain.lawyer_letters import firm_gate
 from domain.limitation import limitation
 from domain.pacing import missing_detail, pace
 from domain.policy import Step
@@ -77,6 +78,9 @@ def hold(state: AccountState) -> str | None:
         return f"promise {promise.promise_id} to pay {promise.amount} {promise.currency} by {promise.promised_date}"
     if state.installment_plan and state.installment_plan.state == "active":
         return f"installment plan {state.installment_plan.plan_id} in force"
+    offer = next((s for s in state.settlements if s.state == "offered"), None)
+    if offer:
+        return f"settlement {offer.settlement_id} offered: {offer.terms()}"
     return None
 
 
@@ -141,6 +145,11 @@ def _closing_outcome(state: AccountState) -> Close | None:
         return Close("written_off", state.write_off)
     if state.legal_outcome:
         return Close(state.legal_outcome, "legal outcome reported")
+    settled = next((s for s in state.settlements if s.state == "settled"), None)
+    if settled and not state.unpaid() and not state.owed_charges():
+        return Close("settled", f"settlement {settled.settlement_id} paid: {settled.pay} {settled.currency}; waived "
+                                f"interest {settled.waived_interest}, fees {settled.waived_fees}, principal "
+                                f"{settled.discount}")  # fmt: skip
     if not state.unpaid() and not state.owed_charges():
         if state.installment_plan and state.installment_plan.state == "completed":
             return Close("settled", f"installment plan {state.installment_plan.plan_id} paid in full")
@@ -257,6 +266,14 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
         if approval is None or approval.state == "pending":
             return Wait(None, step, reason=f"{step.key} awaits approval")
         details["approved_by"] = approval.decided_by or ""
+    if step.action == ActionKind.LAWYER_LETTER and state.rules >= 7:
+        gate = firm_gate(state, step, past_due)
+        if isinstance(gate, Step):  # the draft, to the law firm through legal: no debtor contact, nothing to pace
+            about = {"letter_step": step.key, "deadline_days": str(step.deadline_days or 0)}
+            return _act(state, gate, now, details=about)
+        if not isinstance(gate, dict):
+            return gate
+        details |= gate
     why = f"sent although the {step_stage} stage was over: {required_before(state, step)}" if late else None
     return pace(state, step, now, ladder=True) or replace(_act(state, step, now, details=details), why=why)
 
@@ -296,6 +313,7 @@ def transition_times(state: AccountState) -> list[datetime]:
     pause = state.active_pause()
     if pause:
         times.append(pause.until)
+    times += [s.lapses_at(clock) for s in state.settlements if s.state == "offered"]
     ends = limitation_of(state)
     if ends and not state.with_legal_since:  # the day the handoff margin begins
         times.append(clock.moment(ends[0] - timedelta(days=policy.limitation.margin_days), 0))
@@ -347,6 +365,7 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
                               allocations=p.allocations) for p in state.payments],
         promises=state.promises,
         letters=list(state.letters.values()) if step.action is ActionKind.LITIGATION else [],
+        settlements=state.settlements if step.action is ActionKind.LITIGATION else [],
         handoff_reason=_handoff_reason(state, day, now) if step.hands_to_legal else None,
         fees=state.charges,
         interest_terms=state.interest_terms(),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, model_validator
 
-from domain.authority import INSTALLMENT_PLAN, LEVELS, WRITE_OFF, Level, band_level
+from domain.authority import INSTALLMENT_PLAN, LEVELS, SETTLEMENT, WRITE_OFF, Level, band_level
 from domain.contact_rules import ContactRules, Frozen
 from domain.kinds import ActionKind
 from domain.money import InterestTerms, Part, check_amount, percent
@@ -143,13 +143,15 @@ class MoneyRules(Frozen):
 class Authority(Frozen):
     """One row of the approval matrix: from this balance up, `subject` needs at least `level`."""
 
-    subject: str = Field(description=f"a step's action, {WRITE_OFF!r} or {INSTALLMENT_PLAN!r} (a plan outside limits)")
-    from_amount: Decimal = Field(default=Decimal(0), ge=0, description="the band starts at this balance")
+    subject: str = Field(description=f"a step's action, {WRITE_OFF!r}, {INSTALLMENT_PLAN!r} (a plan outside limits) or "
+                                     f"{SETTLEMENT!r}")  # fmt: skip
+    from_amount: Decimal = Field(default=Decimal(0), ge=0, description="the band starts at this balance (a settlement: "
+                                 "at this amount given up)")  # fmt: skip
     level: Level
 
     @model_validator(mode="after")
     def _known_subject(self) -> "Authority":
-        known = {kind.value for kind in ActionKind} | {WRITE_OFF, INSTALLMENT_PLAN}
+        known = {kind.value for kind in ActionKind} | {WRITE_OFF, INSTALLMENT_PLAN, SETTLEMENT}
         if self.subject not in known:
             raise ValueError(f"approvals.matrix: unknown subject {self.subject!r}")
         return self

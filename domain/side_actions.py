@@ -28,7 +28,21 @@ def side_actions(state: AccountState) -> list[SideAction]:
         + unapplied_reviews(state)
         + _installment_reminders(state)
         + _overdue_work(state)
+        + _settlement_offers(state)
     )
+
+
+def _settlement_offers(state: AccountState) -> list[SideAction]:
+    """An approved settlement goes to the debtor in writing, while it stands (domain.settlements)."""
+    return [
+        SideAction(offer.offer_step(), offer.offered_at, {
+            "settlement_id": offer.settlement_id, "currency": offer.currency, "pay": str(offer.pay),
+            "owed": str(offer.owed), "given_up": str(offer.given_up), "expires_on": offer.expires_on.isoformat(),
+            "waive_interest": "yes" if offer.waive_interest else "", "waive_fees": "yes" if offer.waive_fees else "",
+        })
+        for offer in state.settlements
+        if offer.state == "offered" and offer.offered_at is not None
+    ]  # fmt: skip
 
 
 def _overdue_work(state: AccountState) -> list[SideAction]:

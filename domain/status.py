@@ -37,6 +37,7 @@ from domain.planner import (
     stage,
     timeline,
 )
+from domain.settlements import Settlement
 
 
 class NextAction(BaseModel):
@@ -115,6 +116,8 @@ class AccountStatus(BaseModel):
     contacts: list[ContactRecord] = Field(default=[], description="calls, visits and confirmations people recorded")
     letters: list[LetterRecord] = Field(default=[], description="letters sent and where each is: queued, in transit, "
                                         "delivered (or presumed so), returned")  # fmt: skip
+    settlements: list[Settlement] = Field(default=[], description="settlement offers: asked, offered, settled (what "
+                                          "was waived, each part apart), lapsed or rejected")  # fmt: skip
 
     @property
     def outstanding(self) -> Decimal:
@@ -221,6 +224,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         else [],
         contacts=state.contact_records,
         letters=list(state.letters.values()),
+        settlements=state.settlements,
     )
 
 
@@ -343,6 +347,12 @@ def describe(status: AccountStatus) -> str:
         lines.append("  letters")
     for letter in status.letters:
         lines.append(f"    {letter.step:<30} sent {_when(letter.sent_at, status.timezone)}  {_delivery(letter)}")
+    if status.settlements:
+        lines.append("  settlements")
+    for offer in status.settlements:
+        lines.append(f"    {offer.settlement_id}  {offer.state:<16} {offer.terms()}" + (
+            f"; waived interest {offer.waived_interest}, fees {offer.waived_fees}, principal {offer.discount}"
+            if offer.state == "settled" else ""))  # fmt: skip
     lines.append("  history" + "".join(f" (and {n} more {kind} not listed)" for kind, n in status.unlisted.items()))
     for entry in status.history:
         key = f"  [{entry.idempotency_key}]" if entry.idempotency_key else ""

@@ -33,6 +33,7 @@ from store.repository import Store
 APPROVAL_STEP = re.compile(r"^approval-(?P<key>.+)-L\d+(-reminder-\d+)?$")
 DISPUTE_STEP = re.compile(r"^dispute-(?P<id>.+)-(review|reminder-\d+)$")
 CONTACT_KINDS = ("collector_call", "visit", "skip_trace")  # worked by a call or a visit (record_contact)
+FIRM_ANSWER = ("answer", "lawyer", "licence", "issued_on", "firm_reference")  # a law firm's, to a lawyer's letter
 NOTICES = ("overdue_task", "supervisor_reminder", "litigation", "claim_filing")  # nothing to send: acknowledged
 WORKERS = tuple(role for role in ROLES if role != ADMIN)  # who works tasks: everybody but the admin
 DUE_SOON = timedelta(hours=24)
@@ -113,6 +114,13 @@ def completion(task: Task, form: dict[str, Any]) -> Completion:
         fields = {"dispute_id": dispute["id"], "resolution": form["resolution"], "adjustment": form.get("adjustment"),
                   "note": form.get("note")}  # fmt: skip
         return Completion("resolve-dispute", fields)
+    if task.kind == "lawyer_letter_draft":  # ends with the law firm's answer, never a bare "done"
+        if form.get("answer") not in ("issued", "declined"):
+            raise ValueError("a lawyer's letter draft is completed by the law firm's answer: issued (lawyer, licence, "
+                             "issued_on) or declined (reason)")  # fmt: skip
+        fields = {name: form.get(name) or None for name in FIRM_ANSWER}  # a blank field is no answer
+        fields |= {"step": step.removeprefix("firm-draft-"), "reason": form.get("reason") or form.get("outcome")}
+        return Completion("confirm-lawyer-letter", fields)
     if form.get("contact"):
         if task.kind not in CONTACT_KINDS:
             raise ValueError(f"a {task.kind} task is not worked by a call or a visit")

@@ -28,6 +28,8 @@ MIGRATE_POLICY = "migrate_policy"
 RECORD_CONTACT = "record_contact"
 COMPLETE_TASK = "complete_task"
 CONFIRM_BALANCE = "confirm_balance"
+CONFIRM_LAWYER_LETTER = "confirm_lawyer_letter"
+OFFER_SETTLEMENT = "offer_settlement"
 
 # After this many consecutive failed workflow tasks Temporal flags an account as stuck (`TemporalReportedProblems`,
 # server 1.30+; its default is 5): our dev server and the compose stack set it (book.py lists them).

@@ -23,10 +23,12 @@ with workflow.unsafe.imports_passed_through():
         Command,
         CompleteTask,
         ConfirmBalance,
+        ConfirmLawyerLetter,
         ContactOutcome,
         LegalOutcome,
         LetterDelivery,
         MigratePolicy,
+        OfferSettlement,
         OpenDispute,
         OverrideLimitation,
         Pause,
@@ -374,6 +376,22 @@ class CollectionWorkflow:
     @confirm_balance.validator
     def _confirm_balance(self, command: ConfirmBalance) -> None:
         self._check(rules.check_confirm_balance, command)
+
+    @workflow.update(name=names.OFFER_SETTLEMENT)
+    def offer_settlement(self, command: OfferSettlement) -> AccountStatus:
+        return self._apply(rules.apply_settlement, command)
+
+    @offer_settlement.validator
+    def _offer_settlement(self, command: OfferSettlement) -> None:
+        self._check(rules.check_settlement, command)
+
+    @workflow.update(name=names.CONFIRM_LAWYER_LETTER)
+    def confirm_lawyer_letter(self, command: ConfirmLawyerLetter) -> AccountStatus:
+        return self._apply(rules.apply_confirm_lawyer_letter, command)
+
+    @confirm_lawyer_letter.validator
+    def _confirm_lawyer_letter(self, command: ConfirmLawyerLetter) -> None:
+        self._check(rules.check_confirm_lawyer_letter, command)
 
     @workflow.update(name=names.APPROVE_ACTION)
     def approve_action(self, command: ApprovalDecision) -> AccountStatus:

@@ -43,7 +43,7 @@ from domain.contact_window import country_of, next_permitted
 from domain.people import LEADS, POOLS
 from domain.policy import Policy, PolicyBook
 from domain.status import AccountStatus
-from edge.work import APPROVAL_STEP, CONTACT_KINDS, DISPUTE_STEP, NOTICES, TaskView
+from edge.work import APPROVAL_STEP, CONTACT_KINDS, DISPUTE_STEP, FIRM_ANSWER, NOTICES, TaskView
 from store.models import Account
 from store.repository import Store
 
@@ -53,7 +53,7 @@ Scope = Literal["mine", "team", "all"]
 SCOPES: tuple[Scope, ...] = ("mine", "team", "all")
 STATES = ("open", "done", "cancelled")
 PAGE_SIZE = 50
-Shape = Literal["call", "visit", "approval", "dispute", "outcome", "notice"]
+Shape = Literal["call", "visit", "approval", "dispute", "firm", "outcome", "notice"]
 
 # A call's outcomes as the form offers them, and the result each records (an agreement needs the debtor reached).
 CALL_OUTCOMES = {
@@ -192,7 +192,7 @@ def shape_of(task: TaskView) -> Shape:
         return "call"
     if task.kind in NOTICES or step.startswith(("work-", "unapplied-")):
         return "notice"
-    return "outcome"
+    return "firm" if task.kind == "lawyer_letter_draft" else "outcome"
 
 
 @router.get("/tasks/{task_id}")
@@ -303,7 +303,7 @@ def _completed(task: TaskView, form: dict[str, str]) -> str:
 def completing(task: TaskView, form: dict[str, str]) -> dict[str, Any]:
     """The API's completion body (`api.tasks.Completing`) from the task page's form. Raises ValueError for a field
     that cannot be read (a plan's line, a callback time)."""
-    fields = ("outcome", "note", "decision", "reason", "resolution", "adjustment")
+    fields = ("outcome", "note", "decision", "reason", "resolution", "adjustment", *FIRM_ANSWER)
     body: dict[str, Any] = {name: form[name] for name in fields if name in form}
     if "result" in form:
         body["contact"] = contact(task, form)

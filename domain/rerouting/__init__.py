@@ -10,7 +10,8 @@ One module a concern: common (refusals, idempotency, the record), promises, inst
 contact, holds, closing (write-off, bankruptcy, legal outcome), rule_changes (policy migration, limitation override),
 work (calls and visits people make, tasks done), confirmation (the debtor's answer to the balance confirmation letter),
 billing (invoice.paid and invoice.cancelled from the billing system), delivery (letters posted, delivered, returned),
-settle."""
+firms (a law firm's answer to the draft of a lawyer's letter), settlements (offers that waive interest, fees or
+principal), settle."""
 
 from domain.rerouting.approvals import apply_decision, check_decision
 from domain.rerouting.billing import apply_billing_event
@@ -36,11 +37,13 @@ from domain.rerouting.contact import (
 )
 from domain.rerouting.delivery import apply_letter_delivery
 from domain.rerouting.disputes import apply_dispute, apply_resolution, check_dispute, check_resolution
+from domain.rerouting.firms import apply_confirm_lawyer_letter, check_confirm_lawyer_letter
 from domain.rerouting.holds import apply_pause, apply_resume, check_pause, check_resume
 from domain.rerouting.installment_plans import apply_installment_plan, check_installment_plan
 from domain.rerouting.promises import apply_promise, check_promise
 from domain.rerouting.rule_changes import apply_migrate, apply_override, check_migrate
 from domain.rerouting.settle import settle
+from domain.rerouting.settlements import apply_settlement, check_settlement
 from domain.rerouting.work import apply_complete_task, apply_record_contact, check_complete_task, check_record_contact
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "apply_cease",
     "apply_complete_task",
     "apply_confirm_balance",
+    "apply_confirm_lawyer_letter",
     "apply_contact_outcome",
     "apply_decision",
     "apply_dispute",
@@ -66,12 +70,14 @@ __all__ = [
     "apply_record_contact",
     "apply_resolution",
     "apply_resume",
+    "apply_settlement",
     "apply_update_contact",
     "apply_write_off",
     "check_acceptable",
     "check_cease",
     "check_complete_task",
     "check_confirm_balance",
+    "check_confirm_lawyer_letter",
     "check_decision",
     "check_dispute",
     "check_installment_plan",
@@ -82,6 +88,7 @@ __all__ = [
     "check_record_contact",
     "check_resolution",
     "check_resume",
+    "check_settlement",
     "check_update_contact",
     "check_write_off",
     "refusal",

@@ -7,10 +7,11 @@ only an approver of that level or above, other than the person who asked, may de
 from datetime import datetime
 
 from domain.account import AccountState
-from domain.authority import LEVELS, WRITE_OFF, may_decide
+from domain.authority import LEVELS, SETTLEMENT, WRITE_OFF, may_decide
 from domain.commands import ApprovalDecision
 from domain.rerouting.common import CommandForbidden, CommandRejected, _open, _record, seen
 from domain.rerouting.installment_plans import put_in_force
+from domain.rerouting.settlements import decide_settlement
 
 
 def check_decision(state: AccountState, command: ApprovalDecision, now: datetime) -> None:
@@ -42,6 +43,8 @@ def apply_decision(state: AccountState, command: ApprovalDecision, now: datetime
     step = next((s for s in state.policy.steps if s.key == command.step), None)
     if approve and approval.plan is not None:
         put_in_force(state, approval.plan, now, approved_by=command.by)
+    elif approval.subject == SETTLEMENT:
+        decide_settlement(state, command.step, approve, now)
     elif approve and approval.subject == WRITE_OFF:
         state.write_off = f"{approval.about} (asked by {approval.requested_by}, approved by {command.by})"
     elif not approve and step is not None:

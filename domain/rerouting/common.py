@@ -82,11 +82,13 @@ def _record(state: AccountState, command: Command, now: datetime, kind: str, det
 
 def request_approval(
     state: AccountState, now: datetime, key: str, subject: str, requested_by: str = "system", about: str = "",
-    plan: AgreeInstallmentPlan | None = None,
+    plan: AgreeInstallmentPlan | None = None, amount: Decimal | None = None,
 ) -> Approval:  # fmt: skip
-    """Ask for a decision on `subject` (a step's action, write_off, installment_plan), at the level it needs."""
+    """Ask for a decision on `subject` (a step's action, write_off, installment_plan, settlement), at the level it
+    needs for `amount` (by default the balance)."""
     rules = state.policy.approvals
-    needed = rules.needed(subject, max(state.balances(now).values(), default=Decimal(0))) if state.rules >= 3 else 0
+    banded = amount if amount is not None else max(state.balances(now).values(), default=Decimal(0))
+    needed = rules.needed(subject, banded) if state.rules >= 3 else 0
     approval = Approval(step=key, level=needed, requested_at=now, needed=needed, subject=subject,
                         requested_by=requested_by, about=about, plan=plan)  # fmt: skip
     state.approvals[key] = approval

@@ -9,6 +9,7 @@ from domain.account import AccountState
 from domain.money import to_minor
 from domain.planner import hold, ladder_day, limitation_of, stage, step_awaiting_approval, time_barred, timeline
 from domain.rerouting.common import request_approval
+from domain.rerouting.settlements import settle_offers
 
 
 def settle(state: AccountState, now: datetime) -> None:
@@ -19,6 +20,7 @@ def settle(state: AccountState, now: datetime) -> None:
     _end_pause(state, now)
     broken = _judge_promise(state, now)
     defaulted = _follow_installment_plan(state, now)
+    settle_offers(state, now)
     _escalate_approvals(state, now)
     _account_held_days(state, now)
     _presume_deliveries(state, now)

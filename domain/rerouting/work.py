@@ -15,6 +15,7 @@ from domain.arrangements import ContactMade, ContactRecord
 from domain.bounds import check_happened
 from domain.commands import CONVERSATION, AgreeInstallmentPlan, CompleteTask, OpenDispute, PromiseToPay, RecordContact
 from domain.contact_window import next_permitted
+from domain.kinds import KINDS, ActionKind
 from domain.pacing import holiday_country
 from domain.planner import contact_block
 from domain.rerouting.common import CommandRejected, _open, _record, finish_work, seen
@@ -118,6 +119,9 @@ def check_complete_task(state: AccountState, command: CompleteTask, now: datetim
         return
     _open(state)
     _open_work(state, command.task)
+    if state.work[command.task].kind == KINDS[ActionKind.LAWYER_LETTER_DRAFT].task:
+        raise CommandRejected(f"{command.task} ends with the law firm's answer: confirm_lawyer_letter (the letter "
+                              "goes out only once the firm says it issued it)")  # fmt: skip
 
 
 def apply_complete_task(state: AccountState, command: CompleteTask, now: datetime) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from store.repository import Store
-from tests.api.conftest import Api, standard_with_only
+from tests.api.conftest import Api, standard_with_only, utc_today
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +29,24 @@ async def approve(api: Api, account: str, step: str) -> None:
     assert any(a["step"] == step and a["state"] == "approved" for a in response.json()["approvals"])
 
 
+async def firm_issues(api: Api, account: str, step: str = "d091-issue_lawyer_letter") -> dict:
+    """The law firm got the draft (a task for legal) and issued the letter: legal records its answer."""
+    draft = f"firm-draft-{step}"
+    status = await api.status_until(account, lambda s: any(t["key"] == draft for t in s["tasks"]))
+    assert any(t["key"] == draft and t["state"] == "open" for t in status["tasks"]), status["history"]
+    issued = {"answer": "issued", "lawyer": "王律师", "licence": "1310120001", "issued_on": utc_today().isoformat()}
+    response = await api.post(f"/v1/accounts/{account}/lawyer-letters/{step}", "legal", json=issued)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 async def test_a_case_from_handoff_to_outcome(api: Api, store: Store) -> None:
     event = api.event(days_past_due=110)
     assert (await api.post("/v1/events", "ops-key", json=event)).json()[0]["result"] == "started"
     account = event["account_id"]
     await approve(api, account, "d091-issue_lawyer_letter")
+    status = await firm_issues(api, account)
+    assert [t["state"] for t in status["tasks"] if t["key"] == "firm-draft-d091-issue_lawyer_letter"] == ["done"]
     await approve(api, account, "d105-open_litigation_task")
     await api.status_until(account, lambda s: s["with_legal_since"])
     case_id = f"CASE-{account}-{event['event_id']}"

@@ -50,13 +50,15 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
 }
 ROUTES = sorted(ALLOWED)
 # What the brief of each command group says, spelled out (the table above reads the operations' own roles).
-WORK = ("promises", "installment-plans", "disputes", "contact", "contact-outcomes", "contacts", "balance-confirmation")
+WORK = ("promises", "installment-plans", "disputes", "contact", "contact-outcomes", "contacts", "balance-confirmation",
+        "settlements")  # fmt: skip
 DECISIONS = ("disputes/{dispute_id}/resolution", "pause", "resume", "cease-communication", "override-limitation",
              "write-off", "bankruptcy", "approvals/{step}/approve", "approvals/{step}/reject")  # fmt: skip
 EXPECTED_COMMAND_ROLES = {
     **dict.fromkeys(WORK, STAFF),
     **dict.fromkeys(DECISIONS, LEADS),
     "legal-outcome": (LEGAL, *LEADS),
+    "lawyer-letters/{step}": (LEGAL, *LEADS),  # the law firm's answer, recorded by legal
     "letters": (OPS, *STAFF),  # the mailroom (a machine key) and people reading the courier's site
     "tasks/{task}/completion": (*STAFF, LEGAL, OPS),  # whoever works tasks: order locks are ops', claims legal's
 }

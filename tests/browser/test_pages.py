@@ -6,7 +6,8 @@ import base64
 import io
 import re
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -16,9 +17,9 @@ from fastapi.testclient import TestClient
 from api.dashboard import pages
 from api.dashboard.signin import CSRF_FIELD, FORGED, SESSION_COOKIE
 from domain.account import AccountState
-from domain.commands import AgreeInstallmentPlan, InstallmentTerm, LetterDelivery
+from domain.commands import AgreeInstallmentPlan, ApprovalDecision, InstallmentTerm, LetterDelivery, OfferSettlement
 from domain.policy import PolicyBook
-from domain.rerouting import apply_installment_plan, apply_letter_delivery, settle
+from domain.rerouting import apply_decision, apply_installment_plan, apply_letter_delivery, apply_settlement, settle
 from domain.status import account_status
 from store.models import LegalCase
 from store.staff import parse_key
@@ -310,9 +311,9 @@ def test_each_role_sees_the_forms_it_may_use(
     state = open_account(PolicyBook().for_segment("standard"), start)
     seen = {role: forms_of(account_page(web, monkeypatch, state, start, keys[role]))
             for role in ("collector", "supervisor", "general_manager", "legal")}  # fmt: skip
-    assert seen["supervisor"] == seen["general_manager"] == {"promise", "confirm-balance", "pause", "resume",
+    assert seen["supervisor"] == seen["general_manager"] == {"promise", "confirm-balance", "settle", "pause", "resume",
                                                              "write-off"}  # fmt: skip
-    assert seen["collector"] == {"promise", "confirm-balance"} and seen["legal"] == set()
+    assert seen["collector"] == {"promise", "confirm-balance", "settle"} and seen["legal"] == set()
 
 
 def test_the_account_page_shows_interest_fees_and_what_each_payment_paid(
@@ -404,3 +405,48 @@ def test_the_mailrooms_form_sends_the_letter_delivery_signal_at_now(
     assert (account, message) == ("ACC-1", "letter_delivery")
     assert isinstance(command, LetterDelivery) and command.by == "wang.fang" and command.at >= before
     assert (command.event, command.tracking_number, command.step) == ("posted", "EMS7", "d031-send_demand_letter")
+
+
+def test_the_settlement_form_offers_and_the_page_shows_what_was_waived_apart(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch, keys: dict[str, str]
+) -> None:
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start)
+    at = start + timedelta(days=40)
+    terms = OfferSettlement(command_id="s-1", by="li.na", currency="CNY", settle_for=Decimal("9000.00"),
+                            expires_on=date(2026, 5, 15), reason="pays this month")  # fmt: skip
+    apply_settlement(state, terms, at)
+    apply_decision(state, ApprovalDecision(command_id="ok", by="wang.fang", step="settlement-s-1", reason="ok"), at,
+                   approve=True)  # fmt: skip
+    state.add_payment(payment("PAY-1", "9000.00", at=at + timedelta(days=2)), at + timedelta(days=2))
+    settle(state, at + timedelta(days=2))
+    page = account_page(web, monkeypatch, state, at + timedelta(days=2))
+    section = page.split('<section id="settlements">', 1)[1].split("</section>", 1)[0]
+    assert "settled" in section and "pay CN¥9,000.00 of CN¥12,000.00 by 2026-05-15" in section
+    assert re.search(
+        r'<td class="num">CN¥0\.00</td>\s*<td class="num">CN¥0\.00</td>\s*<td class="num">CN¥3,000\.00</td>', section
+    )  # fmt: skip  (interest, fees, principal waived: each apart)
+
+    sent: list[object] = []
+
+    async def send(client: object, account_id: str, operation: object, command: object) -> None:
+        sent.append(command)
+
+    monkeypatch.setattr(pages, "send", send)
+    form = {"currency": "CNY", "waive_interest": "true", "expires_on": "2026-05-20", "reason": "hardship"}
+    assert post_form(web, "/dashboard/accounts/ACC-1/settle", form).status_code == 303
+    [command] = sent
+    assert isinstance(command, OfferSettlement) and command.by == "supervisor-key"  # the key the page was seen with
+    assert (command.waive_interest, command.waive_fees, command.settle_for) == (True, False, None)
+    assert command.expires_on == date(2026, 5, 20)
+
+
+def test_a_draft_waiting_for_the_law_firm_draws_the_form_for_its_answer(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch, keys: dict[str, str]
+) -> None:
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start)
+    state = simulate(state, start, start + timedelta(days=100), firm_issues=False).state
+    page = account_page(web, monkeypatch, state, start + timedelta(days=100), keys["general_manager"])
+    assert "confirm-lawyer-letter" in forms_of(page)
+    assert '<option value="d091-issue_lawyer_letter">' in page and 'name="licence"' in page

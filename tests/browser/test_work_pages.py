@@ -17,7 +17,7 @@ from api.dashboard.signin import CSRF_FIELD
 from domain.arrangements import ContactRecord
 from domain.policy import PolicyBook
 from domain.status import account_status
-from edge.work import TaskView
+from edge.work import TaskView, completion
 from store.models import Account, Task
 from store.repository import Store
 from tests.browser.test_pages import form_token, sign_in
@@ -171,6 +171,7 @@ def test_each_kind_of_task_draws_its_form(web: TestClient, keys: dict[str, str],
         "dispute-form": give(store, kind="dispute_review", pool="supervisor", step="dispute-D-1-review"),
         "outcome-form": give(store, kind="manager_escalation", pool="collections_manager", step="d061-escalate"),
         "acknowledge-form": give(store, kind="overdue_task", pool="supervisor", step="work-d035-L1"),
+        "firm-form": give(store, kind="lawyer_letter_draft", pool="legal", step="firm-draft-d091-issue_lawyer_letter"),
     }  # fmt: skip
     sign_in(web, keys["supervisor"])  # a lead opens any
     for form, task in tasks.items():
@@ -291,3 +292,18 @@ def test_the_queue_is_paged_by_cursor(
     second = web.get(following.group(1).replace("&amp;", "&")).text
     assert re.findall(r'<tr id="task-(\d+)"', second) == [str(given[2])] and "Next page" not in second
     assert web.get("/dashboard/work?cursor=AAAA").status_code == 422
+
+
+def test_the_firm_form_becomes_the_law_firm_s_answer() -> None:
+    """A lawyer's letter's draft ends with the firm's answer (confirm-lawyer-letter), never a bare outcome."""
+    step = "firm-draft-d091-issue_lawyer_letter"
+    row = Task(id=1, account_id="ACC-1", kind="lawyer_letter_draft", step=step, summary="", assignee_role="legal",
+               state="open", created_at=datetime.now(UTC))  # fmt: skip
+    form = {"answer": "issued", "lawyer": "王律师", "licence": "1310120001", "issued_on": "2026-12-07",
+            "firm_reference": "", "reason": ""}  # fmt: skip
+    done = completion(row, form)
+    assert done.operation == "confirm-lawyer-letter" and done.fields == {
+        "answer": "issued", "lawyer": "王律师", "licence": "1310120001", "issued_on": "2026-12-07",
+        "firm_reference": None, "step": "d091-issue_lawyer_letter", "reason": None}  # fmt: skip
+    with pytest.raises(ValueError, match="completed by the law firm's answer"):
+        completion(row, {"outcome": "done"})

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from domain.account import RULES, AccountState
 from domain.actions import ActionRequest
-from domain.commands import ApprovalDecision
+from domain.commands import ApprovalDecision, ConfirmLawyerLetter
 from domain.kinds import ActionKind
 from domain.planner import Act, Close, Decision, Defer, Skip, Wait, plan
 from domain.policy import Policy
-from domain.rerouting import apply_decision, settle
+from domain.rerouting import apply_confirm_lawyer_letter, apply_decision, settle
 from tests.factories import overdue
 
 
@@ -42,10 +42,12 @@ def simulate(
     until: datetime,
     interrupts: dict[datetime, Callable[[AccountState, datetime], None]] | None = None,
     approve: bool = True,
+    firm_issues: bool = True,
     watch: Callable[[AccountState, Decision, datetime], None] | None = None,
 ) -> Run:
     """Run until closed, idle, or `until`, as the workflow does: settle, plan, act. `interrupts` change the
-    state at given times (signals, updates); with `approve`, every approval request is granted at once."""
+    state at given times (signals, updates); with `approve`, every approval request is granted at once, and
+    (`firm_issues`) the law firm issues every lawyer's letter drafted for it at once."""
     run, now = Run(state), start
     pending = sorted((interrupts or {}).items(), key=lambda item: item[0])
     for _ in range(10_000):
@@ -65,6 +67,11 @@ def simulate(
                 step = decision.request.details["step"]
                 decide = ApprovalDecision(command_id=f"ok-{step}", by="sim", step=step, reason="fine")
                 apply_decision(state, decide, now, approve=True)
+            if approve and firm_issues and decision.step.action == ActionKind.LAWYER_LETTER_DRAFT:
+                step = decision.request.details["letter_step"]
+                issued = ConfirmLawyerLetter(command_id=f"firm-{step}", by="sim", step=step, answer="issued",
+                                             lawyer="王律师", licence="1310120001", issued_on=now.date())  # fmt: skip
+                apply_confirm_lawyer_letter(state, issued, now)
         elif isinstance(decision, Skip):
             state.record_step(now, decision.step.key, "skipped", decision.reason, decision.day)
             run.skipped.append((decision.step.key, decision.reason))

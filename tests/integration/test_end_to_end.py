@@ -17,7 +17,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.senders import SmtpSettings
-from domain.commands import ApprovalDecision, LegalOutcome
+from domain.commands import ApprovalDecision, ConfirmLawyerLetter, LegalOutcome
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from settings import ROOT
@@ -27,7 +27,7 @@ from tests.channels.gateway import Gateway
 from tests.channels.smtp import Mailbox
 from tests.domain.test_planner import STANDARD_LADDER
 from tests.factories import overdue_line
-from workflows import APPROVE_ACTION, LEGAL_OUTCOME, SEGMENT, STAGE, STATUS, workflow_id
+from workflows import APPROVE_ACTION, CONFIRM_LAWYER_LETTER, LEGAL_OUTCOME, SEGMENT, STAGE, STATUS, workflow_id
 
 pytestmark = pytest.mark.integration
 DAY_SECONDS = 0.2
@@ -186,7 +186,8 @@ async def test_ingest_runs_whole_ladders_through_the_real_worker(
 
 
 async def approve_until_with_legal(client: Client, accounts: list[str]) -> None:
-    """The general manager, who approves every request as soon as it appears, until the accounts are with legal."""
+    """The general manager, who approves every request as soon as it appears, and the law firm, which issues every
+    lawyer's letter drafted for it, until the accounts are with legal."""
     waiting = set(accounts)
     for _ in range(600):
         for account in sorted(waiting):
@@ -198,6 +199,12 @@ async def approve_until_with_legal(client: Client, accounts: list[str]) -> None:
                 decision = ApprovalDecision(command_id=f"ok-{pending.step}", by="boss", step=pending.step, reason="ok",
                                             approver_level="general_manager")  # fmt: skip
                 await handle.execute_update(APPROVE_ACTION, decision, result_type=AccountStatus)
+            for draft in [t for t in status.tasks if t.kind == "lawyer_letter_draft" and t.state == "open"]:
+                step = draft.key.removeprefix("firm-draft-")  # the law firm issues the letter drafted for it
+                today = datetime.now(UTC).date()
+                issued = ConfirmLawyerLetter(command_id=f"firm-{step}", by="legal", step=step, answer="issued",
+                                             lawyer="王律师", licence="1310120001", issued_on=today)  # fmt: skip
+                await handle.execute_update(CONFIRM_LAWYER_LETTER, issued, result_type=AccountStatus)
         if not waiting:
             return
         await asyncio.sleep(DAY_SECONDS / 2)

@@ -13,13 +13,13 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import FileChannel
-from domain.commands import ApprovalDecision, Command, CompleteTask
+from domain.commands import ApprovalDecision, Command, CompleteTask, ConfirmLawyerLetter
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from tests.factories import billing, overdue, payment
 from worker import build_worker
-from workflows import APPROVE_ACTION, COMPLETE_TASK, PAYMENT_RECEIVED, STATUS, workflow_id
+from workflows import APPROVE_ACTION, COMPLETE_TASK, CONFIRM_LAWYER_LETTER, PAYMENT_RECEIVED, STATUS, workflow_id
 
 BOOK = PolicyBook()
 # A folder: every Account saves its workflow history there when its test passes (see tests/histories/README.md).
@@ -153,14 +153,26 @@ class Account:
                 await self.handle.execute_update(APPROVE_ACTION, decision, result_type=AccountStatus)
             if work:
                 await self.work(status)
+                if status.pending_approvals:  # an approved lawyer's letter is drafted at once: the firm issues it
+                    await self.env.sleep(timedelta(minutes=1))
+                    await self.work()
             await self.days(1)
         raise AssertionError(f"never reached {stage}")
 
     async def work(self, status: AccountStatus | None = None) -> None:
-        """Do every task open on the account now."""
+        """Do every task open on the account now (a lawyer's letter drafted for the firm: the firm issues it)."""
         for task in [t for t in (status or await self.status()).tasks if t.state == "open"]:
+            if task.kind == "lawyer_letter_draft":
+                await self.firm_issues(task.key.removeprefix("firm-draft-"))
+                continue
             done = CompleteTask(command_id=f"done-{task.key}", by="worker", task=task.key, outcome="done")
             await self.handle.execute_update(COMPLETE_TASK, done, result_type=AccountStatus)
+
+    async def firm_issues(self, step: str) -> AccountStatus:
+        today = (await self.env.get_current_time()).date()
+        issued = ConfirmLawyerLetter(command_id=f"firm-{step}", by="legal", step=step, answer="issued", lawyer="王律师",
+                                     licence="13101200010000001", issued_on=today)  # fmt: skip
+        return await self.handle.execute_update(CONFIRM_LAWYER_LETTER, issued, result_type=AccountStatus)
 
     def delivered(self) -> list[dict]:
         return FileChannel(self.outbox).records()

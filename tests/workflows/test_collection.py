@@ -33,8 +33,10 @@ async def test_full_ladder_sends_exactly_the_expected_messages_on_the_right_days
     sent = {m.idempotency_key for m in store.messages(account.id) if m.status == "sent"}
     logged = {row["idempotency_key"] for row in package["contact_log"] if row["result"] == "sent"}
     assert sent == logged and len(sent) == len(account.delivered()), "every contact made is in the package"
+    # The letters, and between them the draft the law firm got, then the letter it issued.
     assert [d["filename"] for d in package["documents"]] == [
-        "d031-send_demand_letter.pdf", "d075-send_final_notice.pdf", "d091-issue_lawyer_letter.pdf"
+        "d031-send_demand_letter.pdf", "d075-send_final_notice.pdf", "firm-draft-d091-issue_lawyer_letter.pdf",
+        "d091-issue_lawyer_letter.pdf",
     ]  # fmt: skip
     assert package["contracts"] == ["C-2026-001"] and package["debtor"]["name"] == "上海明达贸易有限公司"
     assert package["amounts"]["CNY"]["owed"] == "12000.00" and "105 days past due" in package["reason"]

@@ -29,7 +29,7 @@ async def test_accept_and_record_an_outcome_closes_the_account(
         assert case_id == f"CASE-{account.id}-evt-1"
         assert await legal.main(["show", case_id]) == 0
         shown = capsys.readouterr().out
-        assert "3 documents" in shown and "d091-issue_lawyer_letter.pdf" in shown
+        assert "4 documents" in shown and "d091-issue_lawyer_letter.pdf" in shown  # and the firm's draft
         assert await legal.main(["accept", case_id]) == 0
         # Issue 13: a note the workflow would refuse closed the case in the store, and every resend then failed.
         huge = ["outcome", case_id, "--outcome", "judgment", "--note", "x" * 3_000_000]

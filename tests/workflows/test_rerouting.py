@@ -18,6 +18,7 @@ from domain.commands import (
     ApprovalDecision,
     ContactOutcome,
     InstallmentTerm,
+    OfferSettlement,
     OpenDispute,
     Pause,
     PromiseToPay,
@@ -37,6 +38,7 @@ from workflows import (
     APPROVE_ACTION,
     CONTACT_OUTCOME,
     INVOICE_OVERDUE,
+    OFFER_SETTLEMENT,
     OPEN_DISPUTE,
     PAUSE,
     PROMISE_TO_PAY,
@@ -314,6 +316,32 @@ async def test_write_off_waits_for_a_manager_then_closes_the_account(account: Ac
 
 async def decide(account: Account, name: str, step: str, reason: str) -> None:
     await account.update(name, ApprovalDecision, step=step, reason=reason, approver_level="general_manager")
+
+
+async def test_a_settlement_approved_offered_in_writing_and_paid_in_time_closes_the_account_settled(
+    account: Account,
+) -> None:
+    await account.days(40)  # day 41: past the demand letter
+    expires = await account.today() + timedelta(days=14)
+    status = await account.update(OFFER_SETTLEMENT, OfferSettlement, currency="CNY", settle_for=Decimal("6000.00"),
+                                  expires_on=expires, reason="closes its business this month")  # fmt: skip
+    [pending] = status.pending_approvals
+    assert (pending.step, pending.approver) == ("settlement-cmd-1", "manager")  # 6,000 given up
+    boss = ApprovalDecision(
+        command_id="ok-settle", by="li.manager", step="settlement-cmd-1", reason="worth it", approver_level="manager"
+    )  # fmt: skip  (not the one who offered it: four eyes)
+    await account.handle.execute_update(APPROVE_ACTION, boss, result_type=AccountStatus)
+    await account.days(1)
+    offer = account.sent("settlement-cmd-1-offer")
+    assert offer["kind"] == "letter" and offer["address"]["city"] == "上海市"
+    assert "settlement cmd-1 offered: 6000.00 CNY" in ((await account.status()).held or "")
+    await account.pay("PAY-SETTLE", "6000.00")
+    result = await account.result(timedelta(days=1))
+    assert result.outcome == "settled"
+    [settled] = result.settlements
+    assert (settled.state, settled.discount, settled.pay) == ("settled", Decimal("6000.00"), Decimal("6000.00"))
+    closed = next(h.detail for h in result.history if h.kind == "closed")
+    assert "settlement cmd-1 paid: 6000.00 CNY; waived interest 0.00, fees 0.00, principal 6000.00" in closed
 
 
 async def test_approval_granted_then_rejected_lawyer_letter_keeps_the_account_in_strict(account: Account) -> None:
