@@ -46,11 +46,12 @@ class InvoiceState(BaseModel):
     interest_exact: Decimal = Decimal(0)
     interest_paid: Decimal = Decimal(0)
     interest_waived: Decimal = Decimal(0)
+    principal_waived: Decimal = Field(default=Decimal(0), description="given up in a settlement (the invoice stands)")
 
     @property
     def outstanding(self) -> Decimal:
         """Principal still owed."""
-        return self.amount - self.paid
+        return self.amount - self.paid - self.principal_waived
 
     def interest_at(self, day: date, frozen: bool) -> Decimal:
         """Exact interest accrued by `day`: simple, on the principal owed since `accrued_to`."""

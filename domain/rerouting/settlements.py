@@ -8,7 +8,7 @@ from domain.account import AccountState
 from domain.authority import SETTLEMENT
 from domain.commands import OfferSettlement
 from domain.money import to_minor
-from domain.rerouting.common import CommandRejected, _open, _record, cancel_principal, request_approval, seen
+from domain.rerouting.common import CommandRejected, _open, _record, request_approval, seen
 from domain.settlements import Settlement
 
 MAX_OFFER_DAYS = 90  # an offer that stands longer is a plan, not a settlement
@@ -101,7 +101,8 @@ def _waive_the_rest(state: AccountState, offer: Settlement, now: datetime) -> No
         if charge.currency == offer.currency:
             offer.waived_fees += charge.owed
             charge.waived += charge.owed
-    offer.discount = sum((i.outstanding for i in invoices), Decimal(0))
-    cancel_principal(state, invoices, None, now)
+    for invoice in invoices:  # the invoice stands as billed: its principal given up is recorded apart
+        offer.discount += invoice.outstanding
+        invoice.principal_waived += invoice.outstanding
     for part in ("waived_interest", "waived_fees", "discount"):  # in the currency's minor unit, as printed
         setattr(offer, part, to_minor(getattr(offer, part), offer.currency))
