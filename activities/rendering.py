@@ -183,4 +183,5 @@ class Renderer:
             "firm": self._counsel(request, locale),
             "reference": request.idempotency_key,
             "details": request.details,
+            "installment_plan": request.installment_plan,
         }

@@ -10,6 +10,7 @@ from pydantic_core import to_json
 
 from domain.actions import Balance, InvoiceLine
 from domain.arrangements import (
+    Agreement,
     Approval,
     Bankruptcy,
     Charge,
@@ -51,8 +52,10 @@ EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "re
 # without one); 6: a written demand restarts the limitation period when it is delivered (or presumed delivered, where
 # the policy says so), not when it is sent; 7: a lawyer's letter is drafted for the creditor's law firm and goes out
 # under the firm's name once the firm confirms it issued it (domain.lawyer_letters). New accounts take the latest (the
-# workflow sets it, under a patch).
-RULES = 7
+# workflow sets it, under a patch); 8: an installment plan, and a promise at or above the policy's threshold, produce
+# a written repayment agreement sent for signature, chased when unsigned; its signature restarts the limitation period
+# (domain.agreements).
+RULES = 8
 FILLABLE = ("phone", "email", "country", "address")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (
@@ -71,6 +74,7 @@ class AccountState(BaseModel):
     creditor: str | None = Field(default=None, description="the creditor profile named by its invoices, if any")
     letters: dict[str, LetterRecord] = Field(default={}, description="letters sent, by step, and their delivery")
     settlements: list[Settlement] = Field(default=[], description="settlement offers, latest last")
+    agreements: list[Agreement] = Field(default=[], description="written repayment agreements (rules 8)")
     lawyer_letters: dict[str, FirmAnswer] = Field(default={}, description="law firms' answers, by step (rules 7)")
     episode: str | None = Field(default=None, description="event id that opened this run; part of every key")
     opened_at: datetime | None = None

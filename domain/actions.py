@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from domain.arrangements import Charge, ContactRecord, LetterRecord, Promise
+from domain.arrangements import Charge, ContactRecord, InstallmentPlan, LetterRecord, Promise
 from domain.events import Debtor
 from domain.kinds import ActionKind
 from domain.money import Allocation
@@ -68,6 +68,7 @@ class ActionRequest(BaseModel):
     payments: list[PaymentLine] = []
     promises: list[Promise] = []
     letters: list[LetterRecord] = Field(default=[], description="at the legal handoff: each letter and its delivery")
+    installment_plan: InstallmentPlan | None = Field(default=None, description="a repayment agreement's plan")
     settlements: list[Settlement] = Field(default=[], description="at the legal handoff: the offers made, and how each "
                                           "ended")  # fmt: skip
     handoff_reason: str | None = None

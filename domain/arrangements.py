@@ -35,7 +35,8 @@ class InstallmentPlan(BaseModel):
     agreed_at: datetime
     paid_before: Decimal
     installments: list[Installment]
-    state: Literal["active", "completed", "defaulted"] = "active"
+    # awaiting_signature: agreed, in force only once its written agreement is signed (rules 8, `in_force`)
+    state: Literal["awaiting_signature", "active", "completed", "defaulted"] = "active"
 
 
 class Dispute(BaseModel):
@@ -122,6 +123,19 @@ class LetterRecord(BaseModel):
     at: datetime | None = Field(default=None, description="when it was delivered or returned")
     proof_ref: str | None = None
     reason: str | None = None
+
+
+class Agreement(BaseModel):
+    """A written repayment agreement 還款協議 (rules 8): sent for signature, its signed copy's return recorded."""
+
+    agreement_id: str  # agreement-<plan or promise id>
+    about: Literal["installment_plan", "promise"]
+    ref: str  # the plan's or the promise's id
+    created_at: datetime
+    state: Literal["awaiting_signature", "signed"] = "awaiting_signature"
+    signed_on: date | None = None
+    evidence_ref: str | None = None  # the signed scan's reference
+    recorded_by: str | None = None
 
 
 class FirmAnswer(BaseModel):

@@ -295,6 +295,16 @@ class OfferSettlement(Command):
         return self
 
 
+class RecordSignature(Command):
+    """update `record_signature`: the debtor's signed copy of a repayment agreement came back (rules 8): the date it
+    bears and the scan's reference. It acknowledges the debt (the limitation period restarts) and, where the policy
+    puts plans in force on signature, the plan takes effect."""
+
+    agreement_id: Identifier = Field(description="as the status lists it, such as agreement-cli-1a2b3c")
+    signed_on: Day = Field(description="the date the debtor signed, in their calendar")
+    evidence_ref: Reference = Field(min_length=1, description="the signed copy's reference (a scan, a post receipt)")
+
+
 class ConfirmLawyerLetter(Command):
     """update `confirm_lawyer_letter`: the law firm's answer to the draft of a lawyer's letter (rules 7). `issued`: the
     firm issued it, signed by the lawyer named (then it goes to the debtor under the firm's name); `declined`: it will

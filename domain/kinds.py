@@ -33,6 +33,9 @@ class ActionKind(StrEnum):
     TASK_OVERDUE = "notify_overdue_task"
     SETTLEMENT_OFFER = "send_settlement_offer"  # an approved settlement, in writing to the debtor
     LAWYER_LETTER_DRAFT = "send_lawyer_letter_draft"  # to the law firm, through legal: it issues the letter (7)
+    REPAYMENT_AGREEMENT = "send_repayment_agreement"  # a plan or a large promise in writing, for signature (8)
+    AGREEMENT_REMINDER = "send_agreement_reminder"
+    AGREEMENT_CHASE = "create_agreement_task"
 
 
 Output = Literal["sms", "email", "letter", "task"]
@@ -79,6 +82,9 @@ KINDS: dict[ActionKind, Kind] = {
     ActionKind.INSTALLMENT_EMAIL: Kind("email", debtor=True, needs="email", window="email"),
     ActionKind.TASK_OVERDUE: Kind("task", task="overdue_task"),
     ActionKind.SETTLEMENT_OFFER: Kind("letter", debtor=True, needs="address"),
+    ActionKind.REPAYMENT_AGREEMENT: Kind("letter", debtor=True, needs="address"),
+    ActionKind.AGREEMENT_REMINDER: Kind("email", debtor=True, needs="email", window="email"),
+    ActionKind.AGREEMENT_CHASE: Kind("task", assignee="collector", task="agreement_signature", work=True),
     ActionKind.LAWYER_LETTER_DRAFT: Kind("task", assignee="legal", task="lawyer_letter_draft", work=True),
 }  # fmt: skip
 

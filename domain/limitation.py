@@ -2,7 +2,8 @@
 
 The period runs from the oldest unpaid due date and restarts with a written demand delivered (from rules 6: its
 delivery reported by the courier, or presumed where the policy says so; before, its sending), a promise to
-pay, a partial payment or the debtor's confirmation of the balance (an acknowledgement of the debt); each is already
+pay, a partial payment, the debtor's confirmation of the balance or a signed repayment agreement (acknowledgements of
+the debt); each is already
 evidence in the account (history, promises, payments, the contact records)."""
 
 from collections.abc import Callable
@@ -36,6 +37,7 @@ def limitation(state: AccountState, local_day: Callable[[datetime], date]) -> tu
                if p.amount - p.unapplied < total]  # fmt: skip
     starts += [(local_day(c.at), f"balance confirmed ({c.record_id})") for c in state.contact_records
                if c.channel == "confirmation" and c.result == "confirmed"]  # fmt: skip
+    starts += [(a.signed_on, f"{a.agreement_id} signed") for a in state.agreements if a.signed_on]  # rules 8
     years = state.policy.limitation.years
     if state.rules < 4:
         start, why = max(starts, key=lambda item: item[0])

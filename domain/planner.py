@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
+from domain.arrangements import InstallmentPlan
 from domain.bounds import phone_country
 from domain.decisions import Act, Close, Decision, Defer, Skip, Wait
 from domain.kinds import DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WORK, ActionKind
@@ -334,6 +335,13 @@ def _act(
     return Act(step, day, build_request(state, step, day, now, dict(details or {})))
 
 
+def _agreed_plan(state: AccountState, step: Step, details: dict[str, str]) -> InstallmentPlan | None:
+    """The plan a repayment agreement puts in writing (domain.agreements)."""
+    plan = state.installment_plan
+    agreed = step.action is ActionKind.REPAYMENT_AGREEMENT and plan is not None
+    return plan if agreed and details.get("agreement_id") == f"agreement-{plan.plan_id}" else None  # type: ignore[union-attr]
+
+
 def build_request(state: AccountState, step: Step, day: int, now: datetime, details: dict[str, str]) -> ActionRequest:
     assert state.debtor is not None
     today = timeline(state).local_day(now)
@@ -366,6 +374,7 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         promises=state.promises,
         letters=list(state.letters.values()) if step.action is ActionKind.LITIGATION else [],
         settlements=state.settlements if step.action is ActionKind.LITIGATION else [],
+        installment_plan=_agreed_plan(state, step, details),
         handoff_reason=_handoff_reason(state, day, now) if step.hands_to_legal else None,
         fees=state.charges,
         interest_terms=state.interest_terms(),

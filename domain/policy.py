@@ -65,6 +65,18 @@ class InstallmentRules(Frozen):
     max_horizon_days: int | None = Field(default=None, description="last installment at most this far ahead")
 
 
+class AgreementRules(Frozen):
+    """Written repayment agreements (rules 8, domain.agreements): which promises need one (every plan does), when a
+    plan takes effect, and how an unsigned one is chased."""
+
+    promise_threshold: Decimal | None = Field(default=None, ge=0, description="a promise of at least this needs one")
+    in_force: Literal["on_agreement", "on_signature"] = Field(
+        default="on_agreement", description="a plan holds the ladder from its agreement, or only once signed"
+    )
+    remind_after_days: int = Field(default=7, ge=1, le=90, description="unsigned this long: an email reminder")
+    task_after_days: int = Field(default=14, ge=1, le=180, description="unsigned this long: a collector's task")
+
+
 class DisputeRules(Frozen):
     supervisor_reminder_days: int = 14
 
@@ -237,6 +249,7 @@ class Policy(Frozen):
     steps: list[Step]
     promises: PromiseRules = PromiseRules()
     installments: InstallmentRules = InstallmentRules()
+    agreements: AgreementRules = AgreementRules()
     disputes: DisputeRules = DisputeRules()
     contact: ContactRules = ContactRules()
     approvals: ApprovalRules = ApprovalRules()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.account import AccountState
+from domain.agreements import agreement_actions
 from domain.kinds import ActionKind
 from domain.policy import Step
 
@@ -29,6 +30,7 @@ def side_actions(state: AccountState) -> list[SideAction]:
         + _installment_reminders(state)
         + _overdue_work(state)
         + _settlement_offers(state)
+        + [SideAction(step, at, details) for step, at, details in agreement_actions(state)]
     )
 
 

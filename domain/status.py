@@ -9,6 +9,7 @@ from pydantic import AliasChoices, BaseModel, Field
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
 from domain.arrangements import (
+    Agreement,
     Approval,
     Bankruptcy,
     Charge,
@@ -116,6 +117,7 @@ class AccountStatus(BaseModel):
     contacts: list[ContactRecord] = Field(default=[], description="calls, visits and confirmations people recorded")
     letters: list[LetterRecord] = Field(default=[], description="letters sent and where each is: queued, in transit, "
                                         "delivered (or presumed so), returned")  # fmt: skip
+    agreements: list[Agreement] = Field(default=[], description="written repayment agreements and their signature")
     settlements: list[Settlement] = Field(default=[], description="settlement offers: asked, offered, settled (what "
                                           "was waived, each part apart), lapsed or rejected")  # fmt: skip
 
@@ -225,6 +227,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         contacts=state.contact_records,
         letters=list(state.letters.values()),
         settlements=state.settlements,
+        agreements=state.agreements,
     )
 
 
@@ -347,6 +350,14 @@ def describe(status: AccountStatus) -> str:
         lines.append("  letters")
     for letter in status.letters:
         lines.append(f"    {letter.step:<30} sent {_when(letter.sent_at, status.timezone)}  {_delivery(letter)}")
+    if status.agreements:
+        lines.append("  agreements")
+    for agreement in status.agreements:
+        signed = (
+            f"signed {agreement.signed_on} ({agreement.evidence_ref})" if agreement.signed_on else "awaiting signature"
+        )
+        lines.append(f"    {agreement.agreement_id:<30} {agreement.about.replace('_', ' ')} {agreement.ref}, sent "
+                     f"{_when(agreement.created_at, status.timezone)}: {signed}")  # fmt: skip
     if status.settlements:
         lines.append("  settlements")
     for offer in status.settlements:

@@ -35,6 +35,7 @@ from domain.commands import (
     Pause,
     PromiseToPay,
     RecordContact,
+    RecordSignature,
     ReportBankruptcy,
     ResolveDispute,
     Resume,
@@ -330,6 +331,16 @@ OPERATIONS: dict[str, Operation] = {
          arg("--settle-for", metavar="AMOUNT", help="what the debtor pays in full settlement (a discount)"),
          arg("--expires-on", required=True, metavar="YYYY-MM-DD", help="the debtor's last day to pay"), REASON),
         route="settlements", roles=STAFF, form=True,
+    ),
+    "record-signature": Operation(
+        CollectionWorkflow.record_signature, RecordSignature,
+        lambda a: {"agreement_id": a.agreement_id, "signed_on": a.signed_on, "evidence_ref": a.evidence},
+        "the debtor's signed copy of a repayment agreement came back: an acknowledgement of the debt (the limitation "
+        "period restarts); a plan waiting for it takes effect",
+        (arg("agreement_id", metavar="AGREEMENT_ID", help="as `status` lists it, such as agreement-cli-1a2b3c"),
+         arg("--signed-on", required=True, metavar="YYYY-MM-DD", help="the date the debtor signed"),
+         arg("--evidence", required=True, metavar="REF", help="the signed copy's reference (a scan, a post receipt)")),
+        route="agreements/{agreement_id}/signature", roles=(OPS, *STAFF), form=True,
     ),
     "confirm-lawyer-letter": Operation(
         CollectionWorkflow.confirm_lawyer_letter, ConfirmLawyerLetter,

@@ -30,6 +30,7 @@ COMPLETE_TASK = "complete_task"
 CONFIRM_BALANCE = "confirm_balance"
 CONFIRM_LAWYER_LETTER = "confirm_lawyer_letter"
 OFFER_SETTLEMENT = "offer_settlement"
+RECORD_SIGNATURE = "record_signature"
 
 # After this many consecutive failed workflow tasks Temporal flags an account as stuck (`TemporalReportedProblems`,
 # server 1.30+; its default is 5): our dev server and the compose stack set it (book.py lists them).

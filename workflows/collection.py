@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         Pause,
         PromiseToPay,
         RecordContact,
+        RecordSignature,
         ReportBankruptcy,
         ResolveDispute,
         Resume,
@@ -376,6 +377,14 @@ class CollectionWorkflow:
     @confirm_balance.validator
     def _confirm_balance(self, command: ConfirmBalance) -> None:
         self._check(rules.check_confirm_balance, command)
+
+    @workflow.update(name=names.RECORD_SIGNATURE)
+    def record_signature(self, command: RecordSignature) -> AccountStatus:
+        return self._apply(rules.apply_signature, command)
+
+    @record_signature.validator
+    def _record_signature(self, command: RecordSignature) -> None:
+        self._check(rules.check_signature, command)
 
     @workflow.update(name=names.OFFER_SETTLEMENT)
     def offer_settlement(self, command: OfferSettlement) -> AccountStatus:

@@ -11,8 +11,9 @@ contact, holds, closing (write-off, bankruptcy, legal outcome), rule_changes (po
 work (calls and visits people make, tasks done), confirmation (the debtor's answer to the balance confirmation letter),
 billing (invoice.paid and invoice.cancelled from the billing system), delivery (letters posted, delivered, returned),
 firms (a law firm's answer to the draft of a lawyer's letter), settlements (offers that waive interest, fees or
-principal), settle."""
+principal), agreements (a repayment agreement's signature), settle."""
 
+from domain.rerouting.agreements import apply_signature, check_signature
 from domain.rerouting.approvals import apply_decision, check_decision
 from domain.rerouting.billing import apply_billing_event
 from domain.rerouting.closing import apply_bankruptcy, apply_legal_outcome, apply_write_off, check_write_off
@@ -71,6 +72,7 @@ __all__ = [
     "apply_resolution",
     "apply_resume",
     "apply_settlement",
+    "apply_signature",
     "apply_update_contact",
     "apply_write_off",
     "check_acceptable",
@@ -89,6 +91,7 @@ __all__ = [
     "check_resolution",
     "check_resume",
     "check_settlement",
+    "check_signature",
     "check_update_contact",
     "check_write_off",
     "refusal",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.account import AccountState
+from domain.agreements import open_agreement
 from domain.arrangements import Installment, InstallmentPlan
 from domain.authority import INSTALLMENT_PLAN
 from domain.commands import AgreeInstallmentPlan, total
@@ -89,6 +90,11 @@ def put_in_force(state: AccountState, command: AgreeInstallmentPlan, now: dateti
         installments=[Installment(number=n, amount=t.amount, due_date=t.due_date)
                       for n, t in enumerate(command.installments, start=1)],
     )  # fmt: skip
+    if open_agreement(state, "installment_plan", command.command_id, now) and state.policy.agreements.in_force == (
+        "on_signature"
+    ):
+        state.installment_plan.state = "awaiting_signature"
+        state.log(now, "event", f"plan {command.command_id} takes effect once its agreement is signed")
     if approved_by:
         balance = state.balances(now).get(command.currency, Decimal(0))
         if total(command.installments) != balance:  # paid meanwhile: the plan still ends when the balance is paid

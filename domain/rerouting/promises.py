@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from domain.account import AccountState
+from domain.agreements import open_agreement
 from domain.arrangements import Promise
 from domain.commands import PromiseToPay
 from domain.planner import timeline
@@ -41,3 +42,6 @@ def apply_promise(state: AccountState, command: PromiseToPay, now: datetime) -> 
                 paid_before=state.total_paid())
     )  # fmt: skip
     _record(state, command, now, "promise_to_pay", f"{command.amount} {command.currency} by {command.promised_date}")
+    threshold = state.policy.agreements.promise_threshold
+    if threshold is not None and command.amount >= threshold:
+        open_agreement(state, "promise", command.command_id, now)

@@ -59,6 +59,7 @@ EXPECTED_COMMAND_ROLES = {
     **dict.fromkeys(DECISIONS, LEADS),
     "legal-outcome": (LEGAL, *LEADS),
     "lawyer-letters/{step}": (LEGAL, *LEADS),  # the law firm's answer, recorded by legal
+    "agreements/{agreement_id}/signature": (OPS, *STAFF),  # the mailroom receives signed copies, staff too
     "letters": (OPS, *STAFF),  # the mailroom (a machine key) and people reading the courier's site
     "tasks/{task}/completion": (*STAFF, LEGAL, OPS),  # whoever works tasks: order locks are ops', claims legal's
 }
@@ -70,6 +71,7 @@ def concrete(path: str) -> str:
         .replace("{dispute_id}", "d-1")
         .replace("{step}", "d091-issue_lawyer_letter")
         .replace("{case_id}", "CASE-NOPE")
+        .replace("{agreement_id}", "agreement-nope")
         .replace("{task_id}", "999999")
         .replace("{task}", "d035-create_call_task")
     )

@@ -450,3 +450,19 @@ def test_a_draft_waiting_for_the_law_firm_draws_the_form_for_its_answer(
     page = account_page(web, monkeypatch, state, start + timedelta(days=100), keys["general_manager"])
     assert "confirm-lawyer-letter" in forms_of(page)
     assert '<option value="d091-issue_lawyer_letter">' in page and 'name="licence"' in page
+
+
+def test_an_unsigned_agreement_is_listed_with_the_form_for_its_signature(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch, keys: dict[str, str]
+) -> None:
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start)
+    at = start + timedelta(days=40)
+    terms = [InstallmentTerm(amount=Decimal("6000.00"), due_date=date(2026, 5, 15) + timedelta(days=30 * n))
+             for n in range(2)]  # fmt: skip
+    apply_installment_plan(state, AgreeInstallmentPlan(command_id="p-1", by="li.na", currency="CNY",
+                                                       installments=terms), at)  # fmt: skip
+    page = account_page(web, monkeypatch, state, at, keys["collector"])
+    section = page.split('<section id="agreements">', 1)[1].split("</section>", 1)[0]
+    assert "agreement-p-1" in section and "installment plan p-1" in section and "not yet" in section
+    assert "record-signature" in forms_of(page) and '<option value="agreement-p-1">' in page

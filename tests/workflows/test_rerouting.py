@@ -22,6 +22,7 @@ from domain.commands import (
     OpenDispute,
     Pause,
     PromiseToPay,
+    RecordSignature,
     ReportBankruptcy,
     ResolveDispute,
     Resume,
@@ -42,6 +43,7 @@ from workflows import (
     OPEN_DISPUTE,
     PAUSE,
     PROMISE_TO_PAY,
+    RECORD_SIGNATURE,
     REJECT_ACTION,
     REPORT_BANKRUPTCY,
     RESOLVE_DISPUTE,
@@ -158,11 +160,40 @@ async def test_installment_plan_paid_in_full_closes_as_settled(account: Account)
         await account.pay(f"PAY-{n}", "4000.00")
     result = await account.result(timedelta(days=1))
     reminders = [f"plan-cmd-2-{n}-{channel}" for n in (1, 2, 3) for channel in ("sms", "email")]
-    assert account.steps() == ["d001-send_sms", *reminders]
+    assert [s for s in account.steps() if not s.startswith("agreement-")] == ["d001-send_sms", *reminders]
+    # Rules 8: the plan in writing, and, unsigned, a reminder (day 8) and the collector's chase (day 15)
+    assert [s for s in account.steps() if s.startswith("agreement-")] == [
+        "agreement-cmd-2", "agreement-cmd-2-reminder", "agreement-cmd-2-chase"
+    ]  # fmt: skip
     assert [account.sent(r)["day"] for r in reminders[::2]] == [3, 8, 13]
     assert "4,000.00" in account.sent("plan-cmd-2-2-sms")["text"]
     assert result.outcome == "settled"
     assert [t.state for t in result.installment_plan.installments] == ["paid", "paid", "paid"]
+
+
+async def test_a_plan_whose_agreement_is_signed_late_is_reminded_chased_then_acknowledged(account: Account) -> None:
+    """Rules 8: the plan goes in writing at once; unsigned, the debtor is reminded on day 7 and a collector chases it
+    on day 14; the signed copy comes on day 16: the chase closes and the limitation period restarts from it."""
+    await agree_installment_plan(account, ["4000.00", "4000.00", "4000.00"], every=10)  # due days 11, 21, 31
+    await account.days(10)
+    await account.pay("PAY-1", "4000.00")
+    await account.days(10)  # day 21
+    status = await account.status()
+    assert [(a.agreement_id, a.state) for a in status.agreements] == [("agreement-cmd-1", "awaiting_signature")]
+    letter, reminder, chase = (account.sent(f"agreement-cmd-1{s}") for s in ("", "-reminder", "-chase"))
+    assert letter["kind"] == "letter" and reminder["kind"] == "email" and chase["assignee_role"] == "collector"
+    assert (reminder["day"] - letter["day"], chase["day"] - letter["day"]) == (7, 14)
+    signed_on = await account.today() - timedelta(days=4)  # dated day 16, received on day 21
+    status = await account.update(RECORD_SIGNATURE, RecordSignature, agreement_id="agreement-cmd-1",
+                                  signed_on=signed_on, evidence_ref="SCAN-77")  # fmt: skip
+    [agreement] = status.agreements
+    assert (agreement.state, agreement.signed_on, agreement.recorded_by) == ("signed", signed_on, "tester")
+    assert [t.state for t in status.tasks if t.key == "agreement-cmd-1-chase"] == ["done"]
+    assert status.limitation_basis == "agreement-cmd-1 signed"  # after PAY-1's day 11
+    await account.pay("PAY-2", "4000.00")
+    await account.days(10)
+    await account.pay("PAY-3", "4000.00")
+    assert (await account.result(timedelta(days=1))).outcome == "settled"
 
 
 async def test_installment_plan_defaulted_on_the_second_installment_resumes_at_strict(account: Account) -> None:
@@ -173,7 +204,10 @@ async def test_installment_plan_defaulted_on_the_second_installment_resumes_at_s
     status = await account.status()
     reminders = [f"plan-cmd-1-{n}-{channel}" for n in (1, 2, 3) for channel in ("sms", "email")]
     # The written demand is never skipped (rules 4): it goes first, the escalation with it (an internal task).
-    assert account.steps() == ["d001-send_sms", *reminders, "d031-send_demand_letter", "d061-escalate_to_manager"]
+    ladder = ["d001-send_sms", *reminders, "d031-send_demand_letter", "d061-escalate_to_manager"]
+    assert [s for s in account.steps() if not s.startswith("agreement-")] == ladder
+    # Its agreement (day 1) was reminded on day 8; the plan over at day 14, nobody chases it on day 15.
+    assert [s for s in account.steps() if s.startswith("agreement-")] == ["agreement-cmd-1", "agreement-cmd-1-reminder"]
     assert account.sent("d031-send_demand_letter")["day"] == account.sent("d061-escalate_to_manager")["day"] == 14
     assert status.installment_plan.state == "defaulted"
     assert [t.state for t in status.installment_plan.installments] == ["paid", "missed", "pending"]
