@@ -374,10 +374,25 @@ class AccountState(BaseModel):
         if self.refuse_when_full(now, f"payment {payment.payment_id} of {payment.amount} {payment.currency}"):
             return False
         self.accrue(now)
+        self.charge_plan_interest(now)  # what fell due today is paid first
         invoices = [i for i in self.invoices if i.currency == payment.currency]
         charges = [c for c in self.owed_charges() if c.currency == payment.currency]
         self.apply_payment(payment, invoices, charges, now, said)
         return True
+
+    def charge_plan_interest(self, now: datetime) -> None:
+        """A plan's interest for an installment (seed 001: after the free ones) is owed from its due date, while there
+        is principal left to bear it (paid off early, the later interest is never charged)."""
+        plan = self.installment_plan
+        if plan is None or plan.state != "active":
+            return
+        clock, charged = self.clock(), {c.charge_id for c in self.charges}
+        owing = any(i.outstanding > 0 for i in self.invoices if i.currency == plan.currency)
+        for term in plan.installments:
+            charge_id = f"plan-{plan.plan_id}-{term.number}-interest"
+            if term.interest and owing and charge_id not in charged and now >= clock.moment(term.due_date, 0):
+                self.charges.append(Charge(charge_id=charge_id, stage="plan", currency=plan.currency,
+                                           amount=term.interest, charged_at=now))  # fmt: skip
 
     def apply_payment(
         self, payment: PaymentReceived, invoices: list[InvoiceState], charges: list[Charge], now: datetime, said: str,

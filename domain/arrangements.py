@@ -23,9 +23,12 @@ class Promise(BaseModel):
 
 class Installment(BaseModel):
     number: int
-    amount: Decimal
+    amount: Decimal  # all it asks: principal, plus the plan's fee and interest on it
     due_date: date
     state: Literal["pending", "paid", "missed"] = "pending"
+    fee: Decimal = Decimal(0)  # the plan fee (the first installment)
+    interest: Decimal = Decimal(0)  # the plan's interest, charged when it falls due
+    down_payment: bool = False
 
 
 class InstallmentPlan(BaseModel):

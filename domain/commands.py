@@ -50,18 +50,35 @@ class InstallmentTerm(Message):
     _positive = field_validator("amount")(positive)
 
 
+MAX_PLAN_DAILY_RATE = Decimal("0.001")  # 0.1% a day (seed 001 asks 0.02%): beyond it, a rate no court upholds
+
+
 class PlanTerms(Message):
-    """Installments that pay the whole balance."""
+    """Installments that pay the whole balance, and seed 001's terms (「3期免息+第4期起按日息萬分之二」「每期固定還款額+
+    小額手續費」): the first installment as a down payment, a plan fee paid with it, and interest at `daily_rate` on
+    the principal still owed for each installment after the first `interest_free` ones."""
 
     currency: str
     installments: list[InstallmentTerm] = Field(min_length=1, max_length=MAX_LIST)
+    down_payment: bool = Field(default=False, description="the first installment is a down payment")
+    fee: Amount | None = Field(default=None, description="a plan fee, paid with the first installment")
+    interest_free: int | None = Field(default=None, ge=0, le=MAX_LIST, description="installments without interest")
+    daily_rate: Decimal | None = Field(default=None, gt=0, le=MAX_PLAN_DAILY_RATE, decimal_places=6,
+                                       description="the daily rate after the free installments")  # fmt: skip
 
     _currency = field_validator("currency")(currency_code)
+    _positive_fee = field_validator("fee")(optional(positive))
 
     @model_validator(mode="after")
     def _amounts_fit_currency(self) -> "PlanTerms":
         for term in self.installments:
             check_amount(term.amount, self.currency)
+        if self.fee is not None:
+            check_amount(self.fee, self.currency)
+        if (self.interest_free is None) != (self.daily_rate is None):
+            raise ValueError("interest_free and daily_rate go together: the free installments, then the rate")
+        if self.interest_free is not None and self.interest_free >= len(self.installments):
+            raise ValueError("interest_free leaves no installment to carry the rate: use no rate instead")
         return self
 
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 
 from domain.account import AccountState
 from domain.agreements import open_agreement
-from domain.arrangements import Installment, InstallmentPlan
+from domain.arrangements import Charge, Installment, InstallmentPlan
 from domain.authority import INSTALLMENT_PLAN
 from domain.commands import AgreeInstallmentPlan, total
+from domain.money import to_minor
 from domain.planner import timeline
 from domain.rerouting.common import (
     CommandRejected,
@@ -79,6 +80,23 @@ def apply_installment_plan(state: AccountState, command: AgreeInstallmentPlan, n
     _record(state, command, now, "agree_installment_plan", f"{len(command.installments)} installments: {terms}")
 
 
+def installments(command: AgreeInstallmentPlan) -> list[Installment]:
+    """The plan's installments, each with all it asks: its principal, the fee with the first, and from the first after
+    the `interest_free` ones, interest at `daily_rate` on the principal still owed since the installment before."""
+    terms, rate, free = command.installments, command.daily_rate or Decimal(0), command.interest_free or 0
+    owed = total(terms)
+    plan: list[Installment] = []
+    for n, term in enumerate(terms, start=1):
+        fee = (command.fee or Decimal(0)) if n == 1 else Decimal(0)
+        interest = Decimal(0)
+        if n > free and rate and n > 1:
+            interest = to_minor(owed * rate * (term.due_date - terms[n - 2].due_date).days, command.currency)
+        plan.append(Installment(number=n, amount=term.amount + fee + interest, due_date=term.due_date, fee=fee,
+                                interest=interest, down_payment=command.down_payment and n == 1))  # fmt: skip
+        owed -= term.amount
+    return plan
+
+
 def put_in_force(state: AccountState, command: AgreeInstallmentPlan, now: datetime, approved_by: str = "") -> None:
     state.accrue(now)  # interest stops while the plan is in force: it covers the balance as of today
     state.installment_plan = InstallmentPlan(
@@ -87,9 +105,11 @@ def put_in_force(state: AccountState, command: AgreeInstallmentPlan, now: dateti
         agreed_by=command.by + (f", approved by {approved_by}" if approved_by else ""),
         agreed_at=now,
         paid_before=state.total_paid(),
-        installments=[Installment(number=n, amount=t.amount, due_date=t.due_date)
-                      for n, t in enumerate(command.installments, start=1)],
+        installments=installments(command),
     )  # fmt: skip
+    if command.fee:  # seed 001's small fee: owed from the agreement, paid with the first installment (as a cost)
+        state.charges.append(Charge(charge_id=f"plan-{command.command_id}-fee", stage="plan", currency=command.currency,
+                                    amount=command.fee, charged_at=now))  # fmt: skip
     if open_agreement(state, "installment_plan", command.command_id, now) and state.policy.agreements.in_force == (
         "on_signature"
     ):

@@ -72,6 +72,7 @@ def _follow_installment_plan(state: AccountState, now: datetime) -> int | None:
     if not installment_plan or installment_plan.state != "active":
         return None
     jump_to = None
+    state.charge_plan_interest(now)
     paid = state.total_paid() - installment_plan.paid_before
     covered = Decimal(0)
     for term in installment_plan.installments:

@@ -61,3 +61,24 @@ def test_the_agreement_letter_puts_the_plan_in_writing_for_both_signatures(
     chase = records["agreement-p-1-chase"]
     assert chase["assignee_role"] == "collector"
     assert "collections record-signature ACC-1 agreement-p-1 --signed-on YYYY-MM-DD --evidence REF" in chase["text"]
+
+
+def test_seed_001_terms_are_written_out_installment_by_installment(
+    activities: CollectionActivities, tmp_path: Path
+) -> None:
+    state = open_account(PolicyBook().for_segment("standard"), START, locale="zh-CN")
+    at = START + timedelta(days=40)
+    state = simulate(state, START, at).state
+    terms = [InstallmentTerm(amount=Decimal("3000.00"), due_date=date(2026, 5, 1) + timedelta(days=30 * n))
+             for n in range(4)]  # fmt: skip
+    command = AgreeInstallmentPlan(command_id="p-1", by="li.na", currency="CNY", installments=terms, down_payment=True,
+                                   fee=Decimal("50.00"), interest_free=3, daily_rate=Decimal("0.0002"))  # fmt: skip
+    apply_installment_plan(state, command, at)
+    [letter] = [r for r in simulate(state, at, at + timedelta(days=1)).requests if r.step == "agreement-p-1"]
+    activities.perform(letter)
+    [record] = FileChannel(tmp_path / "outbox").records()
+    pdf = (tmp_path / "outbox" / record["pdf"]).read_bytes()
+    text = "".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "第1期（首付款）2026年5月1日¥3,000.00¥50.00¥0.00¥3,050.00" in text, text
+    assert "第4期2026年7月30日¥3,000.00¥0.00¥18.00¥3,018.00" in text  # 3,000 owed × 0.02% × 30 days
+    assert "手续费随首期支付" in text

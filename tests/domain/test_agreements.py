@@ -2,12 +2,14 @@
 chased when unsigned (an email, then a collector's task), its signature an acknowledgement that restarts the
 limitation period; with `in_force = "on_signature"` a plan takes effect only once signed."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from domain.account import AccountState
+from domain.arrangements import Installment
 from domain.commands import AgreeInstallmentPlan, InstallmentTerm, PromiseToPay, RecordSignature
 from domain.kinds import ActionKind
 from domain.planner import hold, limitation_of
@@ -21,6 +23,7 @@ from domain.rerouting import (
     check_signature,
 )
 from tests.domain.simulate import days, open_account, simulate
+from tests.factories import payment
 
 STANDARD = PolicyBook().for_segment("standard")
 START = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Shanghai; due the day before
@@ -124,3 +127,77 @@ def test_a_signature_is_checked_against_its_agreement() -> None:
     apply_signature(state, signed(date(2026, 4, 20)), AGREED)
     check_signature(state, signed(date(2026, 4, 20)), AGREED)  # the same command again: applied once
     assert "is signed already (2026-04-20, SCAN-2026-0512)" in rejected(state, signed(date(2026, 4, 20), "x"), AGREED)
+
+
+LONG_PLANS = STANDARD.model_copy(
+    update={"installments": STANDARD.installments.model_copy(update={"max_horizon_days": 200})}
+)
+
+
+def seed_001_plan() -> AccountState:
+    """Seed 001: 「拆分為3-6期」「3期免息+第4期起按日息萬分之二」「小額手續費」: six monthly installments, the
+    first a down payment with a 50.00 fee, interest at 0.02% a day from the fourth."""
+    terms = [InstallmentTerm(amount=Decimal("2000.00"), due_date=date(2026, 5, 1) + timedelta(days=30 * n))
+             for n in range(6)]  # fmt: skip
+    command = AgreeInstallmentPlan(command_id="p-1", by="li.na", currency="CNY", installments=terms, down_payment=True,
+                                   fee=Decimal("50.00"), interest_free=3, daily_rate=Decimal("0.0002"))  # fmt: skip
+    long_plans = STANDARD.installments.model_copy(update={"max_horizon_days": 200})
+    state = simulate(open_account(STANDARD.model_copy(update={"installments": long_plans}), START), START, AGREED).state
+    check_installment_plan(state, command, AGREED)
+    apply_installment_plan(state, command, AGREED)
+    return state
+
+
+def paying(installments: list[Installment]) -> dict[datetime, Callable[[AccountState, datetime], object]]:
+    """Each installment paid in full at 10:00 Shanghai time on its due date (after its interest fell due)."""
+    return {
+        datetime(t.due_date.year, t.due_date.month, t.due_date.day, 2, tzinfo=UTC): (
+            lambda s, now, n=n, amount=t.amount: s.add_payment(payment(f"PAY-{n}", str(amount), at=now), now)
+        )
+        for n, t in enumerate(installments, 1)
+    }
+
+
+def test_seed_001_terms_a_down_payment_a_fee_then_interest_after_three_free_installments() -> None:
+    state = seed_001_plan()
+    plan_terms = state.installment_plan.installments  # type: ignore[union-attr]
+    assert [(t.amount, t.fee, t.interest, t.down_payment) for t in plan_terms] == [
+        (Decimal("2050.00"), Decimal("50.00"), 0, True), (Decimal("2000.00"), 0, 0, False),
+        (Decimal("2000.00"), 0, 0, False),
+        (Decimal("2036.00"), 0, Decimal("36.00"), False),  # 6,000 still owed × 0.02% × 30 days
+        (Decimal("2024.00"), 0, Decimal("24.00"), False), (Decimal("2012.00"), 0, Decimal("12.00"), False),
+    ]  # fmt: skip
+    assert state.balances(AGREED) == {"CNY": Decimal("12050.00")}  # the fee is owed at once, the interest when due
+    run = simulate(state, AGREED, AGREED + days(200), paying(plan_terms))
+    assert run.outcome == "settled"
+    charged = {c.charge_id: (c.amount, c.owed) for c in run.state.charges if c.stage == "plan"}
+    assert charged == {
+        "plan-p-1-fee": (Decimal("50.00"), 0),
+        "plan-p-1-4-interest": (Decimal("36.00"), 0),
+        "plan-p-1-5-interest": (Decimal("24.00"), 0),
+        "plan-p-1-6-interest": (Decimal("12.00"), 0),
+    }
+    assert all(not p.unapplied for p in run.state.payments)  # each installment's interest paid on its own day
+
+
+def test_a_plan_that_defaults_never_charges_the_interest_of_installments_not_yet_due() -> None:
+    state = seed_001_plan()
+    terms = state.installment_plan.installments  # type: ignore[union-attr]
+    run = simulate(state, AGREED, AGREED + days(200), paying(terms[:4]))  # the fifth is never paid
+    assert run.state.installment_plan.state == "defaulted"  # type: ignore[union-attr]
+    charged = {c.charge_id: c.owed for c in run.state.charges if c.stage == "plan"}
+    # The fifth's interest fell due (and is owed: its installment was missed); the sixth's never did.
+    assert charged == {"plan-p-1-fee": 0, "plan-p-1-4-interest": 0, "plan-p-1-5-interest": Decimal("24.00")}
+
+
+def test_plan_terms_are_checked_where_they_arrive() -> None:
+    terms = [InstallmentTerm(amount=Decimal("6000.00"), due_date=date(2026, 5, 1)),
+             InstallmentTerm(amount=Decimal("6000.00"), due_date=date(2026, 6, 1))]  # fmt: skip
+    with pytest.raises(ValueError, match="interest_free and daily_rate go together"):
+        AgreeInstallmentPlan(command_id="x", by="li.na", currency="CNY", installments=terms, interest_free=1)
+    with pytest.raises(ValueError, match="leaves no installment to carry the rate"):
+        AgreeInstallmentPlan(command_id="x", by="li.na", currency="CNY", installments=terms, interest_free=2,
+                             daily_rate=Decimal("0.0002"))  # fmt: skip
+    with pytest.raises(ValueError, match=r"less than or equal to 0\.001"):
+        AgreeInstallmentPlan(command_id="x", by="li.na", currency="CNY", installments=terms, interest_free=1,
+                             daily_rate=Decimal("0.01"))  # fmt: skip
