@@ -54,8 +54,9 @@ EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "re
 # under the firm's name once the firm confirms it issued it (domain.lawyer_letters). New accounts take the latest (the
 # workflow sets it, under a patch); 8: an installment plan, and a promise at or above the policy's threshold, produce
 # a written repayment agreement sent for signature, chased when unsigned; its signature restarts the limitation period
-# (domain.agreements).
-RULES = 8
+# (domain.agreements); 9: a returned letter is a failure of the postal channel, and with contact lost on phone and
+# email it stops letters too, until new details (domain.planner.unreachable_by_post).
+RULES = 9
 FILLABLE = ("phone", "email", "country", "address")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (

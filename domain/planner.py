@@ -257,6 +257,8 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
         return Skip(step, past_due, missing)
     if state.lost_contact and step.action in REMOTE_CONTACT:
         return Skip(step, past_due, "lost contact: phone and email unreachable, letters only")
+    if unreachable_by_post(state) and KINDS[step.action].output == "letter":
+        return Skip(step, past_due, "lost contact: phone and email unreachable, and letters come back (returned)")
     details: dict[str, str] = {}
     if step.level:
         details |= {"assignee_role": step.level, "escalated_to": step.level}
@@ -277,6 +279,12 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
         details |= gate
     why = f"sent although the {step_stage} stage was over: {required_before(state, step)}" if late else None
     return pace(state, step, now, ladder=True) or replace(_act(state, step, now, details=details), why=why)
+
+
+def unreachable_by_post(state: AccountState) -> bool:
+    """Rules 9: contact lost on phone and email, and the last letter came back: letters stop too, until a skip trace
+    finds new details (a returned letter counts towards lost contact)."""
+    return state.rules >= 9 and state.lost_contact is not None and state.failures.get("post", 0) > 0
 
 
 def limitation_of(state: AccountState) -> tuple[date, str] | None:

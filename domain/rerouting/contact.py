@@ -37,6 +37,9 @@ def apply_provider_refusal(state: AccountState, action: ActionKind, key: str, re
         apply_contact_outcome(state, outcome, now)
 
 
+POST = "post"  # the postal channel: a returned letter is its failure (rules 9)
+
+
 def count_contact_result(state: AccountState, channel: str, result: str, now: datetime) -> None:
     """A failed contact adds to the channel's run of failures, a successful one ends it; failing on phone and on email
     alike loses contact (letters only, and a skip-trace task)."""
@@ -66,6 +69,8 @@ def apply_update_contact(state: AccountState, command: UpdateContact, now: datet
     reachable = sorted(changes.keys() & {"phone", "email"})
     for channel in reachable:  # new details: their failure count starts again
         state.failures[channel] = 0
+    if "address" in changes and POST in state.failures:
+        state.failures[POST] = 0
     if state.lost_contact and reachable:
         state.lost_contact = None
         state.log(now, "resumed", "contact details updated: phone and email contact resume")

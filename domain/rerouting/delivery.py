@@ -12,6 +12,7 @@ from domain.account import AccountState
 from domain.arrangements import LetterRecord
 from domain.commands import LetterDelivery
 from domain.rerouting.common import CommandRejected, _record, seen
+from domain.rerouting.contact import POST
 
 
 def apply_letter_delivery(state: AccountState, command: LetterDelivery, now: datetime) -> None:
@@ -54,6 +55,8 @@ def _update(state: AccountState, letter: LetterRecord, command: LetterDelivery, 
         letter.status, letter.posted_at = "in_transit", command.at
         return f"posted under tracking number {command.tracking_number}"
     letter.status, letter.at = command.event, command.at
+    if state.rules >= 9:  # the postal channel's run of failures, as phone and email have theirs (lost contact)
+        state.failures[POST] = 0 if command.event == "delivered" else state.failures.get(POST, 0) + 1
     if command.event == "delivered":
         letter.proof_ref = command.proof_ref
         proof = f" (proof {command.proof_ref})" if command.proof_ref else ""

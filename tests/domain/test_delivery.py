@@ -7,14 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.account import AccountState
-from domain.commands import LetterDelivery
+from domain.commands import ContactOutcome, LetterDelivery, UpdateContact
 from domain.planner import limitation_of
 from domain.policy import PolicyBook
-from domain.rerouting import apply_letter_delivery, settle
+from domain.rerouting import apply_contact_outcome, apply_letter_delivery, apply_update_contact, settle
 from domain.side_actions import side_actions
 from domain.status import account_status, describe
 from tests.domain.simulate import days, open_account, simulate
-from tests.factories import overdue
+from tests.factories import ADDRESS, overdue
 
 STANDARD = PolicyBook().for_segment("standard")
 START = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Shanghai; due the day before
@@ -146,3 +146,40 @@ def test_the_limitation_date_moves_only_on_delivery(reports: list[tuple[str, str
         expected = max(expected, delivered.replace(year=delivered.year + 3))
     assert limitation(state)[0] == expected
     assert state.letters[DEMAND].status == (verdict[0] if verdict else "in_transit" if tracking else "queued")
+
+
+def lose_contact(state: AccountState, at: datetime) -> None:
+    """Three failed calls and three bounced emails: phone and email unreachable."""
+    for n in range(3):
+        for channel in ("phone", "email"):
+            apply_contact_outcome(state, ContactOutcome(command_id=f"co-{channel}-{n}", by="system", channel=channel,
+                                                        result="wrong_number", at=at), at)  # fmt: skip
+
+
+def test_a_returned_letter_with_phone_and_email_lost_stops_letters_until_new_details() -> None:
+    """Rules 9: the postal channel's failures count towards lost contact: a letter that came back, with phone and email
+    unreachable, means no more letters to that address; a new address lets them go again."""
+    state = with_demand_sent()
+    report(state, "posted", "EMS9", START + days(31), step=DEMAND)
+    report(state, "returned", "EMS9", START + days(36), reason="moved")
+    assert state.failures["post"] == 1 and state.lost_contact is None
+    lose_contact(state, START + days(40))
+    assert state.lost_contact is not None
+    run = simulate(state, START + days(40), START + days(80))
+    assert (
+        "d075-send_final_notice",
+        "lost contact: phone and email unreachable, and letters come back (returned)",
+    ) in (run.skipped)
+    address = ADDRESS | {"lines": ["静安区新闸路8号"]}
+    apply_update_contact(run.state, UpdateContact(command_id="uc", by="li.na", address=address), START + days(80))
+    assert run.state.failures["post"] == 0
+
+
+def test_before_rules_9_a_returned_letter_does_not_stop_letters() -> None:
+    state = with_demand_sent(rules=8)
+    report(state, "posted", "EMS9", START + days(31), step=DEMAND)
+    report(state, "returned", "EMS9", START + days(36), reason="moved")
+    lose_contact(state, START + days(40))
+    run = simulate(state, START + days(40), START + days(80))
+    assert "post" not in run.state.failures
+    assert "d075-send_final_notice" in dict(run.ladder)
