@@ -19,6 +19,7 @@ from domain.limitation import limitation
 from domain.pacing import missing_detail, pace
 from domain.policy import Step
 from domain.side_actions import SideAction, side_actions, unapplied_reviews
+from domain.suit_costs import SuitCost, estimate
 from domain.timeline import Timeline
 
 
@@ -279,6 +280,13 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
         details |= gate
     why = f"sent although the {step_stage} stage was over: {required_before(state, step)}" if late else None
     return pace(state, step, now, ladder=True) or replace(_act(state, step, now, details=details), why=why)
+
+
+def cost_of_suing(state: AccountState, now: datetime) -> SuitCost | None:
+    """The cost test of suing for what is owed in the policy's court fee currency (domain.suit_costs)."""
+    rules = state.policy.litigation
+    owed = state.balances(now).get(rules.schedule.currency) if rules.schedule else None
+    return estimate(owed, rules) if owed else None
 
 
 def unreachable_by_post(state: AccountState) -> bool:

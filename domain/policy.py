@@ -10,8 +10,11 @@ from pydantic import Field, PositiveFloat, model_validator
 
 from domain.authority import INSTALLMENT_PLAN, LEVELS, SETTLEMENT, WRITE_OFF, Level, band_level
 from domain.contact_rules import ContactRules, Frozen
+from domain.court_fees import FOLDER as COURT_FEES
+from domain.court_fees import FeeSchedule, load_schedule
 from domain.kinds import ActionKind
 from domain.money import InterestTerms, Part, check_amount, percent
+from domain.suit_costs import Alternative
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
@@ -75,6 +78,20 @@ class AgreementRules(Frozen):
     )
     remind_after_days: int = Field(default=7, ge=1, le=90, description="unsigned this long: an email reminder")
     task_after_days: int = Field(default=14, ge=1, le=180, description="unsigned this long: a collector's task")
+
+
+class LitigationRules(Frozen):
+    """The cost test before the litigation step (domain.suit_costs): the court fee schedule by name (a file in
+    `policies/court-fees/`, its bands kept in the policy when loaded), the lawyer's fee, the share expected back, the
+    multiple of the cost a debt must reach (seed 000: 3), and what to recommend below it."""
+
+    court_fees: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,40}$", description="the schedule's name")
+    schedule: FeeSchedule | None = Field(default=None, description="its bands, loaded with the policy")
+    lawyer_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
+    lawyer_fee_minimum: Decimal = Field(default=Decimal("3000"), ge=0)
+    recovery_rate: Decimal = Field(default=Decimal("0.6"), ge=0, le=1, description="the share a judgment recovers")
+    min_multiple: Decimal = Field(default=Decimal(3), gt=0)
+    alternative: Alternative = "payment_order"
 
 
 class DisputeRules(Frozen):
@@ -255,6 +272,7 @@ class Policy(Frozen):
     approvals: ApprovalRules = ApprovalRules()
     work: WorkRules = WorkRules()
     limitation: LimitationRules = LimitationRules()
+    litigation: LitigationRules = LitigationRules()
     money: MoneyRules = MoneyRules()
 
     @model_validator(mode="before")
@@ -317,8 +335,15 @@ class Policy(Frozen):
 
 
 def load_policy(path: Path) -> Policy:
+    """A policy file; the court fee schedule it names is read from `court-fees/` beside it, else the shipped ones."""
     try:
-        return Policy.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        named = raw.get("litigation", {}).get("court_fees")
+        if isinstance(named, str) and "schedule" not in raw["litigation"]:
+            own = path.parent / "court-fees"
+            schedule = load_schedule(named, own if (own / f"{named}.toml").exists() else COURT_FEES)
+            raw["litigation"]["schedule"] = schedule.model_dump()
+        return Policy.model_validate(raw)
     except (tomllib.TOMLDecodeError, ValueError) as error:
         raise ValueError(f"invalid policy file {path}: {error}") from error
 

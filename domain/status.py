@@ -29,6 +29,7 @@ from domain.planner import (
     Defer,
     Skip,
     Wait,
+    cost_of_suing,
     days_past_due,
     held_days,
     hold,
@@ -39,6 +40,7 @@ from domain.planner import (
     timeline,
 )
 from domain.settlements import Settlement
+from domain.suit_costs import SuitCost
 
 
 class NextAction(BaseModel):
@@ -117,6 +119,7 @@ class AccountStatus(BaseModel):
     contacts: list[ContactRecord] = Field(default=[], description="calls, visits and confirmations people recorded")
     letters: list[LetterRecord] = Field(default=[], description="letters sent and where each is: queued, in transit, "
                                         "delivered (or presumed so), returned")  # fmt: skip
+    suit_cost: SuitCost | None = Field(default=None, description="the cost test, while litigation awaits approval")
     agreements: list[Agreement] = Field(default=[], description="written repayment agreements and their signature")
     settlements: list[Settlement] = Field(default=[], description="settlement offers: asked, offered, settled (what "
                                           "was waived, each part apart), lapsed or rejected")  # fmt: skip
@@ -228,6 +231,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         letters=list(state.letters.values()),
         settlements=state.settlements,
         agreements=state.agreements,
+        suit_cost=cost_of_suing(state, now) if _litigation_waits(state) else None,
     )
 
 
@@ -302,6 +306,8 @@ def describe(status: AccountStatus) -> str:
         asked = f", asked by {approval.requested_by}" if approval.requested_by != "system" else ""
         lines.append(f"  approval     {approval.step} waits for the {approval.approver} ({approval.waiting_days} days"
                      f"{asked}{who})" + (f": {approval.about}" if approval.about else ""))  # fmt: skip
+    if status.suit_cost:
+        lines.append(f"  cost test    {status.suit_cost.describe()}")
     for task in status.tasks:
         if task.state == "open":
             late = " OVERDUE" if task.overdue else ""
@@ -370,3 +376,9 @@ def describe(status: AccountStatus) -> str:
         day = f"day {entry.day:>3}" if entry.day is not None else "       "
         lines.append(f"    {entry.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC  {day}  {entry.kind:<9} {entry.detail}{key}")
     return "\n".join(lines)
+
+
+def _litigation_waits(state: AccountState) -> bool:
+    """A step that hands the case to legal waits for its approval: the approver weighs the cost test."""
+    legal = {step.key for step in state.policy.steps if step.hands_to_legal}
+    return any(a.state == "pending" and a.step in legal for a in state.approvals.values())

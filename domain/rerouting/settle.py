@@ -7,7 +7,16 @@ from decimal import Decimal
 
 from domain.account import AccountState
 from domain.money import to_minor
-from domain.planner import hold, ladder_day, limitation_of, stage, step_awaiting_approval, time_barred, timeline
+from domain.planner import (
+    cost_of_suing,
+    hold,
+    ladder_day,
+    limitation_of,
+    stage,
+    step_awaiting_approval,
+    time_barred,
+    timeline,
+)
 from domain.rerouting.common import request_approval
 from domain.rerouting.settlements import settle_offers
 
@@ -136,7 +145,8 @@ def _ask_approval(state: AccountState, now: datetime) -> None:
     """A due ladder step that needs an approval nobody has asked for: ask the level it needs."""
     step = step_awaiting_approval(state, now)
     if step is not None:
-        request_approval(state, now, step.key, step.action.value)
+        cost = cost_of_suing(state, now) if step.hands_to_legal else None  # the approver sees the cost test
+        request_approval(state, now, step.key, step.action.value, about=cost.describe() if cost else "")
 
 
 def _charge_fees(state: AccountState, now: datetime) -> None:
