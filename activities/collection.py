@@ -121,15 +121,18 @@ class CollectionActivities:
         html = self.renderer.render("letters", request, ".html.j2")
         title = html.split("<title>", 1)[-1].split("</title>", 1)[0].strip() if "<title>" in html else request.template
         pdf = self.pdf.render(html)
-        document = self.store.save_document(
-            Document(account_id=request.account_id, idempotency_key=request.idempotency_key, kind="letter",
-                     filename=f"{request.step}.pdf", content_type="application/pdf",
-                     sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), content=pdf,
-                     created_at=datetime.now(UTC))
-        )  # fmt: skip
+        document = self._save_pdf(request, "letter", pdf)
         return self._deliver(
             request, "letter", request.debtor.name, "letters", ".html.j2",
             subject=title, text=title, html=html, pdf=pdf, document_id=document.id,
+        )  # fmt: skip
+
+    def _save_pdf(self, request: ActionRequest, kind: str, pdf: bytes) -> Document:
+        """The step's PDF kept in the store with its checksum, once per idempotency key."""
+        return self.store.save_document(
+            Document(account_id=request.account_id, idempotency_key=request.idempotency_key, kind=kind,
+                     filename=f"{request.step}.pdf", content_type="application/pdf",
+                     sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), content=pdf, created_at=datetime.now(UTC))
         )  # fmt: skip
 
     def _draft(self, request: ActionRequest) -> ActionResult:
@@ -142,11 +145,7 @@ class CollectionActivities:
         letter = request.model_copy(update={"template": "lawyer_letter"})  # no lawyer nor date: the firm's to give
         html = self.renderer.render("letters", letter, ".html.j2")
         pdf = self.pdf.render(html)
-        document = self.store.save_document(
-            Document(account_id=request.account_id, idempotency_key=request.idempotency_key, kind="draft",
-                     filename=f"{request.step}.pdf", content_type="application/pdf",
-                     sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), content=pdf, created_at=datetime.now(UTC))
-        )  # fmt: skip
+        document = self._save_pdf(request, "draft", pdf)
         lawyers = ", ".join(f"{lawyer.name} ({lawyer.licence})" for lawyer in firm.lawyers)
         details = request.details | {"draft_document": str(document.id), "lawyers": lawyers}
         return self._task(request.model_copy(update={"details": details}), pdf, document.id)

@@ -9,7 +9,7 @@ Unsigned after `remind_after_days`: an email reminder; after `task_after_days`: 
 from datetime import datetime, timedelta
 
 from domain.account import AccountState
-from domain.arrangements import Agreement
+from domain.arrangements import Agreement, InstallmentPlan
 from domain.kinds import ActionKind
 from domain.policy import Step
 
@@ -51,6 +51,14 @@ def agreement_actions(state: AccountState) -> list[Due]:
             at = agreement.created_at + timedelta(days=days)
             actions.append((step, at, about | ({"assignee_role": "collector"} if suffix == "chase" else {})))
     return actions
+
+
+def agreed_plan(state: AccountState, step: Step, details: dict[str, str]) -> InstallmentPlan | None:
+    """The plan an agreement's letter puts in writing (its request carries it), if the step is that letter."""
+    plan = state.installment_plan
+    if step.action is not ActionKind.REPAYMENT_AGREEMENT or plan is None:
+        return None
+    return plan if details.get("agreement_id") == f"agreement-{plan.plan_id}" else None
 
 
 def _stands(state: AccountState, agreement: Agreement) -> bool:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
-from domain.arrangements import InstallmentPlan
+from domain.agreements import agreed_plan
 from domain.bounds import phone_country
 from domain.decisions import Act, Close, Decision, Defer, Skip, Wait
 from domain.kinds import DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WORK, ActionKind
@@ -19,7 +19,6 @@ from domain.limitation import limitation
 from domain.pacing import missing_detail, pace
 from domain.policy import Step
 from domain.side_actions import SideAction, side_actions, unapplied_reviews
-from domain.suit_costs import SuitCost, estimate
 from domain.timeline import Timeline
 
 
@@ -282,13 +281,6 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
     return pace(state, step, now, ladder=True) or replace(_act(state, step, now, details=details), why=why)
 
 
-def cost_of_suing(state: AccountState, now: datetime) -> SuitCost | None:
-    """The cost test of suing for what is owed in the policy's court fee currency (domain.suit_costs)."""
-    rules = state.policy.litigation
-    owed = state.balances(now).get(rules.schedule.currency) if rules.schedule else None
-    return estimate(owed, rules) if owed else None
-
-
 def unreachable_by_post(state: AccountState) -> bool:
     """Rules 9: contact lost on phone and email, and the last letter came back: letters stop too, until a skip trace
     finds new details (a returned letter counts towards lost contact)."""
@@ -351,13 +343,6 @@ def _act(
     return Act(step, day, build_request(state, step, day, now, dict(details or {})))
 
 
-def _agreed_plan(state: AccountState, step: Step, details: dict[str, str]) -> InstallmentPlan | None:
-    """The plan a repayment agreement puts in writing (domain.agreements)."""
-    plan = state.installment_plan
-    agreed = step.action is ActionKind.REPAYMENT_AGREEMENT and plan is not None
-    return plan if agreed and details.get("agreement_id") == f"agreement-{plan.plan_id}" else None  # type: ignore[union-attr]
-
-
 def build_request(state: AccountState, step: Step, day: int, now: datetime, details: dict[str, str]) -> ActionRequest:
     assert state.debtor is not None
     today = timeline(state).local_day(now)
@@ -390,7 +375,7 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         promises=state.promises,
         letters=list(state.letters.values()) if step.action is ActionKind.LITIGATION else [],
         settlements=state.settlements if step.action is ActionKind.LITIGATION else [],
-        installment_plan=_agreed_plan(state, step, details),
+        installment_plan=agreed_plan(state, step, details),
         handoff_reason=_handoff_reason(state, day, now) if step.hands_to_legal else None,
         fees=state.charges,
         interest_terms=state.interest_terms(),

@@ -11,10 +11,10 @@ from pydantic import Field, PositiveFloat, model_validator
 from domain.authority import INSTALLMENT_PLAN, LEVELS, SETTLEMENT, WRITE_OFF, Level, band_level
 from domain.contact_rules import ContactRules, Frozen
 from domain.court_fees import FOLDER as COURT_FEES
-from domain.court_fees import FeeSchedule, load_schedule
+from domain.court_fees import load_schedule
 from domain.kinds import ActionKind
 from domain.money import InterestTerms, Part, check_amount, percent
-from domain.suit_costs import Alternative
+from domain.suit_costs import LitigationRules
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
@@ -78,20 +78,6 @@ class AgreementRules(Frozen):
     )
     remind_after_days: int = Field(default=7, ge=1, le=90, description="unsigned this long: an email reminder")
     task_after_days: int = Field(default=14, ge=1, le=180, description="unsigned this long: a collector's task")
-
-
-class LitigationRules(Frozen):
-    """The cost test before the litigation step (domain.suit_costs): the court fee schedule by name (a file in
-    `policies/court-fees/`, its bands kept in the policy when loaded), the lawyer's fee, the share expected back, the
-    multiple of the cost a debt must reach (seed 000: 3), and what to recommend below it."""
-
-    court_fees: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,40}$", description="the schedule's name")
-    schedule: FeeSchedule | None = Field(default=None, description="its bands, loaded with the policy")
-    lawyer_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
-    lawyer_fee_minimum: Decimal = Field(default=Decimal("3000"), ge=0)
-    recovery_rate: Decimal = Field(default=Decimal("0.6"), ge=0, le=1, description="the share a judgment recovers")
-    min_multiple: Decimal = Field(default=Decimal(3), gt=0)
-    alternative: Alternative = "payment_order"
 
 
 class DisputeRules(Frozen):

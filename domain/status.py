@@ -29,7 +29,6 @@ from domain.planner import (
     Defer,
     Skip,
     Wait,
-    cost_of_suing,
     days_past_due,
     held_days,
     hold,
@@ -40,7 +39,7 @@ from domain.planner import (
     timeline,
 )
 from domain.settlements import Settlement
-from domain.suit_costs import SuitCost
+from domain.suit_costs import SuitCost, cost_of_suing
 
 
 class NextAction(BaseModel):

@@ -4,15 +4,18 @@ lawyer's fee by the policy; the enforcement application fee), what it would like
 at least the policy's multiple of the cost. Below it, the policy's alternative is recommended; the approver of the
 litigation step sees both (the approval request and the status)."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from domain.contact_rules import Frozen
+from domain.court_fees import FeeSchedule
 from domain.money import to_minor
 
 if TYPE_CHECKING:
-    from domain.policy import LitigationRules
+    from domain.account import AccountState
 
 Alternative = Literal["agency", "payment_order", "write_off"]
 ALTERNATIVES: dict[str, str] = {
@@ -20,6 +23,20 @@ ALTERNATIVES: dict[str, str] = {
     "payment_order": "apply for a payment order 支付令 (a clear, undisputed debt)",
     "write_off": "write the debt off",
 }
+
+
+class LitigationRules(Frozen):
+    """The cost test before the litigation step: the court fee schedule by name (a file in
+    `policies/court-fees/`, its bands kept in the policy when loaded), the lawyer's fee, the share expected back, the
+    multiple of the cost a debt must reach (seed 000: 3), and what to recommend below it."""
+
+    court_fees: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,40}$", description="the schedule's name")
+    schedule: FeeSchedule | None = Field(default=None, description="its bands, loaded with the policy")
+    lawyer_fee_rate: Decimal = Field(default=Decimal("0.05"), ge=0, le=1)
+    lawyer_fee_minimum: Decimal = Field(default=Decimal("3000"), ge=0)
+    recovery_rate: Decimal = Field(default=Decimal("0.6"), ge=0, le=1, description="the share a judgment recovers")
+    min_multiple: Decimal = Field(default=Decimal(3), gt=0)
+    alternative: Alternative = "payment_order"
 
 
 class SuitCost(BaseModel):
@@ -45,7 +62,14 @@ class SuitCost(BaseModel):
         return f"{costs}, below the policy's {self.min_multiple}x: recommended instead, {self.recommendation}"
 
 
-def estimate(amount: Decimal, rules: "LitigationRules") -> SuitCost | None:
+def cost_of_suing(state: "AccountState", now: datetime) -> SuitCost | None:
+    """The cost test of suing for what is owed in the policy's court fee currency."""
+    rules = state.policy.litigation
+    owed = state.balances(now).get(rules.schedule.currency) if rules.schedule else None
+    return estimate(owed, rules) if owed else None
+
+
+def estimate(amount: Decimal, rules: LitigationRules) -> SuitCost | None:
     """The cost test for suing for `amount` in the schedule's currency; None without a schedule."""
     schedule = rules.schedule
     if schedule is None or amount <= 0:

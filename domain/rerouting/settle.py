@@ -8,7 +8,6 @@ from decimal import Decimal
 from domain.account import AccountState
 from domain.money import to_minor
 from domain.planner import (
-    cost_of_suing,
     hold,
     ladder_day,
     limitation_of,
@@ -19,6 +18,7 @@ from domain.planner import (
 )
 from domain.rerouting.common import request_approval
 from domain.rerouting.settlements import settle_offers
+from domain.suit_costs import cost_of_suing
 
 
 def settle(state: AccountState, now: datetime) -> None:
