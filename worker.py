@@ -26,6 +26,7 @@ from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from activities.documents import PdfRenderers
 from activities.legal_case import LegalDesk
+from activities.legal_proceedings import CaseDesk
 from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import CourierSender, EmailSender, HttpSettings, SmsHttpSettings, SmsSender, SmtpSettings
@@ -39,6 +40,7 @@ from store.files import private_dir
 from store.repository import Store
 from workflows import SEARCH_ATTRIBUTES, STUCK_AFTER_FAILURES, TASK_QUEUE
 from workflows.collection import CollectionWorkflow
+from workflows.legal_case import LegalCaseWorkflow
 from workflows.task_failures import SurfaceTaskFailures
 
 SEARCH_ATTRIBUTE_TYPES = {
@@ -110,10 +112,10 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CollectionWorkflow],
+        workflows=[CollectionWorkflow, LegalCaseWorkflow],
         workflow_runner=SANDBOX,
         interceptors=[SurfaceTaskFailures()],
-        activities=activities.all(),
+        activities=[*activities.all(), *CaseDesk(store).all()],
         activity_executor=ThreadPoolExecutor(max_workers=max(16, tuning.get("max_concurrent_activities", 0))),
         graceful_shutdown_timeout=shutdown_grace,  # on SIGTERM in-flight activities may finish
         **tuning,  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.background import BackgroundTask
 from temporalio.service import RPCError
 
@@ -28,8 +28,12 @@ from activities.legal_case import LegalDesk
 from api.auth import LEGAL, FromKey, Identity, require
 from api.errors import account_closed
 from api.state import AppSettings, SystemOfRecord, TemporalClient
-from domain.bounds import Note
+from domain.bounds import Day, Note, Reference
+from domain.case_messages import CaseOutcome, CaseStep, CaseStepName, Route
 from domain.commands import LegalOutcome
+from domain.events import describe as reason_of
+from domain.legal_proceedings import STAGE_NAMES, next_deadline
+from edge.client import new_command_id
 from store.models import LegalCase
 from store.repository import Conflict, NotFound, Store
 
@@ -54,10 +58,36 @@ class CaseSummary(BaseModel):
     outcome_by: str | None = None
     outcome_at: datetime | None = None
     package_sha256: str | None = None
+    case_workflow_id: str | None = Field(
+        default=None, description="the case's own workflow (handed over from rules 10)"
+    )
+    stage: str | None = Field(default=None, description="where the case stands (from rules 10)")
+    next_deadline: datetime | None = None
+    next_step: str | None = Field(default=None, description="what the next deadline is for")
 
 
 class CaseDetail(CaseSummary):
     package: dict[str, Any] = Field(description="the evidence package, as exported in case.json")
+    history: list[dict[str, Any]] = Field(default=[], description="the case's steps: at, step, detail, by")
+
+
+class StepBody(BaseModel):
+    """What happened in the case (domain.case_messages.CaseStep), in the name of the key's holder."""
+
+    command_id: str | None = Field(default=None, description="repeat it to apply once (default: a fresh one)")
+    step: CaseStepName
+    on: Day | None = None
+    route: Route | None = None
+    court: Reference = ""
+    reference: Reference = ""
+    result: Literal["agreed", "failed"] | None = None
+    hearing_on: Day | None = None
+    amount_awarded: str | None = None
+    costs_awarded: str | None = None
+    currency: str | None = None
+    outcome: CaseOutcome | None = None
+    note: Note = ""
+    by: FromKey = None
 
 
 class Acceptance(BaseModel):
@@ -83,7 +113,36 @@ async def list_cases(
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="One case and its evidence package")
 async def get_case(case_id: str, store: SystemOfRecord, _: Lawyer) -> CaseDetail:
     case = await _case(store, case_id)
-    return CaseDetail(**summary(case).model_dump(), package=json.loads(case.package or "{}"))
+    return CaseDetail(**summary(case).model_dump(), package=json.loads(case.package or "{}"),
+                      history=json.loads(case.history or "[]"))  # fmt: skip
+
+
+@router.post(
+    "/cases/{case_id}/steps",
+    response_model=CaseDetail,
+    summary="Record what happened in a case that runs as a workflow: it moves the case (409 for an older case)",
+)
+async def record_step(
+    case_id: str, body: StepBody, store: SystemOfRecord, client: TemporalClient, lawyer: Lawyer
+) -> CaseDetail:
+    fields = body.model_dump(exclude={"by", "command_id"}, exclude_none=True)
+    try:
+        step = CaseStep.model_validate({"command_id": body.command_id or new_command_id("api"), "by": lawyer.by,
+                                        **fields})  # fmt: skip
+    except ValidationError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=reason_of(error)) from None
+    with store_errors():
+        try:
+            state = await legal.record_step(store, client, case_id, step)
+        except TimeoutError:
+            raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, detail="no worker answered in time: repeat it "
+                                "with the same command_id") from None  # fmt: skip
+    detail = await get_case(case_id, store, lawyer)
+    # The store's row follows the workflow a moment later: answer with where the case stands now.
+    deadline, next_step = next_deadline(state)
+    return detail.model_copy(update={"stage": STAGE_NAMES[state.stage], "next_deadline": deadline,
+                                     "next_step": next_step, "history": [e.model_dump(mode="json") for e in
+                                                                         state.history]})  # fmt: skip
 
 
 @router.get(
@@ -142,13 +201,16 @@ async def record_outcome(
 
 @contextmanager
 def store_errors() -> Iterator[None]:
-    """The store's refusals as HTTP: NotFound is 404, Conflict (a closed case, another outcome) is 409."""
+    """The store's refusals as HTTP: NotFound is 404, Conflict (a closed case, another outcome) is 409, and the
+    case's refusal of a step 422."""
     try:
         yield
     except NotFound as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from None
     except Conflict as error:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
+    except ValueError as error:  # the case's refusal of a step (or of a judgment as its end)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(error)) from None
 
 
 async def _case(store: Store, case_id: str) -> LegalCase:

@@ -13,6 +13,7 @@ from domain.arrangements import (
     Agreement,
     Approval,
     Bankruptcy,
+    CaseLink,
     Charge,
     ContactMade,
     ContactRecord,
@@ -55,8 +56,9 @@ EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "re
 # workflow sets it, under a patch); 8: an installment plan, and a promise at or above the policy's threshold, produce
 # a written repayment agreement sent for signature, chased when unsigned; its signature restarts the limitation period
 # (domain.agreements); 9: a returned letter is a failure of the postal channel, and with contact lost on phone and
-# email it stops letters too, until new details (domain.planner.unreachable_by_post).
-RULES = 9
+# email it stops letters too, until new details (domain.planner.unreachable_by_post); 10: the litigation step starts
+# the legal case as a workflow of its own (workflows.legal_case), and the account stays open while it runs.
+RULES = 10
 FILLABLE = ("phone", "email", "country", "address")  # what a joining invoice may add to a debtor that lacks it
 REPEATS = ("duplicate", "refused")  # history kinds a sender can repeat at will
 ACCOUNT_FULL = (
@@ -109,6 +111,7 @@ class AccountState(BaseModel):
     write_off: str | None = None
     with_legal_since: datetime | None = None
     legal_outcome: str | None = None
+    legal_case: CaseLink | None = Field(default=None, description="the case's workflow (rules 10)")
     cancelled: Decimal = Decimal(0)
     shift_days: int = Field(default=0, description="ladder days added by holds, minus days skipped ahead")
     held_since: datetime | None = None

@@ -199,6 +199,17 @@ class Charge(BaseModel):
         return self.amount - self.paid - self.waived
 
 
+class CaseLink(BaseModel):
+    """The account's legal case, run by a workflow of its own (rules 10): where it stands, as the case last told."""
+
+    case_id: str
+    workflow_id: str
+    stage: str = "filing"
+    next_deadline: date | None = None
+    next_step: str = ""
+    closed: bool = False
+
+
 class DebtorConflict(BaseModel):
     """A joining invoice's debtor differs from the account's: kept as it was, for a supervisor to decide."""
 

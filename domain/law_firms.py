@@ -3,15 +3,14 @@ never impersonate one 「不得冒充」). One TOML file per firm in `law-firms/
 names its firm (`law_firm = "<id>"`). The system drafts the letter for the firm and sends it out under the firm's
 name only once the firm confirms it issued it, naming the lawyer who signed (domain.lawyer_letters)."""
 
-import tomllib
 from pathlib import Path
 
-from pydantic import EmailStr, Field, ValidationError
+from pydantic import EmailStr, Field
 
 from domain.address import PostalAddress
 from domain.bounds import Name, Reference
 from domain.events import Identifier
-from domain.profile_files import Profile, reasons
+from domain.profile_files import Profile, load_profiles
 
 FOLDER = "law-firms"  # beside the creditor profiles
 
@@ -39,16 +38,4 @@ class LawFirm(Profile):
 
 def load_law_firms(folder: Path) -> dict[str, LawFirm]:
     """Every firm in `folder/law-firms/` (none: no folder), by id; its id defaults to the file's name."""
-    firms: dict[str, LawFirm] = {}
-    for path in sorted((folder / FOLDER).glob("*.toml")):
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-            raw.setdefault("id", path.stem)
-            firm = LawFirm.model_validate(raw)
-        except (OSError, tomllib.TOMLDecodeError, ValueError) as error:
-            reason = reasons(error) if isinstance(error, ValidationError) else str(error)
-            raise ValueError(f"law firm {path}: {reason}") from None
-        if firm.id in firms:
-            raise ValueError(f"law firm {firm.id!r} has two files in {folder / FOLDER}")
-        firms[firm.id] = firm
-    return firms
+    return load_profiles(folder / FOLDER, LawFirm, "law firm")

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, PositiveFloat, model_validator
 
 from domain.authority import INSTALLMENT_PLAN, LEVELS, SETTLEMENT, WRITE_OFF, Level, band_level
+from domain.case_terms import CaseTerms
 from domain.contact_rules import ContactRules, Frozen
 from domain.court_fees import FOLDER as COURT_FEES
 from domain.court_fees import load_schedule
@@ -259,6 +260,7 @@ class Policy(Frozen):
     work: WorkRules = WorkRules()
     limitation: LimitationRules = LimitationRules()
     litigation: LitigationRules = LitigationRules()
+    legal_case: CaseTerms = CaseTerms()  # the case's clocks once handed over (rules 10)
     money: MoneyRules = MoneyRules()
 
     @model_validator(mode="before")

@@ -12,6 +12,7 @@ from domain.arrangements import (
     Agreement,
     Approval,
     Bankruptcy,
+    CaseLink,
     Charge,
     ContactRecord,
     DebtorConflict,
@@ -108,6 +109,7 @@ class AccountStatus(BaseModel):
     bankruptcy: Bankruptcy | None = None
     with_legal_since: datetime | None = None
     legal_outcome: str | None = None
+    legal_case: CaseLink | None = Field(default=None, description="the legal case's stage and next deadline")
     limitation_date: date | None = None
     limitation_basis: str | None = Field(default=None, description="what last started or restarted the period")
     limitation_override: str | None = None
@@ -217,6 +219,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         bankruptcy=state.bankruptcy,
         with_legal_since=state.with_legal_since,
         legal_outcome=state.legal_outcome,
+        legal_case=state.legal_case,
         limitation_date=limit[0] if limit else None,
         limitation_basis=limit[1] if limit else None,
         limitation_override=state.limitation_override,
@@ -307,6 +310,10 @@ def describe(status: AccountStatus) -> str:
                      f"{asked}{who})" + (f": {approval.about}" if approval.about else ""))  # fmt: skip
     if status.suit_cost:
         lines.append(f"  cost test    {status.suit_cost.describe()}")
+    if status.legal_case and not status.legal_case.closed:
+        case = status.legal_case
+        lines.append(f"  legal case   {case.case_id}: {case.stage}; next {case.next_step or '-'} by "
+                     f"{case.next_deadline or '-'}")  # fmt: skip
     for task in status.tasks:
         if task.state == "open":
             late = " OVERDUE" if task.overdue else ""

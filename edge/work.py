@@ -121,6 +121,12 @@ def completion(task: Task, form: dict[str, Any]) -> Completion:
         fields = {name: form.get(name) or None for name in FIRM_ANSWER}  # a blank field is no answer
         fields |= {"step": step.removeprefix("firm-draft-"), "reason": form.get("reason") or form.get("outcome")}
         return Completion("confirm-lawyer-letter", fields)
+    if task.kind == "legal_case":  # the case moves by its steps; the task closes when the case moves on
+        case_id = step.split(":", 1)[0]
+        raise ValueError(
+            f"a legal case's task is done by recording what happened in the case: legal.py step "
+            f"{case_id} STEP, POST /v1/legal/cases/{case_id}/steps; it closes when the case moves on"
+        )
     if form.get("contact"):
         if task.kind not in CONTACT_KINDS:
             raise ValueError(f"a {task.kind} task is not worked by a call or a visit")

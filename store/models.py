@@ -215,6 +215,12 @@ class LegalCase(SQLModel, table=True):
     outcome_at: datetime | None = instant(default=None)
     package: str | None = long_text(default=None)  # the evidence package, as JSON text
     package_sha256: str | None = None
+    # From rules 10 the case runs as a workflow of its own (domain.legal_proceedings), which keeps these current.
+    case_workflow_id: str | None = None
+    stage: str | None = None
+    next_deadline: datetime | None = instant(default=None)
+    next_step: str | None = long_text(default=None)
+    history: str | None = long_text(default=None)  # the case's steps, as JSON text
 
 
 class Staff(SQLModel, table=True):

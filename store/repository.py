@@ -40,6 +40,12 @@ class Store(StaffRegister):
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # --- accounts ---
 
     def upsert_account(
@@ -215,6 +221,15 @@ class Store(StaffRegister):
                                            Task.state == "open")  # fmt: skip
             for row in session.exec(statement.with_for_update()).all():
                 row.state, row.closed_by, row.closed_at, row.outcome = "done", by, at, "case accepted"
+
+    def follow_case(self, case_id: str, progress: dict[str, Any]) -> LegalCase:
+        """Where a case's workflow stands (`LegalCase` columns: stage, next deadline, history...): the latest wins."""
+
+        def follow(case: LegalCase) -> None:
+            for name, value in progress.items():
+                setattr(case, name, value)
+
+        return self._change(column(LegalCase.case_id), case_id, follow)
 
     def close_case(self, case_id: str, outcome: str, note: str | None, by: str, at: datetime) -> LegalCase:
         """Record the legal outcome once. The same outcome again is a no-op; a different one is refused."""

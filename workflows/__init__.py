@@ -43,6 +43,13 @@ REJECT_ACTION = "reject_action"
 REPORT_BANKRUPTCY = "report_bankruptcy"
 CONTACT_OUTCOME = "contact_outcome"
 LEGAL_OUTCOME = "legal_outcome"
+LEGAL_CASE_PROGRESS = "legal_case_progress"  # from a case's workflow to its account's
+
+# The legal case, a workflow of its own from rules 10 (workflows.legal_case), started by its account's.
+LEGAL_CASE_TYPE = "LegalCaseWorkflow"
+RECORD_CASE_STEP = "record_case_step"
+ACCOUNT_CLOSED = "account_closed"
+CASE_STATUS = "case_status"
 LETTER_DELIVERY = "letter_delivery"
 
 # Custom search attributes: supervisors filter the book by these in Temporal visibility.
@@ -64,3 +71,7 @@ WORKFLOW_ID_PREFIX = "collection-"
 
 def workflow_id(account_id: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}{account_id}"
+
+
+def case_workflow_id(case_id: str) -> str:
+    return f"legal-{case_id}"

@@ -16,6 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from domain import rerouting as rules
     from domain.account import RULES, AccountState
     from domain.actions import ActionResult, ContactEntry, DecisionRecord
+    from domain.case_messages import AccountClosed, CaseProgress
+    from domain.case_records import CaseNews
     from domain.commands import (
         AgreeInstallmentPlan,
         ApprovalDecision,
@@ -103,6 +105,7 @@ class CollectionWorkflow:
                     workflow.logger.info("closing: %s (%s)", outcome, reason)
                     await self._record_decision("closed", "closed", outcome, f"{outcome}: {reason}")
                     self.state.close(workflow.now(), outcome, reason)
+                    await self._close_case(outcome, reason)
                     self._publish_search_attributes()
                     return account_status(self.state, workflow.now())
                 case Skip(step, day, reason):
@@ -155,9 +158,26 @@ class CollectionWorkflow:
         meter = workflow.metric_meter()
         if act.step.hands_to_legal:
             meter.create_counter(LEGAL_HANDOFFS, "cases handed to the legal team").add(1)
+            if self.state.rules >= 10:
+                await self._open_case()
         if act.step.action == ActionKind.APPROVAL_REQUEST and "reminder" not in act.step.key:
             level = act.request.details.get("level", "")
             meter.create_counter(APPROVALS_REQUESTED, "approval requests sent").add(1, {"level": level})
+
+    async def _open_case(self) -> None:
+        """The case handed over runs as a workflow of its own, which lives as long as the case (`_close_case` tells
+        it when the account closes first)."""
+        case = rules.open_case(self.state, workflow.now(), names.case_workflow_id)
+        await workflow.execute_activity("start_legal_case", case, start_to_close_timeout=timedelta(minutes=1),
+                                        retry_policy=ACTION_RETRY)  # fmt: skip
+
+    async def _close_case(self, outcome: str, reason: str) -> None:
+        case = self.state.legal_case
+        if case is not None and not case.closed:
+            news = CaseNews(workflow_id=case.workflow_id, closed=AccountClosed(outcome=outcome, reason=reason))
+            await workflow.execute_activity("tell_case", news, start_to_close_timeout=timedelta(minutes=1),
+                                            retry_policy=ACTION_RETRY)  # fmt: skip
+            case.closed = True
 
     def _count_stage(self, now: datetime) -> None:
         """Stage transitions for the metrics (a new run after continue-as-new starts from where it stands)."""
@@ -265,6 +285,10 @@ class CollectionWorkflow:
     @workflow.signal(name=names.LEGAL_OUTCOME)
     def legal_outcome(self, command: LegalOutcome) -> None:
         self._apply(rules.apply_legal_outcome, command)
+
+    @workflow.signal(name=names.LEGAL_CASE_PROGRESS)
+    def legal_case_progress(self, progress: CaseProgress) -> None:
+        self._apply(rules.apply_case_progress, progress)
 
     @workflow.update(name=names.PROMISE_TO_PAY)
     def promise_to_pay(self, command: PromiseToPay) -> AccountStatus:

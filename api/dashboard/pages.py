@@ -8,6 +8,7 @@ twice applies the command once (the workflow's own idempotency).
 """
 
 import asyncio
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -211,7 +212,8 @@ async def legal_inbox(request: Request, viewer: InboxReader, state: str | None =
     if state not in (None, *CASE_STATES):
         raise PageError(400, f"Unknown case state {state!r}.")
     cases = await asyncio.to_thread(get_store(request).cases, state)
-    return render(request, "legal.html", cases=cases, state=state, states=CASE_STATES)
+    histories = {case.case_id: json.loads(case.history) for case in cases if case.history}
+    return render(request, "legal.html", cases=cases, histories=histories, state=state, states=CASE_STATES)
 
 
 @router.get("/legal/cases/{case_id}/package.zip")

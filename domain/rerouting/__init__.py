@@ -10,8 +10,8 @@ One module a concern: common (refusals, idempotency, the record), promises, inst
 contact, holds, closing (write-off, bankruptcy, legal outcome), rule_changes (policy migration, limitation override),
 work (calls and visits people make, tasks done), confirmation (the debtor's answer to the balance confirmation letter),
 billing (invoice.paid and invoice.cancelled from the billing system), delivery (letters posted, delivered, returned),
-firms (a law firm's answer to the draft of a lawyer's letter), settlements (offers that waive interest, fees or
-principal), agreements (a repayment agreement's signature), settle."""
+firms (a law firm's answer to the draft of a lawyer's letter), legal_case (the news of a case's workflow),
+settlements (offers that waive interest, fees or principal), agreements (a repayment agreement's signature), settle."""
 
 from domain.rerouting.agreements import apply_signature, check_signature
 from domain.rerouting.approvals import apply_decision, check_decision
@@ -41,6 +41,7 @@ from domain.rerouting.disputes import apply_dispute, apply_resolution, check_dis
 from domain.rerouting.firms import apply_confirm_lawyer_letter, check_confirm_lawyer_letter
 from domain.rerouting.holds import apply_pause, apply_resume, check_pause, check_resume
 from domain.rerouting.installment_plans import apply_installment_plan, check_installment_plan
+from domain.rerouting.legal_case import apply_case_progress, open_case
 from domain.rerouting.promises import apply_promise, check_promise
 from domain.rerouting.rule_changes import apply_migrate, apply_override, check_migrate
 from domain.rerouting.settle import settle
@@ -53,6 +54,7 @@ __all__ = [
     "CommandRejected",
     "apply_bankruptcy",
     "apply_billing_event",
+    "apply_case_progress",
     "apply_cease",
     "apply_complete_task",
     "apply_confirm_balance",
@@ -94,6 +96,7 @@ __all__ = [
     "check_signature",
     "check_update_contact",
     "check_write_off",
+    "open_case",
     "refusal",
     "refuse_signal",
     "seen",

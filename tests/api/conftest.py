@@ -2,13 +2,11 @@
 the worker's SQLite store (with one person of each role, `tests.staff`), and the app called in-process through httpx
 with its lifespan running."""
 
-import asyncio
 import contextlib
 import re
 import threading
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,7 @@ from settings import Settings
 from store.db import make_engine
 from store.repository import Store
 from tests.factories import event_dict
+from tests.polling import eventually
 from tests.staff import hire_everyone
 from worker import build_worker
 from workflows import workflow_id
@@ -184,16 +183,6 @@ async def api(dev_env: WorkflowEnvironment, queue: str, store: Store) -> AsyncIt
             yield api
         finally:
             await api.terminate_opened()
-
-
-async def eventually(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 15) -> T:
-    """Poll until `done` (visibility is eventually consistent; signals apply when the workflow next runs)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.2)
 
 
 def utc_today() -> date:

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.conftest import Api, eventually, utc_today
+from tests.api.conftest import Api, utc_today
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 

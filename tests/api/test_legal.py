@@ -9,6 +9,7 @@ import pytest
 
 from store.repository import Store
 from tests.api.conftest import Api, standard_with_only, utc_today
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -81,21 +82,42 @@ async def test_a_case_from_handoff_to_outcome(api: Api, store: Store) -> None:
     [handoff] = [t for t in store.tasks(account) if t.kind == "litigation"]  # legal's queue: done once accepted
     assert (handoff.state, handoff.closed_by, handoff.outcome) == ("done", "zhou.lawyer", "case accepted")
 
-    outcome = {"outcome": "judgment", "note": "won"}
-    response = await api.post(f"/v1/legal/cases/{case_id}/outcome", "legal", json=outcome)
+    outcome = f"/v1/legal/cases/{case_id}/outcome"
+    judgment = await api.post(outcome, "legal", json={"outcome": "judgment", "note": "won"})
+    assert judgment.status_code == 422 and "a judgment does not end case" in judgment.json()["detail"]
+    steps = f"/v1/legal/cases/{case_id}/steps"
+    award = {"step": "judgment", "amount_awarded": "12000.00", "costs_awarded": "300.00", "currency": "CNY"}
+    early = await api.post(steps, "legal", json=award)
+    assert early.status_code == 422 and "cannot be recorded while the case is to be filed" in early.json()["detail"]
+    assert (await api.post(steps, "supervisor", json=award)).status_code == 403
+    filed = await api.post(steps, "legal", json={"step": "filed", "route": "lawsuit", "court": "浦东法院"})
+    assert filed.status_code == 200, filed.text
+    assert (filed.json()["stage"], filed.json()["history"][-1]["by"]) == ("lawsuit filed", "zhou.lawyer")
+    won = await api.post(steps, "legal", json=award)
+    assert won.json()["stage"] == "judgment served: appeal window"
+    assert won.json()["next_step"] == "the appeal window ends: effective unless the debtor acts by then"
+    status = await api.status_until(account, lambda s: (s["legal_case"] or {}).get("stage") == "appeal_window")
+    assert status["outcome"] is None and status["balances"][0]["fees"] == "300.00"  # the costs: the debtor's
+    listed = await eventually(lambda: api.get(f"/v1/legal/cases/{case_id}", "legal"),
+                              lambda r: r.json()["stage"] == "judgment served: appeal window")  # fmt: skip
+    assert [entry["step"] for entry in listed.json()["history"]] == ["filed", "judgment"]
+
+    response = await api.post(outcome, "legal", json={"outcome": "settled", "note": "paid in court"})
     assert response.status_code == 200, response.text
     assert (response.json()["state"], response.json()["outcome"], response.json()["outcome_by"]) == (
-        "closed", "judgment", "zhou.lawyer",
+        "closed", "settled", "zhou.lawyer",
     )  # fmt: skip
     final = await api.status_until(account, lambda s: s["outcome"] is not None)
-    assert final["outcome"] == "judgment"
+    assert final["outcome"] == "settled"
 
-    again = await api.post(f"/v1/legal/cases/{case_id}/outcome", "legal", json=outcome)
+    again = await api.post(outcome, "legal", json={"outcome": "settled", "note": "paid in court"})
     assert again.status_code == 200 and again.json()["outcome_at"] == response.json()["outcome_at"]
-    other = await api.post(f"/v1/legal/cases/{case_id}/outcome", "legal", json=outcome | {"outcome": "settled"})
-    assert other.status_code == 409 and "already closed as judgment" in other.json()["detail"]
+    other = await api.post(outcome, "legal", json={"outcome": "withdrawn"})
+    assert other.status_code == 409 and "already closed as settled" in other.json()["detail"]
     late = await api.post(f"/v1/legal/cases/{case_id}/accept", "legal")
     assert late.status_code == 409
+    closed = await api.post(steps, "legal", json={"step": "appeal"})
+    assert closed.status_code == 422 and "is closed (settled)" in closed.json()["detail"]
 
 
 async def test_unknown_cases(api: Api) -> None:
@@ -104,6 +126,7 @@ async def test_unknown_cases(api: Api) -> None:
         ("GET", "/v1/legal/cases/CASE-NOPE/package.zip", None),
         ("POST", "/v1/legal/cases/CASE-NOPE/accept", {}),
         ("POST", "/v1/legal/cases/CASE-NOPE/outcome", {"outcome": "settled"}),
+        ("POST", "/v1/legal/cases/CASE-NOPE/steps", {"step": "appeal"}),
     ):
         response = await api.call(method, path, "legal", json=body)
         assert response.status_code == 404, (path, response.text)

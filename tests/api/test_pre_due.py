@@ -9,7 +9,8 @@ import pytest
 
 from store.models import ContactLog
 from store.repository import Store
-from tests.api.conftest import Api, eventually, utc_today
+from tests.api.conftest import Api, utc_today
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -29,6 +29,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/legal/cases/{case_id}/package.zip"): (LEGAL,),
     ("POST", "/v1/legal/cases/{case_id}/accept"): (LEGAL,),
     ("POST", "/v1/legal/cases/{case_id}/outcome"): (LEGAL,),
+    ("POST", "/v1/legal/cases/{case_id}/steps"): (LEGAL,),
     ("GET", "/v1/me"): ROLES,
     # The work queue: everyone who works tasks (not the admin); leads reassign.
     **{

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from store.repository import Store
-from tests.api.conftest import Api, eventually, standard_with_only
+from tests.api.conftest import Api, standard_with_only
+from tests.polling import eventually
 from tests.staff import hire
 
 pytestmark = pytest.mark.integration

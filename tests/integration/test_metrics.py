@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 from domain.policy import PolicyBook
 from edge.ingest import submit
 from observability import MESSAGES, STAGE_TRANSITIONS, prometheus_runtime
-from tests.api.conftest import eventually
 from tests.factories import overdue
 from tests.integration.test_end_to_end import compressed_policies
+from tests.polling import eventually
 from tests.postgres import free_port
 from worker import build_worker
 from workflows import workflow_id

@@ -23,9 +23,9 @@ from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from settings import Settings
-from tests.api.conftest import eventually
 from tests.factories import overdue
 from tests.integration.test_end_to_end import compressed_policies
+from tests.polling import eventually
 from worker import build_worker
 from workflows import STATUS, workflow_id
 

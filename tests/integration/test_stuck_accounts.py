@@ -19,9 +19,9 @@ import starter
 from domain.policy import PolicyBook
 from edge.ingest import submit
 from observability import WORKFLOW_TASK_FAILURES, prometheus_runtime
-from tests.api.conftest import eventually
 from tests.factories import overdue
 from tests.integration.test_metrics import counter
+from tests.polling import eventually
 from tests.postgres import free_port
 from worker import build_worker
 from workflows import workflow_id

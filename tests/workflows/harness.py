@@ -14,12 +14,21 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import FileChannel
 from domain.commands import ApprovalDecision, Command, CompleteTask, ConfirmLawyerLetter
+from domain.legal_proceedings import CaseState
 from domain.policy import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from tests.factories import billing, overdue, payment
 from worker import build_worker
-from workflows import APPROVE_ACTION, COMPLETE_TASK, CONFIRM_LAWYER_LETTER, PAYMENT_RECEIVED, STATUS, workflow_id
+from workflows import (
+    APPROVE_ACTION,
+    COMPLETE_TASK,
+    CONFIRM_LAWYER_LETTER,
+    PAYMENT_RECEIVED,
+    STATUS,
+    case_workflow_id,
+    workflow_id,
+)
 
 BOOK = PolicyBook()
 # A folder: every Account saves its workflow history there when its test passes (see tests/histories/README.md).
@@ -69,9 +78,10 @@ class Account:
         """A workflow left running would hold the time-skipping clock for the next test: end it."""
         if RECORD_HISTORIES and exc[0] is None:
             await self.record(Path(RECORD_HISTORIES))
-        with contextlib.suppress(RPCError):
-            if (await self.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await self.handle.terminate("test over")
+        for handle in (self.handle, self.case_handle()):  # the account's legal case runs on its own (rules 10)
+            with contextlib.suppress(RPCError):
+                if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                    await handle.terminate("test over")
         await self.worker.__aexit__(*exc)
 
     async def record(self, folder: Path) -> None:
@@ -87,6 +97,10 @@ class Account:
     @property
     def handle(self) -> WorkflowHandle:
         return self.env.client.get_workflow_handle(workflow_id(self.id), result_type=AccountStatus)
+
+    def case_handle(self, episode: str = "evt-1") -> WorkflowHandle:
+        """The workflow of the legal case the account's litigation step opened (rules 10)."""
+        return self.env.client.get_workflow_handle(case_workflow_id(f"CASE-{self.id}-{episode}"), result_type=CaseState)
 
     async def open(self, days_past_due: int = 1, **event: object) -> None:
         """Start at 10:00 Shanghai time, one day (or `days_past_due`) past due: day N is then just after N's 09:00

@@ -16,7 +16,7 @@ async def test_accept_and_record_an_outcome_closes_the_account(
     time_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with Account(time_env, tmp_path) as account:
-        await account.open()
+        await account.open(amount="60000.00")
         await account.approve_until("with_legal")
         monkeypatch.setenv("DATABASE_URL", account.database_url)
         monkeypatch.setenv("COLLECTIONS_LEGAL_DIR", str(tmp_path / "exports"))
@@ -38,18 +38,30 @@ async def test_accept_and_record_an_outcome_closes_the_account(
         assert "rejected: note: String should have at most 4000 characters" in capsys.readouterr().err
         assert await legal.main(["list", "--state", "accepted"]) == 0
         assert case_id in capsys.readouterr().out
-        outcome = ["outcome", case_id, "--outcome", "judgment", "--note", "won"]
+        judgment = ["outcome", case_id, "--outcome", "judgment", "--note", "won"]
+        assert await legal.main(judgment, client=time_env.client) == 2  # from rules 10 a judgment is a step
+        assert f"a judgment does not end case {case_id}" in capsys.readouterr().err
+        assert await legal.main(["step", case_id, "filed", "--route", "lawsuit"], client=time_env.client) == 0
+        assert capsys.readouterr().out == f"{case_id} filed recorded: lawsuit filed\n"
+        won = ["step", case_id, "judgment", "--amount", "60000.00", "--currency", "CNY", "--note", "won"]
+        assert await legal.main(won, client=time_env.client) == 0
+        assert await legal.main(["step", case_id, "objection"], client=time_env.client) == 2
+        assert "objection cannot be recorded while the case is judgment served" in capsys.readouterr().err
+        outcome = ["outcome", case_id, "--outcome", "settled", "--note", "paid in court"]
         assert await legal.main(outcome, client=time_env.client) == 0
         assert await legal.main(outcome, client=time_env.client) == 0  # recorded twice, applied once
         different = ["outcome", case_id, "--outcome", "withdrawn"]
         assert await legal.main(different, client=time_env.client) == 2
-        result = await account.result()
+        result = await account.handle.result()
         assert await legal.main(outcome, client=time_env.client) == 0  # after the account closed: still fine
+        assert await legal.main(["show", case_id]) == 0
+        shown = capsys.readouterr().out
         assert await legal.main(["export", case_id]) == 0
 
-    assert result.outcome == "judgment"
-    assert [h.detail for h in result.history if "legal_outcome" in h.detail] == [
-        f"legal_outcome by zhou.lawyer: judgment: won [legal-{case_id}]"
+    assert result.outcome == "settled"
+    assert [h.detail for h in result.history if "legal_case" in h.detail and "closed" in h.detail] == [
+        f"legal_case by zhou.lawyer: {case_id} closed: paid in court; the case closed settled [{case_id}-3]"
     ]
+    assert "history    " in shown and "judgment on " in shown and "awarded 60000.00 CNY: won (zhou.lawyer)" in shown
     assert (tmp_path / "exports" / f"{case_id}.zip").exists()
     assert (tmp_path / "exports" / case_id / "contact_log.csv").read_text().count("\n") > 20
