@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import cli
+from activities.agencies import AgencyDesk
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from activities.documents import PdfRenderers
@@ -115,7 +116,7 @@ def build_worker(
         workflows=[CollectionWorkflow, LegalCaseWorkflow],
         workflow_runner=SANDBOX,
         interceptors=[SurfaceTaskFailures()],
-        activities=[*activities.all(), *CaseDesk(store).all()],
+        activities=[*activities.all(), *CaseDesk(store).all(), *AgencyDesk(store).all()],
         activity_executor=ThreadPoolExecutor(max_workers=max(16, tuning.get("max_concurrent_activities", 0))),
         graceful_shutdown_timeout=shutdown_grace,  # on SIGTERM in-flight activities may finish
         **tuning,  # type: ignore[arg-type]

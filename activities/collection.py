@@ -52,6 +52,9 @@ class CollectionActivities:
         if request.action is ActionKind.LITIGATION:
             case = self.legal.open_case(request)
             self._log(request, "handoff", f"legal case {case.case_id} opened: {request.handoff_reason}")
+        if request.action is ActionKind.AGENCY_PLACEMENT:  # written again on a retry: the same package
+            package = self.legal.agency_package(request)
+            self._log(request, "handoff", f"placed with {request.details['agency']}: package {package.name}")
         return result
 
     @activity.defn(name="record_decision")

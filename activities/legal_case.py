@@ -63,6 +63,25 @@ class LegalDesk:
         archive.chmod(FILE_MODE)
         return archive
 
+    def agency_package(self, request: ActionRequest) -> Path:
+        """The package an agency receives with a placement: the legal package less what stays in the house (the
+        contact log's internal rows, settlement offers, the reason for handoff); the letters' PDFs. Written to
+        `<folder>/agencies/<agency>/<placement>/` and its zip, owner-only; returns the zip."""
+        agency, placement = request.details["agency_id"], request.details["placement_id"]
+        log = self.store.contact_log(request.account_id)
+        documents = self._documents(log)
+        package = evidence(placement, datetime.now(UTC), request, log, documents)
+        for internal in ("contact_log", "settlements", "reason"):
+            package.pop(internal)
+        root = self.folder / "agencies" / agency / placement
+        private_dir(root / "documents")
+        write_private(root / "placement.json", json.dumps(package, ensure_ascii=False, indent=2, default=str).encode())
+        for document in documents:
+            write_private(root / "documents" / document["filename"], self.store.document(document["id"]).content)
+        archive = Path(shutil.make_archive(str(root), "zip", root_dir=root.parent, base_dir=root.name))
+        archive.chmod(FILE_MODE)
+        return archive
+
     def _documents(self, log: list[ContactLog]) -> list[dict]:
         ids = sorted({row.document_id for row in log if row.document_id is not None})
         documents = [self.store.document(i) for i in ids]

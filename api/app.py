@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 import api.codec
 import api.dashboard
-from api import accounts, commands, deliveries, events, health, legal, reports, staff, tasks
+from api import accounts, agencies, commands, deliveries, events, health, legal, reports, staff, tasks
 from api.auth import load_keys
 from api.limits import Guard
 from api.sessions import Sessions
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None, s
     app.state.sessions = Sessions()  # the dashboard's sign-ins, in this process (api/sessions.py)
     for module in (health, events, accounts, commands, deliveries, reports, legal, staff, tasks):
         app.include_router(module.router)
+    app.include_router(agencies.agency_router)
+    app.include_router(agencies.leads_router)
     app.include_router(api.dashboard.router)
     app.include_router(api.codec.router)  # the Web UI's codec endpoint (payload encryption)
     app.add_middleware(Guard)  # bodies bounded and keys checked before any route reads a body (api/limits.py)

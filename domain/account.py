@@ -9,6 +9,8 @@ from pydantic import AliasChoices, BaseModel, Field
 from pydantic_core import to_json
 
 from domain.actions import Balance, InvoiceLine
+from domain.agencies import Placement
+from domain.agency_reports import PlacedPayment
 from domain.arrangements import (
     Agreement,
     Approval,
@@ -112,6 +114,9 @@ class AccountState(BaseModel):
     with_legal_since: datetime | None = None
     legal_outcome: str | None = None
     legal_case: CaseLink | None = Field(default=None, description="the case's workflow (rules 10)")
+    placements: list[Placement] = Field(default=[], description="placements with collection agencies, latest last")
+    placement_requests: dict[str, str] = Field(default={}, description="approval key -> the agency asked for")
+    agency_payments: list[PlacedPayment] = Field(default=[], description="payments while placed, with commission")
     cancelled: Decimal = Decimal(0)
     shift_days: int = Field(default=0, description="ladder days added by holds, minus days skipped ahead")
     held_since: datetime | None = None

@@ -1,8 +1,9 @@
 """The collection agencies a creditor places accounts with (seed 001: with an agency at 31 to 90 days past due;
-seed 003: past 180 days). One TOML file per agency in `agencies/` beside the creditor profiles, as law firms are
-(domain.law_firms). An agency takes some segments and currencies from some age on, for a commission on what it
-collects that depends on the account's age (and optionally its balance) at placement; it owes a first contact report
-within days of placement, and the account is recalled when nothing comes of it or it has been out too long.
+seed 003: past 180 days). One TOML file per agency in `agencies/` beside the policies: a policy holds them when
+loaded, as it holds the court fees, so an account's placement terms travel with its policy. An agency takes some
+segments and currencies from some age on, for a commission on what it collects that depends on the account's age
+(and optionally its balance) at placement; it owes a first contact report within days of placement, and the account
+is recalled when nothing comes of it or it has been out too long.
 
 Pure: profiles, the rules of a placement and its record; the workflow decides when to ask them."""
 
@@ -145,6 +146,7 @@ class Placement(BaseModel):
     recalled_at: Instant | None = None
     recall_reason: ShortText | None = None
     last_result_at: Instant | None = Field(default=None, description="the last payment or promise reported")
+    first_report_at: Instant | None = Field(default=None, description="the agency's first report (its SLA)")
     collected: Money = Decimal(0)
     commission: Money = Decimal(0)
     complaints: list[ShortText] = Field(default=[], max_length=MAX_LIST)
@@ -163,11 +165,26 @@ class Placement(BaseModel):
         """A promise to pay the agency obtained: it keeps the placement alive as a payment does."""
         return self.model_copy(update={"last_result_at": max(at, self.last_result_at) if self.last_result_at else at})
 
+    def with_report(self, at: datetime) -> "Placement":
+        return self if self.first_report_at else self.model_copy(update={"first_report_at": at})
+
     def with_complaint(self, complaint: str) -> "Placement":
         return self.model_copy(update={"complaints": [*self.complaints, complaint]})
 
     def recalled(self, at: datetime, reason: str) -> "Placement":
         return self.model_copy(update={"recalled_at": at, "recall_reason": reason})
+
+
+def active(placements: list[Placement]) -> Placement | None:
+    """The placement in force: the latest, unless recalled."""
+    return placements[-1] if placements and placements[-1].recalled_at is None else None
+
+
+def recall_at(placement: Placement, agency: Agency) -> datetime:
+    """When the placement is recalled unless a payment or promise comes first."""
+    since = placement.last_result_at or placement.placed_at
+    return min(placement.placed_at + timedelta(days=agency.max_placement_days),
+               since + timedelta(days=agency.recall_after_days))  # fmt: skip
 
 
 def _check_agency(placement: Placement, agency: Agency) -> None:

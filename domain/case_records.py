@@ -1,10 +1,13 @@
-"""What a legal case's workflow hands its activities: a task for the legal team, and where the case stands for the
-store (the legal inbox reads it there, without asking Temporal)."""
+"""What the workflows hand their activities about legal cases and agencies: a task for the legal team, where a case
+stands for the store (the legal inbox reads it there, without asking Temporal), the news between a case and its
+account, and an account's placements with agencies (the agency's view and the statements read them)."""
 
 from datetime import datetime
 
 from pydantic import BaseModel
 
+from domain.agencies import Placement
+from domain.agency_reports import PlacedPayment
 from domain.case_messages import AccountClosed, CaseProgress
 from domain.legal_proceedings import STAGE_NAMES, CaseEntry, CaseState, CaseTask, next_deadline, open_tasks
 
@@ -31,6 +34,14 @@ class CaseNews(BaseModel):
 
     workflow_id: str
     closed: AccountClosed
+
+
+class PlacementsRecord(BaseModel):
+    """An account's placements with agencies and the payments that earned commission: for the store."""
+
+    account_id: str
+    placements: list[Placement]
+    payments: list[PlacedPayment]
 
 
 class CaseRecord(BaseModel):

@@ -36,6 +36,7 @@ class ActionKind(StrEnum):
     REPAYMENT_AGREEMENT = "send_repayment_agreement"  # a plan or a large promise in writing, for signature (8)
     AGREEMENT_REMINDER = "send_agreement_reminder"
     AGREEMENT_CHASE = "create_agreement_task"
+    AGENCY_PLACEMENT = "place_with_agency"  # the account handed to a collection agency, with its package
 
 
 Output = Literal["sms", "email", "letter", "task"]
@@ -86,6 +87,7 @@ KINDS: dict[ActionKind, Kind] = {
     ActionKind.AGREEMENT_REMINDER: Kind("email", debtor=True, needs="email", window="email"),
     ActionKind.AGREEMENT_CHASE: Kind("task", assignee="collector", task="agreement_signature", work=True),
     ActionKind.LAWYER_LETTER_DRAFT: Kind("task", assignee="legal", task="lawyer_letter_draft", work=True),
+    ActionKind.AGENCY_PLACEMENT: Kind("task", assignee="agency", task="agency_placement"),
 }  # fmt: skip
 
 # The questions the rules ask, answered from the table.

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from domain.actions import ActionRequest
 
-ROLES = ("collector", "supervisor", "manager", "general_manager", "legal", "ops", "admin")
+ROLES = ("collector", "supervisor", "manager", "general_manager", "legal", "ops", "admin", "agency")
 LEADS = ("supervisor", "manager", "general_manager")
 
 # The task pools (Task.assignee_role, from domain.kinds and the policies' chains) each staff role works.
@@ -27,6 +27,7 @@ POOLS: dict[str, tuple[str, ...]] = {
     "legal": ("legal",),
     "ops": ("sales_operations",),
     "admin": (),
+    "agency": ("agency",),  # a collection agency's staff: its team is the agency's id (domain.agencies)
 }
 
 

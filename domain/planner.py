@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from domain.account import AccountState
 from domain.actions import ActionRequest, PaymentLine
+from domain.agencies import active, recall_at
 from domain.agreements import agreed_plan
 from domain.bounds import phone_country
 from domain.decisions import Act, Close, Decision, Defer, Skip, Wait
@@ -24,6 +25,9 @@ from domain.timeline import Timeline
 
 def timeline(state: AccountState) -> Timeline:
     return state.clock()
+
+
+HANDOVERS = (ActionKind.LITIGATION, ActionKind.AGENCY_PLACEMENT)  # their requests carry the letters sent
 
 
 def days_past_due(state: AccountState, now: datetime) -> int | None:
@@ -82,7 +86,8 @@ def hold(state: AccountState) -> str | None:
     offer = next((s for s in state.settlements if s.state == "offered"), None)
     if offer:
         return f"settlement {offer.settlement_id} offered: {offer.terms()}"
-    return None
+    placed = active(state.placements)
+    return f"placed with agency {placed.agency_id} since {placed.placed_at:%Y-%m-%d}" if placed else None
 
 
 def plan(state: AccountState, now: datetime) -> Decision:
@@ -323,6 +328,9 @@ def transition_times(state: AccountState) -> list[datetime]:
     if pause:
         times.append(pause.until)
     times += [s.lapses_at(clock) for s in state.settlements if s.state == "offered"]
+    placed = active(state.placements)
+    if placed:
+        times.append(recall_at(placed, policy.agencies[placed.agency_id]))
     ends = limitation_of(state)
     if ends and not state.with_legal_since:  # the day the handoff margin begins
         times.append(clock.moment(ends[0] - timedelta(days=policy.limitation.margin_days), 0))
@@ -373,7 +381,7 @@ def build_request(state: AccountState, step: Step, day: int, now: datetime, deta
         payments=[PaymentLine(payment_id=p.payment_id, amount=p.amount, currency=p.currency, received_at=p.received_at,
                               allocations=p.allocations) for p in state.payments],
         promises=state.promises,
-        letters=list(state.letters.values()) if step.action is ActionKind.LITIGATION else [],
+        letters=list(state.letters.values()) if step.action in HANDOVERS else [],
         settlements=state.settlements if step.action is ActionKind.LITIGATION else [],
         installment_plan=agreed_plan(state, step, details),
         handoff_reason=_handoff_reason(state, day, now) if step.hands_to_legal else None,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, model_validator
 
+from domain.agencies import Agency, load_agencies
 from domain.authority import INSTALLMENT_PLAN, LEVELS, SETTLEMENT, WRITE_OFF, Level, band_level
 from domain.case_terms import CaseTerms
 from domain.contact_rules import ContactRules, Frozen
@@ -261,6 +262,7 @@ class Policy(Frozen):
     limitation: LimitationRules = LimitationRules()
     litigation: LitigationRules = LitigationRules()
     legal_case: CaseTerms = CaseTerms()  # the case's clocks once handed over (rules 10)
+    agencies: dict[str, Agency] = Field(default={}, description="the agencies in agencies/ beside it, when loaded")
     money: MoneyRules = MoneyRules()
 
     @model_validator(mode="before")
@@ -323,7 +325,8 @@ class Policy(Frozen):
 
 
 def load_policy(path: Path) -> Policy:
-    """A policy file; the court fee schedule it names is read from `court-fees/` beside it, else the shipped ones."""
+    """A policy file; the court fee schedule it names is read from `court-fees/` beside it, else the shipped ones;
+    the agencies from `agencies/` beside it."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         named = raw.get("litigation", {}).get("court_fees")
@@ -331,6 +334,7 @@ def load_policy(path: Path) -> Policy:
             own = path.parent / "court-fees"
             schedule = load_schedule(named, own if (own / f"{named}.toml").exists() else COURT_FEES)
             raw["litigation"]["schedule"] = schedule.model_dump()
+        raw.setdefault("agencies", {key: agency.model_dump() for key, agency in load_agencies(path.parent).items()})
         return Policy.model_validate(raw)
     except (tomllib.TOMLDecodeError, ValueError) as error:
         raise ValueError(f"invalid policy file {path}: {error}") from error

@@ -30,8 +30,24 @@ def side_actions(state: AccountState) -> list[SideAction]:
         + _installment_reminders(state)
         + _overdue_work(state)
         + _settlement_offers(state)
+        + _agency_handovers(state)
         + [SideAction(step, at, details) for step, at, details in agreement_actions(state)]
     )
+
+
+def _agency_handovers(state: AccountState) -> list[SideAction]:
+    """An account placed with an agency is handed over: a task in the agency's queue, and its package."""
+    actions = []
+    for placement in state.placements:
+        agency = state.policy.agencies[placement.agency_id]
+        step = Step(day=0, action=ActionKind.AGENCY_PLACEMENT, template="agency_placement",
+                    id=f"{placement.placement_id}-handover")  # fmt: skip
+        actions.append(SideAction(step, placement.placed_at, {
+            "agency_id": agency.id, "agency": agency.name, "agency_email": str(agency.email),
+            "placement_id": placement.placement_id, "rate": str(placement.rate), "currency": placement.currency,
+            "placed_amount": str(placement.placed_amount), "report_within_days": str(agency.report_within_days),
+        }))  # fmt: skip
+    return actions
 
 
 def _settlement_offers(state: AccountState) -> list[SideAction]:

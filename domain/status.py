@@ -8,6 +8,7 @@ from pydantic import AliasChoices, BaseModel, Field
 
 from domain.account import AccountState, HistoryEntry, PaymentRecord
 from domain.actions import Balance, InvoiceLine
+from domain.agencies import Placement
 from domain.arrangements import (
     Agreement,
     Approval,
@@ -110,6 +111,7 @@ class AccountStatus(BaseModel):
     with_legal_since: datetime | None = None
     legal_outcome: str | None = None
     legal_case: CaseLink | None = Field(default=None, description="the legal case's stage and next deadline")
+    placements: list[Placement] = Field(default=[], description="placements with collection agencies, latest last")
     limitation_date: date | None = None
     limitation_basis: str | None = Field(default=None, description="what last started or restarted the period")
     limitation_override: str | None = None
@@ -220,6 +222,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         with_legal_since=state.with_legal_since,
         legal_outcome=state.legal_outcome,
         legal_case=state.legal_case,
+        placements=state.placements,
         limitation_date=limit[0] if limit else None,
         limitation_basis=limit[1] if limit else None,
         limitation_override=state.limitation_override,
@@ -310,6 +313,10 @@ def describe(status: AccountStatus) -> str:
                      f"{asked}{who})" + (f": {approval.about}" if approval.about else ""))  # fmt: skip
     if status.suit_cost:
         lines.append(f"  cost test    {status.suit_cost.describe()}")
+    for placed in status.placements:
+        until = f"recalled {placed.recalled_at:%Y-%m-%d}: {placed.recall_reason}" if placed.recalled_at else "placed"
+        money = f"collected {placed.collected} {placed.currency}, commission {placed.commission} at {placed.rate}"
+        lines.append(f"  agency       {placed.agency_id} since {placed.placed_at:%Y-%m-%d} ({until}); {money}")
     if status.legal_case and not status.legal_case.closed:
         case = status.legal_case
         lines.append(f"  legal case   {case.case_id}: {case.stage}; next {case.next_step or '-'} by "

@@ -25,7 +25,7 @@ from store.models import STAFF_ROLES, Staff
 from store.repository import Store
 from store.staff import KEY_PREFIX, LEADS
 
-COLLECTOR, SUPERVISOR, MANAGER, GENERAL_MANAGER, LEGAL, OPS, ADMIN = STAFF_ROLES
+COLLECTOR, SUPERVISOR, MANAGER, GENERAL_MANAGER, LEGAL, OPS, ADMIN, AGENCY = STAFF_ROLES
 ROLES = STAFF_ROLES
 STAFF = (COLLECTOR, *LEADS)  # the people who work accounts: collectors and their leads
 

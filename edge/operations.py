@@ -15,6 +15,7 @@ from typing import Any, Literal, NamedTuple, get_args
 
 from temporalio import workflow
 
+from domain.agency_commands import AgencyComplaint, PlaceWithAgency, RecallFromAgency
 from domain.commands import (
     AgreeInstallmentPlan,
     ApprovalDecision,
@@ -362,6 +363,28 @@ OPERATIONS: dict[str, Operation] = {
          arg("--firm-reference", metavar="REF", help="the firm's file reference"),
          arg("--reason", help="why the firm declines (with --declined)")),
         route="lawyer-letters/{step}", roles=(LEGAL, *LEADS), form=True,
+    ),
+    "place": Operation(
+        CollectionWorkflow.place_with_agency, PlaceWithAgency,
+        lambda a: {"agency_id": a.agency, "reason": a.reason},
+        "place the account with a collection agency of its policy (policies/agencies/): it waits for approval by the "
+        "matrix, then the agency gets the account and its package, and our own contact stops until it is recalled",
+        (arg("--agency", required=True, help="the agency's id, such as example-agency"), REASON),
+        route="placements", form=True,
+    ),
+    "recall": Operation(
+        CollectionWorkflow.recall_from_agency, RecallFromAgency,
+        lambda a: {"reason": a.reason},
+        "take the account back from its agency: the ladder resumes where it stopped",
+        (REASON,),
+        route="placements/recall", form=True,
+    ),
+    "agency-complaint": Operation(
+        CollectionWorkflow.agency_complaint, AgencyComplaint,
+        lambda a: {"text": a.text},
+        "record a complaint against the agency the account is (or was) placed with",
+        (arg("--text", required=True, help="what the complaint says"),),
+        route="placements/complaints", roles=STAFF, form=True,
     ),
     "legal-outcome": Operation(
         CollectionWorkflow.legal_outcome, LegalOutcome,

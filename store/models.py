@@ -223,6 +223,46 @@ class LegalCase(SQLModel, table=True):
     history: str | None = long_text(default=None)  # the case's steps, as JSON text
 
 
+class AgencyPlacement(SQLModel, table=True):
+    """An account placed with a collection agency (domain.agencies.Placement), as its workflow last recorded it."""
+
+    __tablename__ = "agency_placement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    placement_id: str = Field(unique=True)
+    account_id: str = Field(index=True)
+    agency_id: str = Field(index=True)
+    placed_at: datetime = instant()
+    days_past_due: int
+    placed_amount: Decimal = money()
+    currency: str
+    rate: Decimal = money()
+    collected: Decimal = money()
+    commission: Decimal = money()
+    first_report_at: datetime | None = instant(default=None)
+    last_result_at: datetime | None = instant(default=None)
+    recalled_at: datetime | None = instant(default=None)
+    recall_reason: str | None = long_text(default=None)
+    complaints: str | None = long_text(default=None)  # JSON list
+
+
+class AgencyPayment(SQLModel, table=True):
+    """A payment on an account while placed, and the agency's commission on it: the monthly statement's lines."""
+
+    __tablename__ = "agency_payment"
+    __table_args__ = (UniqueConstraint("placement_id", "paid_at", "amount"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    placement_id: str = Field(index=True)
+    agency_id: str = Field(index=True)
+    account_id: str
+    paid_at: datetime = instant()
+    amount: Decimal = money()
+    currency: str
+    rate: Decimal = money()
+    commission: Decimal = money()
+
+
 class Staff(SQLModel, table=True):
     """A person who acts on accounts. Their key proves who they are, and their username is the `by` that account
     histories, legal cases and approvals record."""

@@ -18,7 +18,20 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from store.db import make_engine, migrate
 from store.errors import Conflict, NotFound
-from store.models import Account, ContactLog, Document, Invoice, LegalCase, Message, Payment, Staff, Task, utcnow
+from store.models import (
+    Account,
+    AgencyPayment,
+    AgencyPlacement,
+    ContactLog,
+    Document,
+    Invoice,
+    LegalCase,
+    Message,
+    Payment,
+    Staff,
+    Task,
+    utcnow,
+)
 from store.staff import StaffRegister
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -185,6 +198,39 @@ class Store(StaffRegister):
         if state is not None:
             statement = statement.where(Task.state == state)
         return self._all(statement)
+
+    # --- collection agencies ---
+
+    def record_placements(self, placements: list[AgencyPlacement], payments: list[AgencyPayment]) -> None:
+        """An account's placements as its workflow last saw them (the latest wins), and the payments that earned
+        commission (each once)."""
+        with self._session() as session:
+            for placement in placements:
+                row = session.exec(select(AgencyPlacement).where(
+                    AgencyPlacement.placement_id == placement.placement_id).with_for_update()).first()  # fmt: skip
+                if row is None:
+                    session.add(placement)
+                else:
+                    for name, value in placement.model_dump(exclude={"id"}).items():
+                        setattr(row, name, value)
+            for payment in payments:
+                known = session.exec(select(AgencyPayment).where(
+                    AgencyPayment.placement_id == payment.placement_id, AgencyPayment.paid_at == payment.paid_at,
+                    AgencyPayment.amount == payment.amount)).first()  # fmt: skip
+                if known is None:
+                    session.add(payment)
+
+    def placements(self, agency_id: str | None = None, account_id: str | None = None) -> list[AgencyPlacement]:
+        statement = select(AgencyPlacement).order_by(col(AgencyPlacement.placed_at), col(AgencyPlacement.id))
+        if agency_id is not None:
+            statement = statement.where(AgencyPlacement.agency_id == agency_id)
+        if account_id is not None:
+            statement = statement.where(AgencyPlacement.account_id == account_id)
+        return self._all(statement)
+
+    def agency_payments(self, agency_id: str) -> list[AgencyPayment]:
+        statement = select(AgencyPayment).where(AgencyPayment.agency_id == agency_id)
+        return self._all(statement.order_by(col(AgencyPayment.paid_at), col(AgencyPayment.id)))
 
     # --- legal cases ---
 

@@ -11,13 +11,17 @@ PEOPLE = {
     "legal": ("zhou.lawyer", "Lawyer Zhou"),
     "ops": ("ops.desk", "Ops Desk"),
     "admin": ("admin.root", "Admin Root"),
+    "agency": ("agent.li", "Agent Li"),  # of the example agency (policies/agencies/example-agency.toml)
 }
+TEAMS = {"agency": "example-agency"}  # an agency's people have its id as their team
 
 
 def hire(store: Store, role: str, username: str | None = None, **fields: str) -> str:
     """A new person of `role` (by default the one PEOPLE names) and a fresh key of theirs, which is returned."""
     default_username, name = PEOPLE[role]
     username = username or default_username
+    if role in TEAMS:
+        fields.setdefault("team", TEAMS[role])
     store.add_staff(username, fields.pop("name", name), role, **fields)
     return store.issue_key(username)
 

@@ -31,6 +31,10 @@ CONFIRM_BALANCE = "confirm_balance"
 CONFIRM_LAWYER_LETTER = "confirm_lawyer_letter"
 OFFER_SETTLEMENT = "offer_settlement"
 RECORD_SIGNATURE = "record_signature"
+PLACE_WITH_AGENCY = "place_with_agency"
+RECALL_FROM_AGENCY = "recall_from_agency"
+AGENCY_REPORT = "agency_report"
+AGENCY_COMPLAINT = "agency_complaint"
 
 # After this many consecutive failed workflow tasks Temporal flags an account as stuck (`TemporalReportedProblems`,
 # server 1.30+; its default is 5): our dev server and the compose stack set it (book.py lists them).

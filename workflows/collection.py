@@ -16,8 +16,9 @@ with workflow.unsafe.imports_passed_through():
     from domain import rerouting as rules
     from domain.account import RULES, AccountState
     from domain.actions import ActionResult, ContactEntry, DecisionRecord
+    from domain.agency_commands import AgencyComplaint, AgencyReport, PlaceWithAgency, RecallFromAgency
     from domain.case_messages import AccountClosed, CaseProgress
-    from domain.case_records import CaseNews
+    from domain.case_records import CaseNews, PlacementsRecord
     from domain.commands import (
         AgreeInstallmentPlan,
         ApprovalDecision,
@@ -80,6 +81,7 @@ class CollectionWorkflow:
         self.changed = False
         self.published: tuple | None = None
         self.stage: str | None = None  # for the stage-transition counter
+        self.placements_recorded: PlacementsRecord | None = None
 
     @workflow.run
     async def run(self, input: CollectionInput) -> AccountStatus:
@@ -92,6 +94,7 @@ class CollectionWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(input.model_copy(update={"state": self.state}))
             await self._log_contacts()
+            await self._record_placements()
             now = workflow.now()
             rules.settle(self.state, now)
             decision = plan(self.state, now)
@@ -225,6 +228,18 @@ class CollectionWorkflow:
             )
             record.logged = True
 
+    async def _record_placements(self) -> None:
+        """Placements with agencies and the payments they earned commission on go to the store, for the agency's
+        view, the statements and the performance report (upserted: the latest wins)."""
+        if not self.state.placements:
+            return
+        record = PlacementsRecord(account_id=self.state.account_id, placements=self.state.placements,
+                                  payments=self.state.agency_payments)  # fmt: skip
+        if record != self.placements_recorded:
+            await workflow.execute_activity("record_placements", record, start_to_close_timeout=timedelta(minutes=1),
+                                            retry_policy=ACTION_RETRY)  # fmt: skip
+            self.placements_recorded = record
+
     async def _sleep(self, timeout: timedelta | None) -> None:
         """Sleep until the deadline, or less if a signal changes the state (then re-plan at once)."""
         self.changed = False
@@ -268,7 +283,9 @@ class CollectionWorkflow:
 
     @workflow.signal(name=names.PAYMENT_RECEIVED)
     def payment_received(self, payment: PaymentReceived) -> None:
-        self.changed = self.state.add_payment(payment, workflow.now()) or self.changed
+        if self.state.add_payment(payment, workflow.now()):
+            rules.credit_agency(self.state, payment, workflow.now())  # while placed: the agency's commission
+            self.changed = True
 
     @workflow.signal(name=names.REPORT_BANKRUPTCY)
     def report_bankruptcy(self, command: ReportBankruptcy) -> None:
@@ -425,6 +442,38 @@ class CollectionWorkflow:
     @confirm_lawyer_letter.validator
     def _confirm_lawyer_letter(self, command: ConfirmLawyerLetter) -> None:
         self._check(rules.check_confirm_lawyer_letter, command)
+
+    @workflow.update(name=names.PLACE_WITH_AGENCY)
+    def place_with_agency(self, command: PlaceWithAgency) -> AccountStatus:
+        return self._apply(rules.apply_placement, command)
+
+    @place_with_agency.validator
+    def _place_with_agency(self, command: PlaceWithAgency) -> None:
+        self._check(rules.check_placement, command)
+
+    @workflow.update(name=names.RECALL_FROM_AGENCY)
+    def recall_from_agency(self, command: RecallFromAgency) -> AccountStatus:
+        return self._apply(rules.apply_recall, command)
+
+    @recall_from_agency.validator
+    def _recall_from_agency(self, command: RecallFromAgency) -> None:
+        self._check(rules.check_recall, command)
+
+    @workflow.update(name=names.AGENCY_REPORT)
+    def agency_report(self, command: AgencyReport) -> AccountStatus:
+        return self._apply(rules.apply_agency_report, command)
+
+    @agency_report.validator
+    def _agency_report(self, command: AgencyReport) -> None:
+        self._check(rules.check_agency_report, command)
+
+    @workflow.update(name=names.AGENCY_COMPLAINT)
+    def agency_complaint(self, command: AgencyComplaint) -> AccountStatus:
+        return self._apply(rules.apply_complaint, command)
+
+    @agency_complaint.validator
+    def _agency_complaint(self, command: AgencyComplaint) -> None:
+        self._check(rules.check_complaint, command)
 
     @workflow.update(name=names.APPROVE_ACTION)
     def approve_action(self, command: ApprovalDecision) -> AccountStatus:

@@ -11,7 +11,8 @@ contact, holds, closing (write-off, bankruptcy, legal outcome), rule_changes (po
 work (calls and visits people make, tasks done), confirmation (the debtor's answer to the balance confirmation letter),
 billing (invoice.paid and invoice.cancelled from the billing system), delivery (letters posted, delivered, returned),
 firms (a law firm's answer to the draft of a lawyer's letter), legal_case (the news of a case's workflow),
-settlements (offers that waive interest, fees or principal), agreements (a repayment agreement's signature), settle."""
+settlements (offers that waive interest, fees or principal), placements (with collection agencies), agreements (a
+repayment agreement's signature), settle."""
 
 from domain.rerouting.agreements import apply_signature, check_signature
 from domain.rerouting.approvals import apply_decision, check_decision
@@ -42,6 +43,17 @@ from domain.rerouting.firms import apply_confirm_lawyer_letter, check_confirm_la
 from domain.rerouting.holds import apply_pause, apply_resume, check_pause, check_resume
 from domain.rerouting.installment_plans import apply_installment_plan, check_installment_plan
 from domain.rerouting.legal_case import apply_case_progress, open_case
+from domain.rerouting.placements import (
+    apply_agency_report,
+    apply_complaint,
+    apply_placement,
+    apply_recall,
+    check_agency_report,
+    check_complaint,
+    check_placement,
+    check_recall,
+    credit_agency,
+)
 from domain.rerouting.promises import apply_promise, check_promise
 from domain.rerouting.rule_changes import apply_migrate, apply_override, check_migrate
 from domain.rerouting.settle import settle
@@ -52,10 +64,12 @@ __all__ = [
     "CommandConflict",
     "CommandForbidden",
     "CommandRejected",
+    "apply_agency_report",
     "apply_bankruptcy",
     "apply_billing_event",
     "apply_case_progress",
     "apply_cease",
+    "apply_complaint",
     "apply_complete_task",
     "apply_confirm_balance",
     "apply_confirm_lawyer_letter",
@@ -68,8 +82,10 @@ __all__ = [
     "apply_migrate",
     "apply_override",
     "apply_pause",
+    "apply_placement",
     "apply_promise",
     "apply_provider_refusal",
+    "apply_recall",
     "apply_record_contact",
     "apply_resolution",
     "apply_resume",
@@ -78,7 +94,9 @@ __all__ = [
     "apply_update_contact",
     "apply_write_off",
     "check_acceptable",
+    "check_agency_report",
     "check_cease",
+    "check_complaint",
     "check_complete_task",
     "check_confirm_balance",
     "check_confirm_lawyer_letter",
@@ -88,7 +106,9 @@ __all__ = [
     "check_migrate",
     "check_open",
     "check_pause",
+    "check_placement",
     "check_promise",
+    "check_recall",
     "check_record_contact",
     "check_resolution",
     "check_resume",
@@ -96,6 +116,7 @@ __all__ = [
     "check_signature",
     "check_update_contact",
     "check_write_off",
+    "credit_agency",
     "open_case",
     "refusal",
     "refuse_signal",

@@ -11,6 +11,7 @@ from domain.authority import LEVELS, SETTLEMENT, WRITE_OFF, may_decide
 from domain.commands import ApprovalDecision
 from domain.rerouting.common import CommandForbidden, CommandRejected, _open, _record, seen
 from domain.rerouting.installment_plans import put_in_force
+from domain.rerouting.placements import PLACEMENT, decide_placement
 from domain.rerouting.settlements import decide_settlement
 
 
@@ -45,6 +46,8 @@ def apply_decision(state: AccountState, command: ApprovalDecision, now: datetime
         put_in_force(state, approval.plan, now, approved_by=command.by)
     elif approval.subject == SETTLEMENT:
         decide_settlement(state, command.step, approve, now)
+    elif approval.subject == PLACEMENT:
+        decide_placement(state, command.step, approve, now)
     elif approve and approval.subject == WRITE_OFF:
         state.write_off = f"{approval.about} (asked by {approval.requested_by}, approved by {command.by})"
     elif not approve and step is not None:

@@ -17,6 +17,7 @@ from domain.planner import (
     timeline,
 )
 from domain.rerouting.common import request_approval
+from domain.rerouting.placements import recall_when_due
 from domain.rerouting.settlements import settle_offers
 from domain.suit_costs import cost_of_suing
 
@@ -30,6 +31,7 @@ def settle(state: AccountState, now: datetime) -> None:
     broken = _judge_promise(state, now)
     defaulted = _follow_installment_plan(state, now)
     settle_offers(state, now)
+    recall_when_due(state, now)
     _escalate_approvals(state, now)
     _account_held_days(state, now)
     _presume_deliveries(state, now)

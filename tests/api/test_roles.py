@@ -6,6 +6,7 @@ import pytest
 
 from api.app import create_app
 from api.auth import ADMIN, LEADS, LEGAL, OPS, ROLES, STAFF
+from edge.identity import AGENCY
 from edge.operations import OPERATIONS
 from store.staff import parse_key
 from tests.api.conftest import MACHINE_KEYS, Api, serve
@@ -31,6 +32,12 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/legal/cases/{case_id}/outcome"): (LEGAL,),
     ("POST", "/v1/legal/cases/{case_id}/steps"): (LEGAL,),
     ("GET", "/v1/me"): ROLES,
+    # A collection agency's people: the accounts placed with their agency only; the leads read statements.
+    ("GET", "/v1/agency/accounts"): (AGENCY,),
+    ("POST", "/v1/agency/accounts/{account_id}/reports"): (AGENCY,),
+    ("POST", "/v1/agency/accounts/{account_id}/payments"): (AGENCY,),
+    ("GET", "/v1/agencies/{agency_id}/statements/{month}"): LEADS,
+    ("GET", "/v1/agencies/performance"): LEADS,
     # The work queue: everyone who works tasks (not the admin); leads reassign.
     **{
         (method, f"/v1/tasks{path}"): WORKERS
@@ -52,9 +59,10 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
 ROUTES = sorted(ALLOWED)
 # What the brief of each command group says, spelled out (the table above reads the operations' own roles).
 WORK = ("promises", "installment-plans", "disputes", "contact", "contact-outcomes", "contacts", "balance-confirmation",
-        "settlements")  # fmt: skip
+        "settlements", "placements/complaints")  # fmt: skip
 DECISIONS = ("disputes/{dispute_id}/resolution", "pause", "resume", "cease-communication", "override-limitation",
-             "write-off", "bankruptcy", "approvals/{step}/approve", "approvals/{step}/reject")  # fmt: skip
+             "write-off", "bankruptcy", "approvals/{step}/approve", "approvals/{step}/reject", "placements",
+             "placements/recall")  # fmt: skip
 EXPECTED_COMMAND_ROLES = {
     **dict.fromkeys(WORK, STAFF),
     **dict.fromkeys(DECISIONS, LEADS),
@@ -75,6 +83,8 @@ def concrete(path: str) -> str:
         .replace("{agreement_id}", "agreement-nope")
         .replace("{task_id}", "999999")
         .replace("{task}", "d035-create_call_task")
+        .replace("{agency_id}", "example-agency")
+        .replace("{month}", "2026-12")
     )
 
 
