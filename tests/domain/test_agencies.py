@@ -20,9 +20,9 @@ from domain.agencies import (
     sla_breached,
 )
 from domain.money import minor_units, to_minor
-from settings import EXAMPLE_CREDITORS
+from domain.policy import DEFAULT_POLICY_DIR
 
-EXAMPLE = load_agencies(EXAMPLE_CREDITORS)["example-agency"]
+EXAMPLE = load_agencies(DEFAULT_POLICY_DIR)["example-agency"]
 PLACED = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
 HEADER = 'name = "某商账公司"\nemail = "a@example.com"\nphone = "+86 21 5555 0300"\ncurrencies = ["CNY"]\n'
 
