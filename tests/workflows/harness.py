@@ -1,5 +1,6 @@
 """One account under the time-skipping server, driven like an operator would: events, commands, time."""
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -80,9 +81,24 @@ class Account:
             await self.record(Path(RECORD_HISTORIES))
         for handle in (self.handle, self.case_handle()):  # the account's legal case runs on its own (rules 10)
             with contextlib.suppress(RPCError):
-                if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                if await self._settled(handle):
                     await handle.terminate("test over")
         await self.worker.__aexit__(*exc)
+
+    @staticmethod
+    async def _settled(handle: WorkflowHandle) -> bool:
+        """Whether the workflow still runs, once its workflow task and activities in flight are done (up to 5 s): one
+        ended under a running activity leaves the time-skipping server waiting for it, and the next test's clock
+        stuck."""
+        for _ in range(50):
+            description = await handle.describe()
+            if description.status != WorkflowExecutionStatus.RUNNING:
+                return False
+            raw = description.raw_description
+            if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+                return True
+            await asyncio.sleep(0.1)
+        return True
 
     async def record(self, folder: Path) -> None:
         """Save the account's history (its latest run) for the replay tests, named after the running test."""
