@@ -101,3 +101,4 @@ async def test_an_agency_does_not_take_a_debt_younger_than_its_minimum(
         with pytest.raises(WorkflowUpdateFailedError) as too_young:
             await young.update(PLACE_WITH_AGENCY, PlaceWithAgency, agency_id="example-agency", reason="early")
         assert "does not take debts younger than 31 days past due" in str(too_young.value.cause)
+        await young.days(1)
