@@ -21,7 +21,7 @@ def test_the_derived_rules_are_those_the_separate_maps_held() -> None:
     assert {k: c.assignee for k, c in KINDS.items() if c.assignee} == {
         K.CALL_TASK: "collector", K.VISIT_TASK: "field_collector", K.ESCALATION: "collections_manager",
         K.LITIGATION: "legal", K.LOCK_ORDERS: "sales_operations", K.LAWYER_LETTER_DRAFT: "legal",
-        K.AGREEMENT_CHASE: "collector",
+        K.AGREEMENT_CHASE: "collector", K.AGENCY_PLACEMENT: "agency",
     }  # fmt: skip
 
 
