@@ -8,17 +8,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import contact_window
     from domain import rerouting as rules
     from domain.account import RULES, AccountState
-    from domain.actions import ActionResult, ContactEntry, DecisionRecord
+    from domain.actions import ActionResult
     from domain.agency_commands import AgencyComplaint, AgencyReport, PlaceWithAgency, RecallFromAgency
-    from domain.case_messages import AccountClosed, CaseProgress
-    from domain.case_records import CaseNews, PlacementsRecord
+    from domain.case_messages import CaseProgress
+    from domain.case_records import PlacementsRecord
     from domain.commands import (
         AgreeInstallmentPlan,
         ApprovalDecision,
@@ -54,20 +53,13 @@ with workflow.unsafe.imports_passed_through():
 
 import workflows as names
 from workflows import WORKFLOW_TYPE
+from workflows.records import ACTION_RETRY, AccountRecords
 
 contact_window.unrestricted = workflow.unsafe.sandbox_unrestricted  # holiday calendars: see contact_window
 
-# Channels fail transiently (SMTP down, disk full): retry without limit, backing off to every 5 minutes.
-# A message that can never be rendered or delivered fails at once and is recorded as a failed step.
-ACTION_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(minutes=5),
-    non_retryable_error_types=["TemplateError", "InvalidRecipient", "PermanentSendError"],
-)
-
 
 @workflow.defn(name=WORKFLOW_TYPE)
-class CollectionWorkflow:
+class CollectionWorkflow(AccountRecords):
     @workflow.init
     def __init__(self, input: CollectionInput) -> None:
         self.state = input.state or AccountState(
@@ -167,21 +159,6 @@ class CollectionWorkflow:
             level = act.request.details.get("level", "")
             meter.create_counter(APPROVALS_REQUESTED, "approval requests sent").add(1, {"level": level})
 
-    async def _open_case(self) -> None:
-        """The case handed over runs as a workflow of its own, which lives as long as the case (`_close_case` tells
-        it when the account closes first)."""
-        case = rules.open_case(self.state, workflow.now(), names.case_workflow_id)
-        await workflow.execute_activity("start_legal_case", case, start_to_close_timeout=timedelta(minutes=1),
-                                        retry_policy=ACTION_RETRY)  # fmt: skip
-
-    async def _close_case(self, outcome: str, reason: str) -> None:
-        case = self.state.legal_case
-        if case is not None and not case.closed:
-            news = CaseNews(workflow_id=case.workflow_id, closed=AccountClosed(outcome=outcome, reason=reason))
-            await workflow.execute_activity("tell_case", news, start_to_close_timeout=timedelta(minutes=1),
-                                            retry_policy=ACTION_RETRY)  # fmt: skip
-            case.closed = True
-
     def _count_stage(self, now: datetime) -> None:
         """Stage transitions for the metrics (a new run after continue-as-new starts from where it stands)."""
         stage, _ = stage_and_day(self.state, now)
@@ -198,47 +175,6 @@ class CollectionWorkflow:
         if isinstance(cause, ApplicationError) and cause.type == "PermanentSendError" and cause.details:
             key = act.request.idempotency_key
             rules.apply_provider_refusal(self.state, act.step.action, key, cause.details[0], workflow.now())
-
-    async def _record_decision(self, step: str, action: str, result: str, detail: str) -> None:
-        """Decisions go to the store's contact log too: the evidence shows what was not done, and why."""
-        assert self.state.debtor is not None
-        decision = DecisionRecord(
-            idempotency_key=f"{self.state.idempotency_key(step)}/{result}",
-            account_id=self.state.account_id,
-            timezone=self.state.debtor.timezone,
-            step=step,
-            action=action,
-            result=result,
-            detail=detail,
-            at=workflow.now(),
-        )
-        await workflow.execute_activity(
-            "record_decision", decision, start_to_close_timeout=timedelta(minutes=1), retry_policy=ACTION_RETRY
-        )
-
-    async def _log_contacts(self) -> None:
-        """Calls and visits people recorded go to the store's contact log, as evidence (once each)."""
-        for record in [r for r in self.state.contact_records if not r.logged]:
-            state, key = self.state, f"{self.state.workflow_id}/contact/{record.record_id}"
-            assert state.debtor is not None
-            entry = ContactEntry(idempotency_key=key, account_id=state.account_id, timezone=state.debtor.timezone,
-                                 record=record)  # fmt: skip
-            await workflow.execute_activity(
-                "log_contact", entry, start_to_close_timeout=timedelta(minutes=1), retry_policy=ACTION_RETRY
-            )
-            record.logged = True
-
-    async def _record_placements(self) -> None:
-        """Placements with agencies and the payments they earned commission on go to the store, for the agency's
-        view, the statements and the performance report (upserted: the latest wins)."""
-        if not self.state.placements:
-            return
-        record = PlacementsRecord(account_id=self.state.account_id, placements=self.state.placements,
-                                  payments=self.state.agency_payments)  # fmt: skip
-        if record != self.placements_recorded:
-            await workflow.execute_activity("record_placements", record, start_to_close_timeout=timedelta(minutes=1),
-                                            retry_policy=ACTION_RETRY)  # fmt: skip
-            self.placements_recorded = record
 
     async def _sleep(self, timeout: timedelta | None) -> None:
         """Sleep until the deadline, or less if a signal changes the state (then re-plan at once)."""

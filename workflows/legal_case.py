@@ -6,7 +6,6 @@ stage, keeps the store's case row current for the legal inbox, and tells the acc
 awarded, how it ended). No business rule lives here: domain.legal_proceedings decides."""
 
 import contextlib
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -26,9 +25,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 import workflows as names
-from workflows.collection import ACTION_RETRY
-
-STORE = timedelta(minutes=1)
+from workflows.records import store
 
 
 @workflow.defn(name=names.LEGAL_CASE_TYPE)
@@ -49,14 +46,12 @@ class LegalCaseWorkflow:
             task = next_task(self.case, now)
             if task is not None:
                 request = task_request(self.case, workflow.info().workflow_id, task)
-                await workflow.execute_activity("open_case_task", request, start_to_close_timeout=STORE,
-                                                retry_policy=ACTION_RETRY)  # fmt: skip
+                await store("open_case_task", request)
                 self.case.tasks_opened.append(task.key)
                 continue
             progress = record(self.case, workflow.info().workflow_id)
             if progress != recorded:
-                await workflow.execute_activity("record_case_progress", progress, start_to_close_timeout=STORE,
-                                                retry_policy=ACTION_RETRY)  # fmt: skip
+                await store("record_case_progress", progress)
                 recorded = progress
             if self.case.stage == "closed":
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -73,8 +68,7 @@ class LegalCaseWorkflow:
         """What the account must know, in order, once each (the account applies a repeat once too)."""
         while self.case.told < len(self.case.to_tell):
             news = AccountNews(workflow_id=self.case.account_workflow_id, progress=self.case.to_tell[self.case.told])
-            await workflow.execute_activity("tell_account", news, start_to_close_timeout=STORE,
-                                            retry_policy=ACTION_RETRY)  # fmt: skip
+            await store("tell_account", news)
             self.case.told += 1
 
     @workflow.update(name=names.RECORD_CASE_STEP)
