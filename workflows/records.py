@@ -62,12 +62,13 @@ class AccountRecords:
 
     async def _record_placements(self) -> None:
         """Placements with agencies and the payments they earned commission on go to the store, for the agency's
-        view, the statements and the performance report (upserted: the latest wins)."""
-        if not self.state.placements:
-            return
-        record = PlacementsRecord(account_id=self.state.account_id, placements=self.state.placements,
-                                  payments=self.state.agency_payments)  # fmt: skip
-        if record != self.placements_recorded:
+        view, the statements and the performance report (upserted: the latest wins). Until the store has the
+        latest: a payment that arrives while one is written is written next, not left for the next wake-up."""
+        while self.state.placements:
+            record = PlacementsRecord(account_id=self.state.account_id, placements=self.state.placements,
+                                      payments=self.state.agency_payments)  # fmt: skip
+            if record == self.placements_recorded:
+                return
             await store("record_placements", record)
             self.placements_recorded = record
 

@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from api.dashboard import pages
 from api.dashboard.signin import CSRF_FIELD, FORGED, SESSION_COOKIE
 from domain.account import AccountState
+from domain.agencies import Placement
+from domain.arrangements import CaseLink
 from domain.commands import AgreeInstallmentPlan, ApprovalDecision, InstallmentTerm, LetterDelivery, OfferSettlement
 from domain.policy import PolicyBook
 from domain.rerouting import apply_decision, apply_installment_plan, apply_letter_delivery, apply_settlement, settle
@@ -466,3 +468,28 @@ def test_an_unsigned_agreement_is_listed_with_the_form_for_its_signature(
     section = page.split('<section id="agreements">', 1)[1].split("</section>", 1)[0]
     assert "agreement-p-1" in section and "installment plan p-1" in section and "not yet" in section
     assert "record-signature" in forms_of(page) and '<option value="agreement-p-1">' in page
+
+
+def test_the_account_page_shows_its_legal_case_and_its_placements(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    state = open_account(PolicyBook().for_segment("standard"), start, due_date=start.date() - timedelta(days=45))
+    state.placements.append(Placement(placement_id="placement-1", agency_id="example-agency", placed_at=start,
+                                      days_past_due=45, placed_amount=Decimal("12000.00"), currency="CNY",
+                                      rate=Decimal("0.15")).with_payment(Decimal("2000.00"), start)
+                            .recalled(start + timedelta(days=60), "no payment or promise reported in 60 days")
+                            .with_complaint("called at night"))  # fmt: skip
+    state.legal_case = CaseLink(
+        case_id="CASE-1",
+        workflow_id="legal-CASE-1",
+        stage="enforcement",
+        next_deadline=date(2026, 6, 9),
+        next_step="review the enforcement with the court",
+    )
+    page = account_page(web, monkeypatch, state, start + timedelta(days=61))
+    assert ('<dd id="legal-case">CASE-1: enforcement; next review the enforcement with the court by 2026-06-09</dd>'
+            in page)  # fmt: skip
+    [placed] = re.findall(r'<dd class="placement">(.*?)</dd>', page)
+    assert "example-agency since 2026-03-11" in placed and "(recalled 2026-05-10" in placed
+    assert "collected CN¥2,000.00, commission CN¥300.00 at 0.15; complaint: called at night" in placed

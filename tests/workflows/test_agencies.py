@@ -2,17 +2,24 @@
 with its package, our own contact held, a payment earning the agency its commission, the agency's reports, and the
 recall when nothing more comes of it, after which the ladder resumes where it stopped."""
 
+import asyncio
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+import worker
+from activities.agencies import AgencyDesk
 from domain.agency_commands import AgencyReport, PlaceWithAgency, RecallFromAgency
+from domain.case_records import PlacementsRecord
 from domain.commands import ApprovalDecision
 from domain.status import AccountStatus
 from store.repository import Store
+from tests.polling import eventually
 from tests.workflows.harness import Account
 from workflows import AGENCY_REPORT, APPROVE_ACTION, PLACE_WITH_AGENCY, RECALL_FROM_AGENCY
 
@@ -102,3 +109,43 @@ async def test_an_agency_does_not_take_a_debt_younger_than_its_minimum(
             await young.update(PLACE_WITH_AGENCY, PlaceWithAgency, agency_id="example-agency", reason="early")
         assert "does not take debts younger than 31 days past due" in str(too_young.value.cause)
         await young.days(1)
+
+
+async def test_a_payment_while_the_placement_is_being_written_is_written_next(
+    time_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store must not miss a payment that arrives while the placement is being written (it once waited for
+    the next wake-up, the recall 60 days on)."""
+    entered, release = threading.Event(), threading.Event()
+
+    class HeldDesk(AgencyDesk):
+        @activity.defn(name="record_placements")
+        def record_placements(self, record: PlacementsRecord) -> None:
+            if record.placements[-1].first_report_at and not entered.is_set():  # waits while the payment arrives
+                entered.set()
+                release.wait(10)
+            super().record_placements(record)
+
+    monkeypatch.setattr(worker, "AgencyDesk", HeldDesk)
+    async with Account(time_env, tmp_path) as account:
+        await account.open(days_past_due=45, amount="20000.00")
+        await account.update(PLACE_WITH_AGENCY, PlaceWithAgency, agency_id="example-agency", reason="silent")
+        decision = ApprovalDecision(command_id="ok", by="wang.fang", step="placement-cmd-1", reason="ok",
+                                    approver_level="supervisor")  # fmt: skip
+        await account.handle.execute_update(APPROVE_ACTION, decision, result_type=AccountStatus)
+        await account.days(1)  # handed over, the ladder held: nothing to do until the recall
+        report = AgencyReport(command_id="r-1", by="agent.li", agency_id="example-agency", kind="contact")
+        await account.handle.execute_update(AGENCY_REPORT, report, result_type=AccountStatus)
+        assert await asyncio.to_thread(entered.wait, 10)
+        await account.pay("p-during-write", "5000.00")
+        await eventually(account.status, lambda s: s.placements[0].collected == Decimal("5000.00"))
+        release.set()
+
+        def stored() -> list[Decimal]:
+            with Store.open(account.database_url) as store:
+                return [row.collected for row in store.placements(agency_id="example-agency")]
+
+        written = await eventually(lambda: asyncio.to_thread(stored), lambda rows: rows == [Decimal("5000.0000")])
+        await account.days(1)
+
+    assert written == [Decimal("5000.0000")]
