@@ -96,7 +96,7 @@ def where(case: LegalCase) -> str:
 async def record_step(store: Store, client: Client, case_id: str, step: CaseStep) -> CaseState:
     """Send a step to the case's workflow, which checks it against the case (a refusal: ValueError with the
     reason); NotFound without the case, Conflict for a case handed over before cases ran as workflows."""
-    case = await _case(store, case_id)
+    case = await find_case(store, case_id)
     if case.case_workflow_id is None:
         raise Conflict(f"case {case_id} was handed over before cases ran as workflows: record its outcome instead")
     closed = ValueError(f"case {case_id} is closed ({case.outcome})")
@@ -114,7 +114,7 @@ async def record_step(store: Store, client: Client, case_id: str, step: CaseStep
         raise
 
 
-async def _case(store: Store, case_id: str) -> LegalCase:
+async def find_case(store: Store, case_id: str) -> LegalCase:
     case = await asyncio.to_thread(store.case, case_id)
     if case is None:
         raise NotFound(f"no legal case {case_id}")
@@ -126,7 +126,7 @@ async def record_outcome(store: Store, client: Client, case_id: str, outcome: st
     signal is validated first: an outcome the workflow would refuse (an over-long note) must not close the case.
     A case with a workflow of its own is closed there, by a `close` step."""
     signal = LegalOutcome.model_validate({"command_id": f"legal-{case_id}", "by": by, "outcome": outcome, "note": note})
-    running = await _case(store, case_id)
+    running = await find_case(store, case_id)
     if running.case_workflow_id is not None:
         return await _close_running(store, client, running, signal)
     case = await asyncio.to_thread(store.close_case, case_id, outcome, note, by, datetime.now(UTC))

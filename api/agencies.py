@@ -8,7 +8,7 @@ and nothing else, its reports of contacts and promises (update `agency_report`),
 per currency) and the performance of every agency by age bucket, from the store."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Annotated, Literal
@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from pydantic import BaseModel, Field
 
 from api.auth import LEADS, Identity, require
-from api.commands import COMMAND_ID_HEADER, PaymentBody, SignalSent, to_message
+from api.commands import COMMAND_ID_HEADER, PaymentBody, SignalSent, record_payment
 from api.errors import temporal_errors
 from api.state import SystemOfRecord, TemporalClient
 from domain.agencies import Placement
@@ -25,14 +25,12 @@ from domain.agency_commands import AgencyReport
 from domain.agency_reports import PerformanceRow, PlacedPayment, Statement, monthly_statement, performance
 from domain.bounds import Note
 from domain.commands import PromiseTerms
-from domain.events import PaymentReceived
-from domain.rerouting import CommandConflict
 from domain.status import AccountStatus
-from edge.client import account, new_command_id, pay
+from edge.client import account, new_command_id
 from edge.identity import AGENCY
 from store.models import AgencyPlacement
 from store.repository import Store
-from workflows import AGENCY_REPORT, PAYMENT_RECEIVED
+from workflows import AGENCY_REPORT
 
 agency_router = APIRouter(prefix="/v1/agency", tags=["agencies"])
 leads_router = APIRouter(prefix="/v1/agencies", tags=["agencies"], dependencies=[Depends(require(*LEADS))])
@@ -90,13 +88,7 @@ async def agency_payment(
     agent: Agent,
 ) -> SignalSent:
     await _placed_with(store, agent, account_id)
-    payment = to_message(PaymentReceived, body, {}, {"received_at": datetime.now(UTC)}, agent)
-    with temporal_errors(account_id, payment.payment_id):
-        try:
-            await pay(client, account_id, payment)
-        except CommandConflict as conflict:
-            raise HTTPException(HTTPStatus.CONFLICT, detail=str(conflict)) from None
-    return SignalSent(account_id=account_id, message=PAYMENT_RECEIVED, payment_id=payment.payment_id)
+    return await record_payment(client, account_id, body, agent)
 
 
 @leads_router.get("/{agency_id}/statements/{month}", response_model=Statement,

@@ -189,6 +189,12 @@ async def post_payment(
     client: TemporalClient,
     identity: Annotated[Identity, Depends(require(OPS, *LEADS))],
 ) -> SignalSent:
+    return await record_payment(client, account_id, body, identity)
+
+
+async def record_payment(client: Client, account_id: str, body: BaseModel, identity: Identity) -> SignalSent:
+    """The payment of `body` (a PaymentBody) to the account: the signal, a conflicting id 409 (an agency's
+    payments go this way too, `api.agencies`)."""
     payment = to_message(PaymentReceived, body, {}, {"received_at": datetime.now(UTC)}, identity)
     with temporal_errors(account_id, payment.payment_id):
         try:

@@ -19,19 +19,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 from temporalio.service import RPCError
 
 import legal
 from activities.legal_case import LegalDesk
 from api.auth import LEGAL, FromKey, Identity, require
+from api.commands import body_model, to_message
 from api.errors import account_closed
 from api.state import AppSettings, SystemOfRecord, TemporalClient
-from domain.bounds import Day, Note, Reference
-from domain.case_messages import CaseOutcome, CaseStep, CaseStepName, Route
+from domain.bounds import Note
+from domain.case_messages import CaseStep
 from domain.commands import LegalOutcome
-from domain.events import describe as reason_of
 from domain.legal_proceedings import STAGE_NAMES, next_deadline
 from edge.client import new_command_id
 from store.models import LegalCase
@@ -71,23 +71,7 @@ class CaseDetail(CaseSummary):
     history: list[dict[str, Any]] = Field(default=[], description="the case's steps: at, step, detail, by")
 
 
-class StepBody(BaseModel):
-    """What happened in the case (domain.case_messages.CaseStep), in the name of the key's holder."""
-
-    command_id: str | None = Field(default=None, description="repeat it to apply once (default: a fresh one)")
-    step: CaseStepName
-    on: Day | None = None
-    route: Route | None = None
-    court: Reference = ""
-    reference: Reference = ""
-    result: Literal["agreed", "failed"] | None = None
-    hearing_on: Day | None = None
-    amount_awarded: str | None = None
-    costs_awarded: str | None = None
-    currency: str | None = None
-    outcome: CaseOutcome | None = None
-    note: Note = ""
-    by: FromKey = None
+StepBody = body_model(CaseStep)  # what happened in the case, in the name of the key's holder
 
 
 class Acceptance(BaseModel):
@@ -123,14 +107,13 @@ async def get_case(case_id: str, store: SystemOfRecord, _: Lawyer) -> CaseDetail
     summary="Record what happened in a case that runs as a workflow: it moves the case (409 for an older case)",
 )
 async def record_step(
-    case_id: str, body: StepBody, store: SystemOfRecord, client: TemporalClient, lawyer: Lawyer
+    case_id: str,
+    body: StepBody,  # type: ignore[valid-type]
+    store: SystemOfRecord,
+    client: TemporalClient,
+    lawyer: Lawyer,
 ) -> CaseDetail:
-    fields = body.model_dump(exclude={"by", "command_id"}, exclude_none=True)
-    try:
-        step = CaseStep.model_validate({"command_id": body.command_id or new_command_id("api"), "by": lawyer.by,
-                                        **fields})  # fmt: skip
-    except ValidationError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=reason_of(error)) from None
+    step = to_message(CaseStep, body, {}, {"command_id": new_command_id("api")}, lawyer)
     with store_errors():
         try:
             state = await legal.record_step(store, client, case_id, step)
@@ -214,10 +197,8 @@ def store_errors() -> Iterator[None]:
 
 
 async def _case(store: Store, case_id: str) -> LegalCase:
-    case = await asyncio.to_thread(store.case, case_id)
-    if case is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no legal case {case_id}")
-    return case
+    with store_errors():
+        return await legal.find_case(store, case_id)
 
 
 def summary(case: LegalCase) -> CaseSummary:

@@ -14,10 +14,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from domain.bounds import MAX_LIST, AmountDigits, Instant, Name, Rate, Reference, ShortText
+from domain.bounds import MAX_LIST, AmountDigits, Instant, Rate, Reference, ShortText
 from domain.events import Identifier, currency_code
 from domain.money import percent, to_minor
-from domain.profile_files import Profile, load_profiles
+from domain.profile_files import Profile, Registered, load_profiles
 
 FOLDER = "agencies"  # beside the creditor profiles
 MAX_RATE = Decimal("0.5")  # half of what is collected: beyond it, more goes to the agency than to the creditor
@@ -71,10 +71,7 @@ class CommissionRate(Profile):
         return f"{days} days{amounts}, {percent(self.rate)}"
 
 
-class Agency(Profile):
-    id: Identifier
-    name: Name = Field(description="the agency's name, as registered")
-    names: dict[str, Name] = Field(default={}, description="the name in other letter languages, by locale")
+class Agency(Registered):
     email: EmailStr
     phone: Reference
     currencies: list[str] = Field(min_length=1, max_length=MAX_LIST)
@@ -99,9 +96,6 @@ class Agency(Profile):
                     raise ValueError(f"rates {i + 1} ({rate.describe()}) and {j + 1} ({self.rates[j].describe()}) "
                                      f"overlap: an account could have both")  # fmt: skip
         return self
-
-    def name_in(self, locale: str) -> str:
-        return self.names.get(locale, self.name)
 
     def rate_for(self, days_past_due: int, amount: Decimal) -> CommissionRate | None:
         """The rate of an account placed `days_past_due` days past due owing `amount`; None: the agency has none."""

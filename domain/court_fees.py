@@ -73,3 +73,9 @@ def load_schedule(name: str, folder: Path = FOLDER) -> FeeSchedule:
     except (OSError, tomllib.TOMLDecodeError, ValueError) as error:
         reason = reasons(error) if isinstance(error, ValidationError) else str(error)
         raise ValueError(f"court fee schedule {path}: {reason}") from None
+
+
+def schedule_beside(name: str, folder: Path) -> FeeSchedule:
+    """The schedule `name` from `court-fees/` in `folder` (a policy's own), else the shipped one."""
+    own = folder / "court-fees"
+    return load_schedule(name, own if (own / f"{name}.toml").exists() else FOLDER)

@@ -18,7 +18,7 @@ from domain.address import PostalAddress
 from domain.bounds import AddressLine, Name, Reference
 from domain.events import SUPPORTED_LOCALES, Identifier, currency_code
 from domain.law_firms import LawFirm, load_law_firms
-from domain.profile_files import Profile, reasons
+from domain.profile_files import Profile, Registered, reasons
 
 MAX_IMAGE_BYTES = 256 * 1024  # a letterhead or seal scan: printed on every letter, and kept with each as evidence
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
@@ -50,10 +50,7 @@ class DebtorContact(Profile):
     email: EmailStr
 
 
-class Creditor(Profile):
-    id: Identifier
-    name: Name = Field(description="the legal name, as registered")
-    names: dict[str, Name] = Field(default={}, description="the name in other letter languages, by locale")
+class Creditor(Registered):
     registration_number: Reference = Field(min_length=1, description="for example the unified social credit code")
     address: PostalAddress = Field(description="the registered address")
     contact: DebtorContact
@@ -80,9 +77,6 @@ class Creditor(Profile):
     @property
     def email(self) -> str:
         return str(self.contact.email)
-
-    def name_in(self, locale: str) -> str:
-        return self.names.get(locale, self.name)
 
     def accounts_for(self, currencies: list[str]) -> list[BankAccount]:
         """The bank accounts to pay the currencies owed into; all of them where none matches."""

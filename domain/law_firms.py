@@ -9,8 +9,7 @@ from pydantic import EmailStr, Field
 
 from domain.address import PostalAddress
 from domain.bounds import Name, Reference
-from domain.events import Identifier
-from domain.profile_files import Profile, load_profiles
+from domain.profile_files import Profile, Registered, load_profiles
 
 FOLDER = "law-firms"  # beside the creditor profiles
 
@@ -20,17 +19,11 @@ class Lawyer(Profile):
     licence: Reference = Field(min_length=1, description="the practising licence number 执业证号")
 
 
-class LawFirm(Profile):
-    id: Identifier
-    name: Name = Field(description="the firm's name, as registered")
-    names: dict[str, Name] = Field(default={}, description="the name in other letter languages, by locale")
+class LawFirm(Registered):
     address: PostalAddress
     phone: Reference
     email: EmailStr
     lawyers: list[Lawyer] = Field(min_length=1, max_length=50)
-
-    def name_in(self, locale: str) -> str:
-        return self.names.get(locale, self.name)
 
     def lawyer(self, licence: str) -> Lawyer | None:
         return next((lawyer for lawyer in self.lawyers if lawyer.licence == licence), None)

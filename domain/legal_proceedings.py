@@ -95,8 +95,8 @@ class CaseState(BaseModel):
     tasks_opened: list[str] = Field(default=[], description="task keys given to the legal team, once each")
     history: list[CaseEntry] = []
     commands: dict[str, str] = Field(default={}, description="command id -> its digest: a repeat applies once")
-    to_tell: list[CaseProgress] = Field(default=[], description="for the account's workflow, in order")
-    told: int = 0
+    to_tell: list[CaseProgress] = Field(default=[], description="for the account's workflow, in order, until sent")
+    told: int = Field(default=0, description="news sent: numbers the next")
 
     # --- reading ---
 
@@ -120,7 +120,8 @@ class CaseState(BaseModel):
         """Queue where the case stands for the account's workflow (sent by the case's workflow, in order)."""
         deadline, step = next_deadline(self)
         self.to_tell.append(CaseProgress(
-            command_id=f"{self.case_id}-{len(self.to_tell) + 1}", by=self.history[-1].by if self.history else "legal",
+            command_id=f"{self.case_id}-{self.told + len(self.to_tell) + 1}",
+            by=self.history[-1].by if self.history else "legal",
             case_id=self.case_id, stage=self.stage,
             next_deadline=self.today(deadline) if deadline else None, next_step=step,
             costs=costs, currency=self.currency if costs else None,

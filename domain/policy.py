@@ -12,8 +12,7 @@ from domain.agencies import Agency, load_agencies
 from domain.authority import INSTALLMENT_PLAN, LEVELS, SETTLEMENT, WRITE_OFF, Level, band_level
 from domain.case_terms import CaseTerms
 from domain.contact_rules import ContactRules, Frozen
-from domain.court_fees import FOLDER as COURT_FEES
-from domain.court_fees import load_schedule
+from domain.court_fees import schedule_beside
 from domain.kinds import ActionKind
 from domain.money import InterestTerms, Part, check_amount, percent
 from domain.suit_costs import LitigationRules
@@ -325,15 +324,12 @@ class Policy(Frozen):
 
 
 def load_policy(path: Path) -> Policy:
-    """A policy file; the court fee schedule it names is read from `court-fees/` beside it, else the shipped ones;
-    the agencies from `agencies/` beside it."""
+    """A policy file, holding the court fee schedule it names and the agencies in `agencies/` beside it."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         named = raw.get("litigation", {}).get("court_fees")
         if isinstance(named, str) and "schedule" not in raw["litigation"]:
-            own = path.parent / "court-fees"
-            schedule = load_schedule(named, own if (own / f"{named}.toml").exists() else COURT_FEES)
-            raw["litigation"]["schedule"] = schedule.model_dump()
+            raw["litigation"]["schedule"] = schedule_beside(named, path.parent).model_dump()
         raw.setdefault("agencies", {key: agency.model_dump() for key, agency in load_agencies(path.parent).items()})
         return Policy.model_validate(raw)
     except (tomllib.TOMLDecodeError, ValueError) as error:

@@ -1,21 +1,36 @@
-"""What configuration profiles share (creditors, law firms): frozen, no unknown field, errors naming the field."""
+"""What configuration profiles share (creditors, law firms, agencies): frozen, no unknown field, errors naming the
+field; an id, a registered name and its translations; one TOML file each."""
 
 import tomllib
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from domain.bounds import Name
+from domain.events import Identifier
 
 
 class Profile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+class Registered(Profile):
+    """A party we name in what we send: its id, its name as registered, and that name in other languages."""
+
+    id: Identifier
+    name: Name = Field(description="the name, as registered")
+    names: dict[str, Name] = Field(default={}, description="the name in other letter languages, by locale")
+
+    def name_in(self, locale: str) -> str:
+        return self.names.get(locale, self.name)
+
+
 def reasons(error: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'profile'}: {e['msg']}" for e in error.errors())
 
 
-P = TypeVar("P", bound=Profile)
+P = TypeVar("P", bound=Registered)
 
 
 def load_profiles(folder: Path, model: type[P], what: str) -> dict[str, P]:
@@ -30,8 +45,7 @@ def load_profiles(folder: Path, model: type[P], what: str) -> dict[str, P]:
         except (OSError, tomllib.TOMLDecodeError, ValueError) as error:
             reason = reasons(error) if isinstance(error, ValidationError) else str(error)
             raise ValueError(f"{what} {path}: {reason}") from None
-        key = str(profile.model_dump(include={"id"})["id"])
-        if key in profiles:
-            raise ValueError(f"{what} {key!r} has two files in {folder}")
-        profiles[key] = profile
+        if profile.id in profiles:
+            raise ValueError(f"{what} {profile.id!r} has two files in {folder}")
+        profiles[profile.id] = profile
     return profiles

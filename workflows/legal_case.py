@@ -66,9 +66,10 @@ class LegalCaseWorkflow:
 
     async def _tell_account(self) -> None:
         """What the account must know, in order, once each (the account applies a repeat once too)."""
-        while self.case.told < len(self.case.to_tell):
-            news = AccountNews(workflow_id=self.case.account_workflow_id, progress=self.case.to_tell[self.case.told])
+        while self.case.to_tell:  # sent, each leaves the case's state
+            news = AccountNews(workflow_id=self.case.account_workflow_id, progress=self.case.to_tell[0])
             await store("tell_account", news)
+            self.case.to_tell.pop(0)
             self.case.told += 1
 
     @workflow.update(name=names.RECORD_CASE_STEP)
