@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from domain.bounds import MAX_LIST, AmountDigits, Instant, Rate, Reference, ShortText
+from domain.bounds import MAX_LIST, AmountDigits, Instant, Note, Rate, Reference
 from domain.events import Identifier, currency_code
 from domain.money import percent, to_minor
 from domain.profile_files import Profile, Registered, load_profiles
@@ -138,12 +138,12 @@ class Placement(BaseModel):
     currency: str
     rate: Rate = Field(gt=0, le=MAX_RATE)
     recalled_at: Instant | None = None
-    recall_reason: ShortText | None = None
+    recall_reason: Note | None = None
     last_result_at: Instant | None = Field(default=None, description="the last payment or promise reported")
     first_report_at: Instant | None = Field(default=None, description="the agency's first report (its SLA)")
     collected: Money = Decimal(0)
     commission: Money = Decimal(0)
-    complaints: list[ShortText] = Field(default=[], max_length=MAX_LIST)
+    complaints: list[Note] = Field(default=[], max_length=MAX_LIST)
 
     _currency = field_validator("currency")(currency_code)
 

@@ -69,7 +69,7 @@ class CaseProgress(Command):
     """signal `legal_case_progress` from a case's workflow to its account's: where the case stands, costs the court
     awarded (a cost item on the account, once), and how it ended."""
 
-    case_id: str = Field(max_length=200)
+    case_id: str = Field(max_length=270)  # CASE-<account id>-<event id>: both identifiers, at most 128 each
     stage: str = Field(max_length=40)
     next_deadline: Day | None = None
     next_step: Note = ""

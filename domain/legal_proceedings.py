@@ -7,6 +7,7 @@ a payment order served becomes effective when its objection window passes unoppo
 window passes; from then the enforcement deadline runs, reminded before it lapses. Each stage gives the legal team a
 task with its deadline. Pure: workflows.legal_case drives it, as the account's workflow drives domain.planner."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -35,6 +36,7 @@ STAGE_NAMES: dict[str, str] = {
     "enforcement": "in enforcement",
     "closed": "closed",
 }
+MAX_CASE_STEPS = 1000  # a case's history (a real one has tens): its state is carried whole, like an account's
 # Where each step may be recorded.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "filed": ("filing",),
@@ -107,6 +109,11 @@ class CaseState(BaseModel):
         """A deadline day as an instant: its end of office hours where the case is (a window: the next midnight)."""
         return datetime.combine(day, at, ZoneInfo(self.timezone))
 
+    @property
+    def news_prefix(self) -> str:
+        """Part of the ids of the case's news to its account: short (a case id can be longer than a command id)."""
+        return hashlib.sha256(self.case_id.encode()).hexdigest()[:16]
+
     # --- changing ---
 
     def log(self, now: datetime, step: str, detail: str, by: str = "system") -> None:
@@ -120,7 +127,7 @@ class CaseState(BaseModel):
         """Queue where the case stands for the account's workflow (sent by the case's workflow, in order)."""
         deadline, step = next_deadline(self)
         self.to_tell.append(CaseProgress(
-            command_id=f"{self.case_id}-{self.told + len(self.to_tell) + 1}",
+            command_id=f"case-{self.news_prefix}-{self.told + len(self.to_tell) + 1}",
             by=self.history[-1].by if self.history else "legal",
             case_id=self.case_id, stage=self.stage,
             next_deadline=self.today(deadline) if deadline else None, next_step=step,
@@ -140,6 +147,8 @@ def check_step(case: CaseState, step: CaseStep, now: datetime) -> None:
         return
     if case.stage == "closed":
         raise CaseRejected(f"case {case.case_id} is closed ({case.outcome})")
+    if len(case.history) >= MAX_CASE_STEPS:
+        raise CaseRejected(f"case {case.case_id} holds {MAX_CASE_STEPS} steps, as many as one case may: close it")
     if step.on is not None and step.on > case.today(now):
         raise CaseRejected(f"{step.step} on {step.on}: that day has not come yet")
     if step.step != "close" and case.stage not in ALLOWED[step.step]:

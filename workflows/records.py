@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import rerouting as rules
     from domain.account import AccountState
     from domain.actions import ContactEntry, DecisionRecord
+    from domain.bounds import MAX_NOTE
     from domain.case_messages import AccountClosed
     from domain.case_records import CaseNews, PlacementsRecord
 
@@ -81,6 +82,8 @@ class AccountRecords:
     async def _close_case(self, outcome: str, reason: str) -> None:
         case = self.state.legal_case
         if case is not None and not case.closed:
-            news = CaseNews(workflow_id=case.workflow_id, closed=AccountClosed(outcome=outcome, reason=reason))
+            news = CaseNews(
+                workflow_id=case.workflow_id, closed=AccountClosed(outcome=outcome, reason=reason[:MAX_NOTE])
+            )
             await store("tell_case", news)
             case.closed = True

@@ -11,6 +11,7 @@ from domain.account import AccountState
 from domain.agencies import Agency, Placement, active, recall_due
 from domain.agency_commands import AgencyComplaint, AgencyReport, PlaceWithAgency, RecallFromAgency
 from domain.agency_reports import PlacedPayment, placed_payment
+from domain.bounds import MAX_LIST, MAX_NOTE
 from domain.commands import PromiseToPay
 from domain.events import PaymentReceived
 from domain.kinds import ActionKind
@@ -106,8 +107,12 @@ def apply_agency_report(state: AccountState, command: AgencyReport, now: datetim
 
 
 def check_complaint(state: AccountState, command: AgencyComplaint, now: datetime) -> None:
-    if not seen(state, command) and not state.placements:
+    if seen(state, command):
+        return
+    if not state.placements:
         raise CommandRejected("the account was never placed with an agency")
+    if len(state.placements[-1].complaints) >= MAX_LIST:
+        raise CommandRejected(f"the placement already holds {MAX_LIST} complaints, as many as it may")
 
 
 def apply_complaint(state: AccountState, command: AgencyComplaint, now: datetime) -> None:
@@ -144,7 +149,7 @@ def recall_when_due(state: AccountState, now: datetime) -> None:
 def _recall(state: AccountState, now: datetime, reason: str) -> None:
     placement = active(state.placements)
     assert placement is not None
-    state.placements[-1] = placement.recalled(now, reason[:200])
+    state.placements[-1] = placement.recalled(now, reason[:MAX_NOTE])
     state.log(now, "resumed", f"recalled from {placement.agency_id}: {reason}; the ladder resumes where it stopped")
 
 

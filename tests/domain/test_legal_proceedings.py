@@ -8,6 +8,7 @@ import pytest
 
 from domain.case_messages import CaseStep
 from domain.legal_proceedings import (
+    MAX_CASE_STEPS,
     CaseRejected,
     CaseState,
     apply_step,
@@ -154,3 +155,13 @@ def test_a_repeated_step_applies_once_and_the_same_id_for_another_step_is_refuse
 def test_a_step_missing_what_it_needs_is_refused_at_the_edge(fields: dict, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         CaseStep.model_validate({"command_id": "c", "by": "x", "on": date(2027, 3, 1), **fields})
+
+
+def test_a_case_refuses_steps_beyond_its_limit_and_the_longest_ids_fit() -> None:
+    case = new_case()
+    case.case_id = f"CASE-{'A' * 128}-{'e' * 128}"  # the longest account and event ids
+    record(case, OPENED, "filed", date(2027, 3, 1), route="lawsuit")
+    assert case.to_tell[-1].case_id == case.case_id
+    case.history += [case.history[0]] * (MAX_CASE_STEPS - len(case.history))
+    with pytest.raises(CaseRejected, match=f"holds {MAX_CASE_STEPS} steps, as many as one case may"):
+        record(case, OPENED, "preservation", date(2027, 3, 1))
