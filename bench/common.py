@@ -95,6 +95,49 @@ def children_rss_mb(pid: int) -> float:
     return sum(rss_mb(int(child)) for child in children)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far, in seconds (from /proc: Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
+
+
+def children(pid: int) -> list[int]:
+    """The processes a process started, whichever of its threads started them."""
+    tasks = Path(f"/proc/{pid}/task")
+    return [int(child) for task in tasks.iterdir() for child in (task / "children").read_text().split()]
+
+
+@dataclass
+class CpuShares:
+    """CPU seconds spent during a run by this process (the worker and the client starting accounts), by the dev
+    server, and by this process's other children (the PDF rendering processes)."""
+
+    worker: float = 0.0
+    server: float = 0.0
+    renderers: float = 0.0
+
+
+class CpuMeter:
+    """Measures `CpuShares` between entering and leaving; the renderers are those alive at both ends."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def _sample(self) -> tuple[float, float, dict[int, float]]:
+        others = {pid: cpu_seconds(pid) for pid in children(os.getpid()) if pid != self.server_pid}
+        return cpu_seconds(os.getpid()), cpu_seconds(self.server_pid), others
+
+    def __enter__(self) -> "CpuMeter":
+        self._start = self._sample()
+        self.shares = CpuShares()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        worker, server, others = self._sample()
+        renderers = sum(cpu - self._start[2].get(pid, 0.0) for pid, cpu in others.items())
+        self.shares = CpuShares(worker - self._start[0], server - self._start[1], renderers)
+
+
 def storages(choice: str) -> list[str]:
     return list(STORAGE_MODES) if choice == "both" else [choice]
 
