@@ -96,3 +96,6 @@ CONTACT_NEEDS = {k: kind.needs for k, kind in KINDS.items() if kind.needs}
 WINDOW_OF_ACTION = {k: kind.window for k, kind in KINDS.items() if kind.window}
 REMOTE_CONTACT = frozenset(k for k, kind in KINDS.items() if kind.remote)
 WORK = frozenset(k for k, kind in KINDS.items() if kind.work)
+# Done by the worker within the workflow task (a local activity: no round trip through the server's queue): what
+# only writes our own store, a staff task. Never a send to the outside, nor a PDF rendered (it waits behind letters).
+LOCAL = frozenset(k for k, kind in KINDS.items() if kind.output == "task") - {ActionKind.LAWYER_LETTER_DRAFT}

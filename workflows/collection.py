@@ -44,12 +44,12 @@ with workflow.unsafe.imports_passed_through():
         WriteOff,
     )
     from domain.events import BillingEvent, InvoiceEvent, PaymentReceived
-    from domain.kinds import ActionKind
+    from domain.kinds import LOCAL, ActionKind
     from domain.planner import Act, Close, Defer, Skip, Wait, plan
     from domain.status import AccountStatus, account_status, stage_and_day
     from observability import APPROVALS_DECIDED, APPROVALS_REQUESTED, LEGAL_HANDOFFS, STAGE_TRANSITIONS
     from workflows.inputs import CollectionInput
-    from workflows.visibility import published_values, search_attribute_updates
+    from workflows.visibility import Published, published_values, search_attribute_updates
 
 import workflows as names
 from workflows import WORKFLOW_TYPE
@@ -69,9 +69,12 @@ class CollectionWorkflow(AccountRecords):
             # A signal or update can come in the first workflow task with the start: it must find the account's
             # rules already set (one applied under rules 0 closed a write-off that should have waited for approval).
             self.state.rules = self._opened_under()
+        # Marker `lean-steps`: this run records its store-only steps as local activities and publishes only the
+        # search attributes that changed (a run recorded before it replays with activities and full upserts).
+        self.lean = workflow.patched("lean-steps")
         self.publish = input.publish_search_attributes
         self.changed = False
-        self.published: tuple | None = None
+        self.published: Published | None = None
         self.stage: str | None = None  # for the stage-transition counter
         self.placements_recorded: PlacementsRecord | None = None
 
@@ -132,8 +135,10 @@ class CollectionWorkflow(AccountRecords):
 
     async def _act(self, act: Act) -> None:
         key = act.request.idempotency_key
+        local = self.lean and act.step.action in LOCAL  # a staff task: done within this workflow task
+        execute = workflow.execute_local_activity if local else workflow.execute_activity
         try:
-            result = await workflow.execute_activity(
+            result = await execute(
                 act.step.action.value,
                 act.request,
                 result_type=ActionResult,
@@ -186,9 +191,10 @@ class CollectionWorkflow(AccountRecords):
         if not self.publish or self.state.debtor is None:
             return
         values = published_values(self.state, workflow.now())
-        if values != self.published:  # upsert only what changed: each upsert is an event and server work
+        updates = search_attribute_updates(values, self.published, changed_only=self.lean)
+        if updates:  # each upsert is an event and work for the server's visibility store
             self.published = values
-            workflow.upsert_search_attributes(search_attribute_updates(self.state.account_id, values))
+            workflow.upsert_search_attributes(updates)
 
     # --- messages: each applies a domain rule and wakes the loop to plan again ---
 

@@ -2,9 +2,9 @@
 by), computed from its state: the workflow upserts them only when they change."""
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 from domain.account import AccountState
 from domain.status import stage_and_day
@@ -19,30 +19,57 @@ from workflows import (
     STAGE,
 )
 
-Published = tuple[str, float, int, str, date | None, str, bool]
+
+class Published(NamedTuple):
+    """In the order the upserts have always listed them (recorded histories hold that order)."""
+
+    stage: str
+    outstanding: float
+    days_past_due: int
+    segment: str
+    account_id: str
+    currencies: str
+    pending_approval: bool
+    oldest_due: date | None
+
+
+KEYS: dict[str, SearchAttributeKey[Any]] = {
+    "stage": STAGE, "outstanding": OUTSTANDING, "days_past_due": DAYS_PAST_DUE, "segment": SEGMENT,
+    "account_id": ACCOUNT_ID, "currencies": CURRENCY, "pending_approval": PENDING_APPROVAL, "oldest_due": OLDEST_DUE,
+}  # fmt: skip
+# Days past due change every day: alone they are not worth an upsert. Lists and reports compute them from the oldest
+# due date (book.py); the attribute is as of the last change of another.
+FOLLOWERS = frozenset({"days_past_due"})
 
 
 def published_values(state: AccountState, now: datetime) -> Published:
-    """Stage, outstanding, days past due, segment, oldest due date, currencies, pending approval."""
     assert state.debtor is not None
     stage, day = stage_and_day(state, now)
     balances = state.balances(now)
     pending = any(a.state == "pending" for a in state.approvals.values()) and state.outcome is None
     currencies = ",".join(sorted(balances)) or state.invoices[0].currency
-    return (stage, float(sum(balances.values())), day or 0, state.debtor.segment, state.oldest_due_date(), currencies,
-            pending)  # fmt: skip
+    return Published(stage, float(sum(balances.values())), day or 0, state.debtor.segment, state.account_id, currencies,
+                     pending, state.oldest_due_date())  # fmt: skip
 
 
-def search_attribute_updates(account_id: str, values: Published) -> list[SearchAttributeUpdate[Any]]:
-    stage, outstanding, day, segment, oldest, currencies, pending = values
-    due = datetime.combine(oldest, time(), tzinfo=UTC) if oldest else None
-    return [
-        STAGE.value_set(stage),
-        OUTSTANDING.value_set(outstanding),
-        DAYS_PAST_DUE.value_set(day),
-        SEGMENT.value_set(segment),
-        ACCOUNT_ID.value_set(account_id),
-        CURRENCY.value_set(currencies),
-        PENDING_APPROVAL.value_set(pending),
-        OLDEST_DUE.value_set(due) if due else OLDEST_DUE.value_unset(),
-    ]
+def search_attribute_updates(
+    values: Published, published: Published | None, changed_only: bool
+) -> list[SearchAttributeUpdate[Any]]:
+    """What to upsert: nothing if nothing worth it changed. `changed_only` (runs marked `lean-steps`): the values
+    that changed, and none for days past due alone; otherwise every value whenever one changed (the recorded
+    histories before the marker replay so)."""
+    if values == published:
+        return []
+    names = list(KEYS)
+    if changed_only and published is not None:
+        names = [name for name in names if getattr(values, name) != getattr(published, name)]
+        if not set(names) - FOLLOWERS:
+            return []
+    return [_update(name, getattr(values, name)) for name in names]
+
+
+def _update(name: str, value: object) -> SearchAttributeUpdate[Any]:
+    key = KEYS[name]
+    if isinstance(value, date):  # the oldest due date, a datetime attribute: midnight UTC of the date
+        return key.value_set(datetime.combine(value, time(), tzinfo=UTC))
+    return key.value_unset() if value is None else key.value_set(value)
