@@ -7,10 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# What WeasyPrint needs to render letters to PDF (pango, HarfBuzz's subsetter) and a CJK font for zh-CN letters:
-# the same packages as scripts/system-deps.sh.
+# The CJK font zh-CN letters are typeset in (Typst, in the worker's process, brings its own Latin font): the same
+# package as scripts/system-deps.sh.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 collections \

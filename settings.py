@@ -145,10 +145,6 @@ class Settings(BaseSettings):
         default=None, ge=2, validation_alias=env("WORKER_MAX_WORKFLOW_TASKS")
     )
     max_cached_workflows: int | None = Field(default=None, ge=0, validation_alias=env("WORKER_MAX_CACHED_WORKFLOWS"))
-    pdf_processes: int = Field(
-        default=1, ge=1, le=64, validation_alias=env("WORKER_PDF_PROCESSES"),
-        description="processes beside each worker that render PDF letters",
-    )  # fmt: skip
     history_events_per_run: int = Field(
         default=HISTORY_EVENTS_PER_RUN,
         ge=100,

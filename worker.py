@@ -19,13 +19,11 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import cli
 from activities.agencies import AgencyDesk
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
-from activities.documents import PdfRenderers
 from activities.legal_case import LegalDesk
 from activities.legal_proceedings import CaseDesk
 from activities.rendering import Renderer
@@ -35,6 +33,7 @@ from api.app import create_app
 from cli import flag
 from domain.creditor import CreditorBook
 from observability import configure_logging, host_port, prometheus_runtime
+from sandbox import SANDBOX, compile_workflow_modules
 from settings import EXAMPLE_CREDITORS, ConfigError, Settings, sqlite_url
 from store.db import make_engine, migrate
 from store.files import private_dir
@@ -71,16 +70,6 @@ def dev_server_flags(database: Path | None) -> list[str]:
     return flags + [*DEV_SERVER_STUCK] + (["--db-filename", str(database), *DEV_SERVER_SQLITE] if database else [])
 
 
-# Imported lazily inside the sandbox (by pydantic for email addresses, by the holiday calendars, by phonenumbers for
-# a country's metadata): deterministic libraries, shared rather than re-imported in each workflow (dateutil reads the
-# clock at import; phonenumbers makes a lock at import, which the sandbox forbids).
-SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "email_validator", "idna", "holidays", "dateutil", "phonenumbers"
-    )
-)
-
-
 def build_worker(
     client: Client,
     outbox_dir: Path,
@@ -92,7 +81,6 @@ def build_worker(
     sms: SmsHttpSettings | None = None,
     courier: HttpSettings | None = None,
     shutdown_grace: timedelta = timedelta(0),
-    pdf_processes: int = 1,
     creditors: CreditorBook | None = None,
     **tuning: int,
 ) -> Worker:
@@ -102,6 +90,7 @@ def build_worker(
     example creditor signs. `tuning` goes to the SDK's Worker
     (max_concurrent_activities, max_concurrent_workflow_tasks, max_cached_workflows)."""
     private_dir(outbox_dir)
+    compile_workflow_modules()
     url = database_url or sqlite_url(outbox_dir)
     migrate(url)
     store = Store(make_engine(url))
@@ -109,7 +98,7 @@ def build_worker(
                         CourierSender(courier) if courier else None)  # fmt: skip
     legal = LegalDesk(store, legal_dir or outbox_dir / "legal")
     renderer = Renderer(creditors=creditors or CreditorBook(EXAMPLE_CREDITORS))
-    activities = CollectionActivities(store, channels, renderer, legal, PdfRenderers.shared(pdf_processes))
+    activities = CollectionActivities(store, channels, renderer, legal)
     return Worker(
         client,
         task_queue=task_queue,
@@ -151,7 +140,7 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event, de
     worker = build_worker(
         client, settings.outbox_dir, settings.task_queue, database_url=settings.database_url,
         legal_dir=settings.legal_dir, smtp=settings.smtp, sms=settings.sms, courier=settings.courier,
-        shutdown_grace=timedelta(seconds=settings.shutdown_grace), pdf_processes=settings.pdf_processes,
+        shutdown_grace=timedelta(seconds=settings.shutdown_grace),
         creditors=creditors, **settings.worker_options(),
     )  # fmt: skip
     async with worker:

@@ -32,7 +32,8 @@ class Outbound(BaseModel):
     recipient: str
     subject: str | None = None
     text: str
-    html: str | None = None
+    html: str | None = None  # an email's HTML part
+    source: str | None = Field(default=None, description="a letter's Typst source: what its PDF was typeset from")
     assignee_role: str | None = None
     due: str | None = None
     pdf: bytes | None = Field(default=None, exclude=True, description="a letter's PDF, or a task's attachment")
@@ -53,7 +54,7 @@ class DocumentConflict(Exception):
 def document_name(key: str, sha256: str, suffix: str) -> str:
     """A document's file name: a readable form of its idempotency key, then a hash of the whole key (so two keys
     never share a name, as `COL-A` + `X__Y` and `COL-A__X` + `Y` once did), then its content's checksum (so a
-    retried letter, whose PDF differs by its timestamp, never replaces the first rendering)."""
+    retried letter never replaces the first rendering, should the two differ)."""
     readable = re.sub(r"[^A-Za-z0-9_-]+", "_", key)[:80]
     return f"{readable}.{hashlib.sha256(key.encode()).hexdigest()[:32]}.{sha256[:16]}{suffix}"
 
@@ -63,7 +64,7 @@ class Channel(Protocol):
 
 
 class FileChannel:
-    """Appends each delivery as one JSON line to `<folder>/outbox.jsonl`; HTML documents go to
+    """Appends each delivery as one JSON line to `<folder>/outbox.jsonl`; a letter's source and PDF go to
     `<folder>/documents/`. Safe across threads and processes (flock), exactly once per idempotency key."""
 
     name = "file"
@@ -88,9 +89,9 @@ class FileChannel:
             record["reference"] = reference = f"file-{uuid.uuid4().hex[:12]}"
             record["written_at"] = datetime.now(UTC).isoformat()
             key = message.idempotency_key
-            if message.kind == "letter" and message.html is not None:
-                record["document"], record["sha256"] = self._store_document(key, message.html.encode(), ".html")
-                record["html"] = None
+            if message.source is not None:
+                record["document"], record["sha256"] = self._store_document(key, message.source.encode(), ".typ")
+                record["source"] = None
             if message.pdf is not None:  # a letter's, or the draft a task hands over (a lawyer's letter for the firm)
                 record["pdf"], record["pdf_sha256"] = self._store_document(key, message.pdf, ".pdf")
             outbox.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))

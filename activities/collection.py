@@ -14,9 +14,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import Outbound, OutboundKind
-from activities.documents import PdfRenderers
 from activities.legal_case import LegalDesk
-from activities.rendering import Renderer
+from activities.rendering import LETTER_SUFFIX, Renderer
 from activities.routing import Channels
 from activities.senders import PermanentSendError
 from domain.actions import ActionRequest, ActionResult, ContactEntry, DecisionRecord
@@ -33,11 +32,8 @@ RECORDED_ACCOUNTS = 10_000  # accounts whose last recorded state one worker reme
 class CollectionActivities:
     """Activities as methods of one object holding their dependencies: store, channels, renderer, legal desk."""
 
-    def __init__(
-        self, store: Store, channels: Channels, renderer: Renderer, legal: LegalDesk, pdf: PdfRenderers | None = None
-    ) -> None:
+    def __init__(self, store: Store, channels: Channels, renderer: Renderer, legal: LegalDesk) -> None:
         self.store, self.channels, self.renderer, self.legal = store, channels, renderer, legal
-        self.pdf = pdf or PdfRenderers.shared(1)
         self._outputs: dict[Output, Callable[[ActionRequest], ActionResult]] = {
             "sms": self._sms, "email": self._email, "letter": self._letter, "task": self._task,
         }  # fmt: skip
@@ -121,13 +117,12 @@ class CollectionActivities:
         sent = self.store.message(request.idempotency_key)
         if sent is not None and sent.status == "sent":  # a retry after success: no second PDF rendering
             return self._result(request, sent.channel, sent.recipient, sent.provider_reference or "", already_sent=True)
-        html = self.renderer.render("letters", request, ".html.j2")
-        title = html.split("<title>", 1)[-1].split("</title>", 1)[0].strip() if "<title>" in html else request.template
-        pdf = self.pdf.render(html)
+        source, title = self.renderer.letter(request)
+        pdf = self.renderer.pdf(source, request.planned_at)  # dated as planned: a retry typesets the same bytes
         document = self._save_pdf(request, "letter", pdf)
         return self._deliver(
-            request, "letter", request.debtor.name, "letters", ".html.j2",
-            subject=title, text=title, html=html, pdf=pdf, document_id=document.id,
+            request, "letter", request.debtor.name, "letters", LETTER_SUFFIX,
+            subject=title, text=title, source=source, pdf=pdf, document_id=document.id,
         )  # fmt: skip
 
     def _save_pdf(self, request: ActionRequest, kind: str, pdf: bytes) -> Document:
@@ -146,8 +141,8 @@ class CollectionActivities:
         except ValueError as error:
             raise ApplicationError(str(error), type="NoLawFirm", non_retryable=True) from None
         letter = request.model_copy(update={"template": "lawyer_letter"})  # no lawyer nor date: the firm's to give
-        html = self.renderer.render("letters", letter, ".html.j2")
-        pdf = self.pdf.render(html)
+        source, _ = self.renderer.letter(letter)
+        pdf = self.renderer.pdf(source, request.planned_at)
         document = self._save_pdf(request, "draft", pdf)
         lawyers = ", ".join(f"{lawyer.name} ({lawyer.licence})" for lawyer in firm.lawyers)
         details = request.details | {"draft_document": str(document.id), "lawyers": lawyers}
@@ -167,7 +162,7 @@ class CollectionActivities:
     def _deliver(
         self, request: ActionRequest, kind: OutboundKind, recipient: str | None, folder: str, suffix: str,
         pdf: bytes | None = None, document_id: int | None = None, *, text: str, subject: str | None = None,
-        html: str | None = None, assignee_role: str | None = None, due: str | None = None,
+        html: str | None = None, source: str | None = None, assignee_role: str | None = None, due: str | None = None,
     ) -> ActionResult:  # fmt: skip
         if not recipient:
             raise ApplicationError(f"no recipient for {kind}", type="InvalidRecipient", non_retryable=True)
@@ -176,11 +171,12 @@ class CollectionActivities:
         outbound = Outbound(
             idempotency_key=key, kind=kind, action=request.action.value, account_id=request.account_id,
             step=request.step, day=request.days_past_due, planned_at=request.planned_at, recipient=recipient,
-            pdf=pdf, text=text, subject=subject, html=html, assignee_role=assignee_role, due=due,
+            pdf=pdf, text=text, subject=subject, html=html, source=source, assignee_role=assignee_role, due=due,
             address=request.debtor.address.model_dump() if kind == "letter" and request.debtor.address else None,
         )  # fmt: skip
         template = self._template(request, folder, suffix)
-        digest = hashlib.sha256(f"{outbound.subject}\n{outbound.text}\n{outbound.html}".encode()).hexdigest()
+        body = outbound.html or outbound.source  # an email's HTML, a letter's source
+        digest = hashlib.sha256(f"{outbound.subject}\n{outbound.text}\n{body}".encode()).hexdigest()
 
         def entry(result: str, detail: str) -> ContactLog:
             return self._entry(request, result, f"{kind} to {recipient}{detail}", template, digest, document_id)
@@ -188,7 +184,8 @@ class CollectionActivities:
         row = self.store.attempt(
             Message(idempotency_key=key, account_id=request.account_id, kind=kind, action=request.action.value,
                     step=request.step, channel="", recipient=recipient, subject=outbound.subject,
-                    body_text=outbound.text, body_html=outbound.html, document_id=document_id, status="pending",
+                    body_text=outbound.source or outbound.text, body_html=outbound.html, document_id=document_id,
+                    status="pending",
                     attempts=0, created_at=datetime.now(UTC)),
             entry("attempt", ""),
         )  # fmt: skip

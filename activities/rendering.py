@@ -1,9 +1,11 @@
-"""Jinja2 rendering of messages, letters and tasks: StrictUndefined, HTML autoescaped, money via Babel."""
+"""Jinja2 rendering of messages, letters and tasks: StrictUndefined, HTML autoescaped, letters' Typst source escaped,
+money via Babel."""
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import jinja2.meta
 from babel.dates import format_date
 from babel.numbers import format_currency
 
+from activities.typesetting import Typesetter, TypesettingError
 from domain.actions import ActionRequest
 from domain.creditor import Creditor, CreditorBook
 from domain.law_firms import LawFirm
@@ -19,6 +22,7 @@ from domain.locales import babel_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 STAFF_LOCALE = "en"
+LETTER_SUFFIX = ".typ.j2"
 
 
 class TemplateError(Exception):
@@ -84,20 +88,58 @@ def _longdate(context: jinja2.runtime.Context, value: date) -> str:
     return format_date(value, format="long", locale=context["_babel_locale"])
 
 
+class Typst(str):
+    """Typst markup a template means as such (an image): printed as it is, where any other value is escaped."""
+
+
+# Characters with a meaning in Typst markup: a value's are escaped with a backslash, so that a debtor's name or
+# address prints as text and can never be read as markup or code (`#`), whatever it holds.
+TYPST_SPECIAL = re.compile(r"""([\\#$*_`<>@\[\]~/\-+='".:()|!{}^&%;,?])""")
+
+
+def typst_text(value: object) -> str:
+    """A value as Typst markup that prints it as it is: special characters escaped, a line break kept as one."""
+    if isinstance(value, Typst):
+        return value
+    text = TYPST_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+    return text.replace("\r\n", "\n").replace("\n", " \\\n")
+
+
+def _environment(folder: Path, **options: object) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        **options,  # type: ignore[arg-type]
+    )  # fmt: skip
+    env.filters["money"] = _money
+    env.filters["longdate"] = _longdate
+    env.filters["isodate"] = date.fromisoformat  # a date carried as text in a request's details
+    return env
+
+
 class Renderer:
-    def __init__(self, folder: Path = TEMPLATE_DIR, creditors: CreditorBook | None = None) -> None:
+    def __init__(
+        self, folder: Path = TEMPLATE_DIR, creditors: CreditorBook | None = None, typesetter: Typesetter | None = None
+    ) -> None:
         self.creditors = creditors  # None: a template that prints the creditor fails, saying none is configured
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder),
-            undefined=jinja2.StrictUndefined,
-            autoescape=jinja2.select_autoescape(["html", "html.j2"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["money"] = _money
-        self.env.filters["longdate"] = _longdate
-        self.env.filters["isodate"] = date.fromisoformat  # a date carried as text in a request's details
+        self.env = _environment(folder, autoescape=jinja2.select_autoescape(["html", "html.j2"]))
+        # Letters: Typst source, every printed value escaped (`typst_text`); images through the typesetter's folder.
+        self.typst = _environment(folder, finalize=typst_text)
+        self.typst.filters["image"] = self._image
+        self._typesetter = typesetter
         self._versions: dict[str, tuple[str, list[Callable[[], bool]]]] = {}
+
+    @property
+    def typesetter(self) -> Typesetter:
+        if self._typesetter is None:
+            self._typesetter = Typesetter.shared()
+        return self._typesetter
+
+    def _image(self, data_uri: str, **size: str) -> Typst:
+        """`{{ creditor.seal|image(width="30mm") }}`: the image as Typst markup, its sizes given as Typst lengths."""
+        if not all(re.fullmatch(r"\d+(\.\d+)?(mm|cm|pt|%)", length) for length in size.values()):
+            raise jinja2.TemplateError(f"image sizes are lengths such as 18mm, not {size}")
+        arguments = "".join(f", {name}: {length}" for name, length in size.items())
+        return Typst(f'#image("{self.typesetter.image(data_uri)}"{arguments})')
 
     def version(self, name: str) -> str:
         """A template's version for the contact log: the hash of its source, so a court sees which text was used.
@@ -120,6 +162,24 @@ class Renderer:
     def render(self, channel: str, request: ActionRequest, suffix: str, staff: bool = False) -> str:
         """Render templates/<channel>/<locale>/<template><suffix> (staff templates are in English)."""
         return self._render(channel, request, suffix, staff, block=None)
+
+    def pdf(self, source: str, dated: datetime) -> bytes:
+        """A letter's Typst source typeset (`activities.typesetting`); a source that does not compile is a template's
+        mistake, a TemplateError."""
+        try:
+            return self.typesetter.pdf(source, dated)
+        except TypesettingError as error:
+            raise TemplateError(f"the letter does not typeset: {error}") from None
+
+    def letter(self, request: ActionRequest) -> tuple[str, str]:
+        """A letter's Typst source (templates/letters/<locale>/<template>.typ.j2) and its title (the template's
+        `title`)."""
+        name = f"letters/{request.debtor.locale}/{request.template}{LETTER_SUFFIX}"
+        try:
+            module = self.typst.get_template(name).make_module(self._context(request, request.debtor.locale))
+            return str(module), str(getattr(module, "title", request.template))
+        except (jinja2.TemplateError, KeyError) as error:
+            raise TemplateError(f"{name}: {type(error).__name__}: {error}") from error
 
     def render_block(self, channel: str, request: ActionRequest, block: str) -> str:
         """One block (subject, text, html) of a multi-part template such as an email."""

@@ -109,16 +109,16 @@ def children(pid: int) -> list[int]:
 
 @dataclass
 class CpuShares:
-    """CPU seconds spent during a run by this process (the worker and the client starting accounts), by the dev
-    server, and by this process's other children (the PDF rendering processes)."""
+    """CPU seconds spent during a run by this process (the worker, letters typeset in it, and the client starting
+    accounts), by the dev server, and by this process's other children (none unless the worker starts some)."""
 
     worker: float = 0.0
     server: float = 0.0
-    renderers: float = 0.0
+    others: float = 0.0
 
 
 class CpuMeter:
-    """Measures `CpuShares` between entering and leaving; the renderers are those alive at both ends."""
+    """Measures `CpuShares` between entering and leaving (other children: those alive at the end)."""
 
     def __init__(self, server_pid: int) -> None:
         self.server_pid = server_pid
@@ -134,8 +134,8 @@ class CpuMeter:
 
     def __exit__(self, *exc: object) -> None:
         worker, server, others = self._sample()
-        renderers = sum(cpu - self._start[2].get(pid, 0.0) for pid, cpu in others.items())
-        self.shares = CpuShares(worker - self._start[0], server - self._start[1], renderers)
+        children = sum(cpu - self._start[2].get(pid, 0.0) for pid, cpu in others.items())
+        self.shares = CpuShares(worker - self._start[0], server - self._start[1], children)
 
 
 def storages(choice: str) -> list[str]:

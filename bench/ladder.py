@@ -70,8 +70,8 @@ class Run:
 
     def per_account(self) -> str:
         n, cpu = self.accounts, self.cpu
-        return (f"worker {cpu.worker / n * 1000:,.0f} ms, server {cpu.server / n * 1000:,.0f} ms, renderers "
-                f"{cpu.renderers / n * 1000:,.0f} ms CPU; {self.history_events / n:,.1f} history events")  # fmt: skip
+        return (f"worker {cpu.worker / n * 1000:,.0f} ms, server {cpu.server / n * 1000:,.0f} ms, other processes "
+                f"{cpu.others / n * 1000:,.0f} ms CPU; {self.history_events / n:,.1f} history events")  # fmt: skip
 
 
 async def history_events(client: Client, workflow_ids: list[str]) -> int:
@@ -89,14 +89,14 @@ def counts(store: Store) -> tuple[int, int]:
     return cases, done
 
 
-async def ours(storage: str, n: int, day_seconds: float, letters: bool, timeout: float, pdf_processes: int = 1) -> Run:
+async def ours(storage: str, n: int, day_seconds: float, letters: bool, timeout: float) -> Run:
     with tempfile.TemporaryDirectory(prefix="bench-ladder-") as folder:
         root = Path(folder)
         (root / "policies").mkdir()
         book = bench_book(root / "policies", day_seconds, letters)
         async with dev_server(storage) as server:
             client = await server.client()
-            worker = build_worker(client, root / "outbox", task_queue="bench-ours", pdf_processes=pdf_processes)
+            worker = build_worker(client, root / "outbox", task_queue="bench-ours")
             store = Store.open(f"sqlite:///{root / 'outbox' / 'collections.db'}")
             now = datetime.now(UTC)
             events = [overdue(account_id=f"LAD-{i:05d}", occurred_at=now, timezone="UTC") for i in range(n)]
@@ -138,9 +138,7 @@ async def main() -> None:
     parser.add_argument("--storage", choices=["sqlite", "memory", "both"], default="both")
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
     parser.add_argument("--without-letters", action="store_true",
-                        help="leave out the three letters (their PDF rendering dominates our cost)")  # fmt: skip
-    parser.add_argument("--pdf-processes", type=int, default=1,
-                        help="PDF rendering processes beside the worker (WORKER_PDF_PROCESSES, default 1)")  # fmt: skip
+                        help="leave out the three letters (the same ladder without its PDFs)")  # fmt: skip
     args = parser.parse_args()
     letters = not args.without_letters
     # Our accounts enter one day past due: the steps before the due date are not theirs (rules 4), nor the baseline's.
@@ -150,7 +148,7 @@ async def main() -> None:
     rows, ratios = [("ladder", f"{len(steps)} actions over days {steps[0]}-{steps[-1]}: at least {floor:.1f} s")], []
     for storage in storages(args.storage):
         baseline = await bare(storage, args.accounts, args.day_seconds, steps)
-        run = await ours(storage, args.accounts, args.day_seconds, letters, args.timeout, args.pdf_processes)
+        run = await ours(storage, args.accounts, args.day_seconds, letters, args.timeout)
         rows += [
             (f"[{storage}] bare timers + no-op activities (baseline)", baseline.rates()),
             ("    per account", baseline.per_account()),
@@ -159,8 +157,7 @@ async def main() -> None:
         ]
         target = "target >= 0.77" if letters else "target >= 0.9"
         ratios.append((f"[{storage}] ours / bare (accounts/s)", baseline.seconds / run.seconds, target))
-    renderers = f"{args.pdf_processes} rendering process{'es' if args.pdf_processes > 1 else ''}"
-    what = f"with its 3 PDF letters ({renderers})" if letters else "without letters"
+    what = "with its 3 PDF letters" if letters else "without letters"
     report(f"ladder {what}: {args.accounts:,} accounts, a day is {args.day_seconds} s", rows, ratios)
 
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the project needs beyond Python's: pango (WeasyPrint renders letters to PDF), a CJK font
-# (zh-CN letters), PostgreSQL (the store's test suite starts its own throwaway server), Chromium (the
+# Debian packages the project needs beyond Python's: a CJK font (Typst typesets zh-CN letters in Noto Serif CJK SC),
+# PostgreSQL (the store's test suite starts its own throwaway server), Chromium (the
 # dashboard's browser test drives it headless) and docker-compose (tests/deploy validates docker-compose.yml with
 # `docker-compose config`; no Docker engine is needed or installed).
 # Installs what is missing when run as root; otherwise prints the command to run.
 set -euo pipefail
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk postgresql chromium docker-compose)
+packages=(fonts-noto-cjk postgresql chromium docker-compose)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

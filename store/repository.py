@@ -3,6 +3,10 @@
 Writes that a retried activity may repeat are idempotent by a natural key (the idempotency key, the case id,
 an invoice id on its account): the first write wins, and a repeat gets the row already there. Races between
 workers end the same way: the loser's INSERT hits the unique constraint and it reads the winner's row.
+
+The writes every action makes (the outbox, the contact log, inserts by a natural key) are SQLAlchemy Core
+statements on a connection: the ORM's session and unit of work cost several times the statement itself, and these
+run a few times per action of every account (`bench.ladder`). The rest goes through the ORM.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -10,7 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Connection, Engine, Table, func, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
@@ -130,23 +135,12 @@ class Store(StaffRegister):
     def mark_sent(self, key: str, channel: str, reference: str, entry: ContactLog | None = None) -> Message:
         """Record delivery, and log `entry` with it. Sent is final: a second call keeps the first channel,
         reference and time."""
-
-        def sent(message: Message) -> None:
-            if message.status != "sent":
-                message.status, message.channel, message.provider_reference = "sent", channel, reference
-                message.sent_at = utcnow()
-
-        return self._change(column(Message.idempotency_key), key, sent, entry)
+        return self._mark(key, entry, status="sent", channel=channel, provider_reference=reference, sent_at=utcnow())
 
     def mark_failed(self, key: str, error: str, entry: ContactLog | None = None) -> Message:
         """Record a failed delivery, and log `entry` with it; a message already sent stays sent (a late failure
         report changes nothing)."""
-
-        def failed(message: Message) -> None:
-            if message.status != "sent":
-                message.status, message.error = "failed", error
-
-        return self._change(column(Message.idempotency_key), key, failed, entry)
+        return self._mark(key, entry, status="failed", error=error)
 
     def message(self, key: str) -> Message | None:
         return self._first(select(Message).where(Message.idempotency_key == key))
@@ -170,7 +164,8 @@ class Store(StaffRegister):
 
     def log(self, row: ContactLog) -> ContactLog:
         """Append one entry. There is no way to change or remove it afterwards, by design."""
-        return self._insert(_copy(row))
+        with self.engine.begin() as connection:
+            return _insert_row(connection, row)
 
     def contact_log(self, account_id: str) -> list[ContactLog]:
         """The account's entries in the order they were written."""
@@ -311,20 +306,23 @@ class Store(StaffRegister):
             session.add(row)
         return row
 
-    def _insert_once(self, row: Row, key: InstrumentedAttribute[str], **overrides: Any) -> Row:
+    def _insert_once(self, row: Row, key: InstrumentedAttribute[str]) -> Row:
         """Insert a copy of `row` unless a row with the same `key` exists; either way return the stored row."""
-        model, value = type(row), getattr(row, key.key)
-        statement = select(model).where(key == value)
-        found = self._first(statement)
+        model, table = type(row), _table(type(row))
+        statement = core_select(table).where(table.c[key.key] == getattr(row, key.key))
+        with self.engine.connect() as connection:
+            found = connection.execute(statement).mappings().first()
         if found is not None:
-            return found
+            return model(**found)
         try:
-            return self._insert(_copy(row, **overrides))
+            with self.engine.begin() as connection:
+                return _insert_row(connection, row)
         except IntegrityError:
-            found = self._first(statement)  # lost a race to another writer of the same key
+            with self.engine.connect() as connection:  # lost a race to another writer of the same key
+                found = connection.execute(statement).mappings().first()
             if found is None:
                 raise  # some other constraint failed: the caller must see it
-            return found
+            return model(**found)
 
     def _change(
         self,
@@ -346,16 +344,33 @@ class Store(StaffRegister):
         return row
 
     def _attempt(self, message: Message, entry: ContactLog) -> Message:
-        key = Message.idempotency_key
-        with self._session() as session:
-            row = session.exec(select(Message).where(key == message.idempotency_key).with_for_update()).first()
+        with self.engine.begin() as connection:
+            row = _locked_message(connection, message.idempotency_key)
             if row is None:
-                row = _copy(message, status="pending", attempts=0)
-                session.add(row)
+                row = _insert_row(connection, _copy(message, status="pending", attempts=1))
+                _insert_row(connection, entry)
+                return row
             if row.status == "pending":
                 row.attempts += 1
-                session.add(_copy(entry))
-        return row
+                connection.execute(
+                    update(_table(Message)).where(_table(Message).c.id == row.id).values(attempts=row.attempts)
+                )
+                _insert_row(connection, entry)
+            return row
+
+    def _mark(self, key: str, entry: ContactLog | None, **change: Any) -> Message:
+        """Apply `change` to the message unless it was sent (sent is final), and log `entry`, in one transaction."""
+        with self.engine.begin() as connection:
+            row = _locked_message(connection, key)
+            if row is None:
+                raise NotFound(f"no message with idempotency_key {key!r}")
+            if row.status != "sent":
+                connection.execute(update(_table(Message)).where(_table(Message).c.id == row.id).values(**change))
+                for name, value in change.items():
+                    setattr(row, name, value)
+            if entry is not None:
+                _insert_row(connection, entry)
+            return row
 
     def _upsert_account(self, account: Account, invoices: Sequence[Invoice], payments: Sequence[Payment]) -> Account:
         with self._session() as session:
@@ -376,6 +391,26 @@ def _add_missing(session: Session, key: InstrumentedAttribute[str], account_id: 
         if value not in known:
             known.add(value)
             session.add(_copy(row, account_id=account_id))
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined]
+
+
+def _insert_row(connection: Connection, row: Row) -> Row:
+    """Insert a copy of the row (its id left to the database); returns the copy, with its id."""
+    values = row.model_dump(exclude={"id"})
+    inserted = connection.execute(insert(_table(type(row))).values(values)).inserted_primary_key
+    assert inserted is not None
+    return type(row)(**values, id=inserted[0])
+
+
+def _locked_message(connection: Connection, key: str) -> Message | None:
+    """The outbox row of `key`, locked until the transaction ends (on SQLite the transaction holds the write lock)."""
+    table = _table(Message)
+    found = connection.execute(core_select(table).where(table.c.idempotency_key == key).with_for_update())
+    row = found.mappings().first()
+    return Message(**row) if row is not None else None
 
 
 def column(attribute: object) -> InstrumentedAttribute[str]:

@@ -1,11 +1,15 @@
 """Builders of valid events for tests: override only what a test is about."""
 
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from pypdf import PdfReader
+
 from activities.rendering import Renderer
+from domain.actions import ActionRequest
 from domain.creditor import CreditorBook
 from domain.events import BillingEvent, InvoiceEvent, PaymentReceived
 from settings import EXAMPLE_CREDITORS
@@ -24,6 +28,24 @@ ADDRESS = {
 def example_renderer() -> Renderer:
     """The templates, signed by the example creditor."""
     return Renderer(creditors=EXAMPLE_CREDITOR)
+
+
+def squeezed(text: str) -> str:
+    """The text without whitespace: a PDF's lines wrap where its layout says, between Chinese characters too."""
+    return "".join(text.split())
+
+
+def pdf_text(pdf: bytes) -> str:
+    """A PDF's text as a reader sees it, `squeezed`."""
+    return squeezed("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def letter_text(request: ActionRequest, renderer: Renderer | None = None) -> str:
+    """The letter the request asks for, as the debtor reads it: typeset as the letter activity does, its text
+    `squeezed`."""
+    renderer = renderer or example_renderer()
+    source, _ = renderer.letter(request)
+    return pdf_text(renderer.pdf(source, request.planned_at))
 
 
 def event_dict(

@@ -51,15 +51,15 @@ def test_a_line_torn_by_a_crash_does_not_corrupt_the_next_record(tmp_path: Path)
 
 def test_letters_are_stored_as_documents_with_their_checksum(tmp_path: Path) -> None:
     channel = FileChannel(tmp_path)
-    channel.deliver(message(kind="letter", html="<html>demand</html>", text="Demand"))
+    channel.deliver(message(kind="letter", source="= Demand", text="Demand"))
     record = channel.records()[0]
-    assert (tmp_path / record["document"]).read_text() == "<html>demand</html>"
-    assert record["sha256"] == hashlib.sha256(b"<html>demand</html>").hexdigest()
-    assert json.loads((tmp_path / "outbox.jsonl").read_text())["html"] is None
+    assert (tmp_path / record["document"]).read_text() == "= Demand"
+    assert record["sha256"] == hashlib.sha256(b"= Demand").hexdigest()
+    assert json.loads((tmp_path / "outbox.jsonl").read_text())["source"] is None
 
 
-def letter(key: str, html: str, pdf: bytes | None = None) -> Outbound:
-    return message(key, kind="letter", action="send_demand_letter", html=html, text="Demand", pdf=pdf)
+def letter(key: str, source: str, pdf: bytes | None = None) -> Outbound:
+    return message(key, kind="letter", action="send_demand_letter", source=source, text="Demand", pdf=pdf)
 
 
 def test_two_accounts_whose_keys_once_mapped_to_one_file_keep_their_own_letters(tmp_path: Path) -> None:
@@ -67,11 +67,11 @@ def test_two_accounts_whose_keys_once_mapped_to_one_file_keep_their_own_letters(
     channel = FileChannel(tmp_path)
     keys = ["collection-COL-A/X__Y/d030-send_demand_letter", "collection-COL-A__X/Y/d030-send_demand_letter"]
     for key in keys:
-        channel.deliver(letter(key, f"<html>{key}</html>", pdf=f"%PDF {key}".encode()))
+        channel.deliver(letter(key, f"= {key}", pdf=f"%PDF {key}".encode()))
     records = channel.records()
     assert len({r["document"] for r in records}) == len({r["pdf"] for r in records}) == 2
     for key, record in zip(keys, records, strict=True):
-        assert (tmp_path / record["document"]).read_text() == f"<html>{key}</html>"
+        assert (tmp_path / record["document"]).read_text() == f"= {key}"
         assert hashlib.sha256((tmp_path / record["pdf"]).read_bytes()).hexdigest() == record["pdf_sha256"]
     assert sorted(p.name for p in (tmp_path / "documents").iterdir()) == sorted(
         Path(r[field]).name for r in records for field in ("document", "pdf")
@@ -79,22 +79,22 @@ def test_two_accounts_whose_keys_once_mapped_to_one_file_keep_their_own_letters(
 
 
 def test_a_document_is_never_overwritten(tmp_path: Path) -> None:
-    key, html = "collection-ACC-1/evt-1/d030-send_demand_letter", "<html>demand</html>"
-    taken = tmp_path / "documents" / document_name(key, hashlib.sha256(html.encode()).hexdigest(), ".html")
+    key, source = "collection-ACC-1/evt-1/d030-send_demand_letter", "= Demand"
+    taken = tmp_path / "documents" / document_name(key, hashlib.sha256(source.encode()).hexdigest(), ".typ")
     taken.parent.mkdir()
-    taken.write_text("<html>something else</html>")
+    taken.write_text("= Something else")
     with pytest.raises(DocumentConflict, match="exists with other content"):
-        FileChannel(tmp_path).deliver(letter(key, html))
-    assert taken.read_text() == "<html>something else</html>"
+        FileChannel(tmp_path).deliver(letter(key, source))
+    assert taken.read_text() == "= Something else"
     assert FileChannel(tmp_path).records() == []
 
 
 def test_a_letter_retried_after_a_crash_keeps_both_renderings(tmp_path: Path) -> None:
     """A worker died after writing the letter's PDF and before the outbox line: the retry renders it again, with
-    other bytes (the PDF's timestamp), and the outbox's checksum is that of the file it names."""
+    other bytes (a template changed in between), and the outbox's checksum is that of the file it names."""
     key = "collection-ACC-1/evt-1/d030-send_demand_letter"
     FileChannel(tmp_path)._store_document(key, b"%PDF first rendering", ".pdf")
-    FileChannel(tmp_path).deliver(letter(key, "<html>demand</html>", pdf=b"%PDF second rendering"))
+    FileChannel(tmp_path).deliver(letter(key, "= Demand", pdf=b"%PDF second rendering"))
     (record,) = FileChannel(tmp_path).records()
     assert (tmp_path / record["pdf"]).read_bytes() == b"%PDF second rendering"
     assert len(list((tmp_path / "documents").glob("*.pdf"))) == 2

@@ -98,7 +98,7 @@ def test_a_letter_retried_after_success_is_not_rendered_or_sent_again(
     state = open_account(PolicyBook().for_segment("standard"), opened)
     letter = next(r for r in simulate(state, opened, opened + timedelta(days=40)).requests if r.step.startswith("d031"))
     first = activities.perform(letter)
-    monkeypatch.setattr(activities.pdf, "render", lambda html: pytest.fail("rendered again"))
+    monkeypatch.setattr(activities.renderer, "pdf", lambda source, dated: pytest.fail("typeset again"))
     again = activities.perform(letter)
     assert (again.already_sent, again.reference) == (True, first.reference)
     assert [m.step for m in store.messages(letter.account_id)] == ["d031-send_demand_letter"]

@@ -1,36 +1,40 @@
-"""The real formal demand letters as PDF: valid, text extractable, Chinese set in an embedded CJK font."""
+"""The real letters as PDF, typeset by Typst: valid A4, text extractable, Chinese set in an embedded simplified-
+Chinese font, the same bytes every time the same letter is typeset, and nothing read but the letter's own images."""
 
 import io
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from activities.documents import PdfRenderers, html_to_pdf, sha256
+from activities.rendering import Renderer, TemplateError
+from activities.typesetting import Typesetter, sha256
+from domain.actions import ActionRequest
 from domain.policy import PolicyBook
-from settings import ROOT
 from tests.domain.simulate import open_account, simulate
-from tests.factories import example_renderer
+from tests.factories import EXAMPLE_CREDITOR, example_renderer
 
 START = datetime(2026, 10, 2, 1, 0, tzinfo=UTC)
 DEBTOR = "上海明达贸易有限公司"  # the default debtor of tests.factories, in both locales
 
 
-def formal_demand(locale: str, **debtor: object) -> str:
-    """The letter exactly as the demand-letter activity renders it, for the planner's real request."""
+def demand(locale: str, **debtor: object) -> ActionRequest:
+    """The planner's real request for the formal demand letter."""
     state = open_account(PolicyBook().for_segment("standard"), START, locale=locale, **debtor)
     requests = simulate(state, START, START + timedelta(days=400)).requests
-    return example_renderer().render("letters", next(r for r in requests if r.template == "formal_demand"), ".html.j2")
+    return next(r for r in requests if r.template == "formal_demand")
+
+
+def typeset(request: ActionRequest) -> bytes:
+    """The letter exactly as the letter activity typesets it."""
+    renderer = example_renderer()
+    source, _ = renderer.letter(request)
+    return renderer.pdf(source, request.planned_at)
+
+
+def text_of(pdf: bytes) -> str:
+    """The PDF's text, whitespace dropped (lines wrap where the layout says)."""
+    return "".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
 def fonts(reader: PdfReader) -> set[str]:
@@ -77,137 +81,52 @@ ZH_CREDITOR = ["上海示例贸易有限公司", "统一社会信用代码：913
         ),
     ],
 )
-def test_formal_demand_renders_to_pdf_with_its_chinese_in_a_simplified_chinese_font(
+def test_formal_demand_typesets_to_a4_pdf_with_its_chinese_in_a_simplified_chinese_font(
     locale: str, phrases: list[str]
 ) -> None:
-    pdf = html_to_pdf(formal_demand(locale))
+    pdf = typeset(demand(locale))
     assert pdf.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(pdf))
-    text = "".join("".join(page.extract_text() for page in reader.pages).split())  # h1 is letter-spaced; lines wrap
+    text = text_of(pdf)
     for phrase in phrases:
         assert "".join(phrase.split()) in text
-    cjk = {name for name in fonts(reader) if "CJK" in name}
-    # Not fontconfig's own pick (Noto Sans CJK JP: Japanese glyph forms) even in the English letter.
-    assert cjk and all(name.startswith("Noto-Serif-CJK-SC") for name in cjk), fonts(reader)
+    assert {(round(page.mediabox.width), round(page.mediabox.height)) for page in reader.pages} == {(595, 842)}
+    # Only the fonts the typesetter loads, embedded: never a machine's own pick (Noto Sans CJK JP has Japanese forms).
+    assert all(name.startswith(("LibertinusSerif-", "NotoSerifCJKsc-")) for name in fonts(reader)), fonts(reader)
+    assert any("NotoSerifCJKsc" in name for name in fonts(reader))
 
 
-def test_letters_render_in_a_process_of_their_own_which_is_replaced_when_it_dies() -> None:
-    renderers, html = PdfRenderers(processes=1), formal_demand("en")
-    try:
-        assert PdfReader(io.BytesIO(renderers.render(html))).pages
-        (child,) = renderers._pool._processes.values()  # the spawned renderer
-        assert child.pid != os.getpid()
-        os.kill(child.pid, signal.SIGKILL)  # as a pango crash would end it
-        child.join()
-        with pytest.raises(BrokenProcessPool):  # retryable: the activity runs again
-            renderers.render(html)
-        assert PdfReader(io.BytesIO(renderers.render(html))).pages  # on a fresh process
-    finally:
-        renderers.close()
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_the_same_letter_typesets_to_the_same_bytes_so_its_checksum_holds(locale: str) -> None:
+    """The checksum in the contact log proves the letter: typeset again (for the legal package, for a court), the
+    same request gives the same PDF, by another typesetter (another worker) too."""
+    request = demand(locale)
+    first = typeset(request)
+    elsewhere = Renderer(creditors=EXAMPLE_CREDITOR, typesetter=Typesetter())
+    source, _ = elsewhere.letter(request)
+    again = elsewhere.pdf(source, request.planned_at)
+    assert sha256(again) == sha256(first) and again == first
 
 
-PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+def test_a_debtors_text_prints_as_it_is_and_is_never_read_as_typst() -> None:
+    hostile = '#read("/etc/passwd") *bold* _it_ $x$ <label> @ref [a] // not a comment \\ #set page(fill: red)'
+    text = text_of(typeset(demand("en", name=hostile)))
+    assert "".join(hostile.split()) in text
 
 
-@pytest.fixture
-def web() -> Iterator[tuple[str, list[str]]]:
-    """A web server on a free loopback port serving a stylesheet to any path; the paths it was asked for."""
-    asked: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked.append(self.path)
-            body = b'body::after { content: "FROM THE NETWORK" }'
-            self.send_response(200)
-            self.send_header("Content-Type", "text/css")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", asked
-    server.shutdown()
-    server.server_close()
+def test_a_letter_reads_no_file_but_its_own_images() -> None:
+    """Typst reads files under the typesetter's image folder only: a template naming any other file fails, as a
+    template's mistake (not retried)."""
+    renderer = example_renderer()
+    for call in ('#read("/etc/passwd")', '#image("/etc/hostname")', '#read("../../../../etc/passwd")'):
+        with pytest.raises(TemplateError, match="does not typeset"):
+            renderer.pdf(f"Dear debtor {call}", START)
 
 
-def test_a_letter_loads_nothing_from_files_or_the_network_only_its_own_data(
-    web: tuple[str, list[str]], tmp_path: Path
-) -> None:
-    """WeasyPrint's default fetcher reads any URL: a template (or a debtor's text, if escaping ever failed) naming
-    file:///etc/passwd as an attachment put the file into the PDF, and an http:// stylesheet called out."""
-    url, asked = web
-    stylesheet = tmp_path / "local.css"
-    stylesheet.write_text('body::before { content: "FROM A FILE" }')
-    pdf = html_to_pdf(f"""<html><head>
-        <link rel="attachment" href="file:///etc/passwd">
-        <link rel="stylesheet" href="file://{stylesheet}">
-        <link rel="stylesheet" href="{url}/letter.css">
-        <style>@import url("{url}/imported.css");</style>
-        </head><body><p>Dear debtor</p><img src="{url}/pixel.png"><img src="data:image/png;base64,{PIXEL}">
-        </body></html>""")
-    reader = PdfReader(io.BytesIO(pdf))
-    text = "".join(page.extract_text() for page in reader.pages)
-    assert "Dear debtor" in text and "FROM A FILE" not in text and "FROM THE NETWORK" not in text
-    assert reader.attachments == {} and asked == []
-    assert len(reader.pages[0]["/Resources"]["/XObject"]) == 1  # the data: image, and only it
-
-
-def alive(pid: int) -> bool:
-    """Running: not gone, and not a zombie that nobody reaped yet (an orphan's reaper may be slow or absent)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def gone_within(pids: list[int], seconds: float) -> list[int]:
-    """The pids still running after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return left
-
-
-# A worker's process as far as rendering goes: its shared renderers, one letter rendered, then it waits.
-WORKER_LIKE = """
-import multiprocessing.resource_tracker, sys, time
-from activities.documents import PdfRenderers
-renderers = PdfRenderers.shared(1)
-renderers.render("<p>letter</p>")
-print(*renderers._pool._processes, multiprocessing.resource_tracker._resource_tracker._pid, flush=True)
-time.sleep(600)
-"""
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
-def test_a_killed_worker_leaves_no_renderer_and_no_resource_tracker_behind() -> None:
-    worker = subprocess.Popen([sys.executable, "-c", WORKER_LIKE], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        renderer, tracker = map(int, worker.stdout.readline().split())  # type: ignore[union-attr]
-        assert alive(renderer) and alive(tracker)
-        worker.kill()  # SIGKILL: no shutdown code runs in the worker
-        worker.wait()
-        assert gone_within([renderer, tracker], 10) == []
-    finally:
-        worker.kill()
-        worker.wait()
-
-
-def test_a_renderer_ignores_ctrl_c_which_its_parent_handles() -> None:
-    """Ctrl-C in a terminal signals the whole process group: the renderer printed a KeyboardInterrupt traceback."""
-    renderers = PdfRenderers(processes=1)
-    try:
-        assert renderers.render("<p>first</p>").startswith(b"%PDF")
-        (child,) = renderers._pool._processes.values()
-        os.kill(child.pid, signal.SIGINT)
-        time.sleep(0.5)
-        assert child.is_alive() and renderers.render("<p>second</p>").startswith(b"%PDF")
-    finally:
-        renderers.close()
+def test_a_creditors_seal_is_embedded_from_its_profile() -> None:
+    """The example creditor's seal (an SVG beside its profile, a data URI once loaded) is on its letters: drawn as
+    vectors, its words are the PDF's text."""
+    assert "EXAMPLESEAL" in text_of(typeset(demand("zh-CN")))
 
 
 def test_sha256_is_the_hex_digest() -> None:

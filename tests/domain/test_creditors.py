@@ -109,10 +109,10 @@ def test_a_policy_or_an_invoice_naming_an_unknown_creditor_is_refused(tmp_path: 
 def test_without_a_profile_nothing_is_signed_and_the_reason_is_given() -> None:
     letter = next(r for r in requests("en") if r.template == "formal_demand")
     with pytest.raises(TemplateError, match=r"no creditor profiles are configured \(COLLECTIONS_CREDITOR_DIR\)"):
-        Renderer().render("letters", letter, ".html.j2")
+        Renderer().letter(letter)
     unknown = letter.model_copy(update={"creditor": "acme"})
     with pytest.raises(TemplateError, match="account ACC-1 names creditor 'acme', which has no profile"):
-        Renderer(creditors=EXAMPLE_CREDITOR).render("letters", unknown, ".html.j2")
+        Renderer(creditors=EXAMPLE_CREDITOR).letter(unknown)
 
 
 def test_the_worker_needs_profiles_but_in_development(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:

@@ -10,7 +10,7 @@ The invariants, per generated batch:
 - every accepted line started, joined, was known or duplicated, exactly as a model of the account predicts, and the
   account's status (the workflow's query) shows exactly the invoices of the accepted lines: nothing of a rejected line,
   never a different amount; an account that only rejected lines named has no workflow at all;
-- rendering never evaluates debtor content: it appears verbatim in text, HTML-escaped in HTML, and is never
+- rendering never evaluates debtor content: it appears verbatim in text, escaped in HTML and Typst, and is never
   compiled as a template.
 
 The inputs that broke these invariants when the drill was first run (a timezone naming a tzdata folder or too
@@ -44,7 +44,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from activities.rendering import Renderer
+from activities.rendering import LETTER_SUFFIX, Renderer, typst_text
 from domain.account import AccountState
 from domain.actions import ActionRequest
 from domain.events import InvoiceOverdue
@@ -745,20 +745,27 @@ TEXT_PARTS = {
     ActionKind.INSTALLMENT_SMS: [("sms", ".txt.j2", None)],
     ActionKind.EMAIL: [("email", ".j2", "subject"), ("email", ".j2", "text"), ("email", ".j2", "html")],
     ActionKind.INSTALLMENT_EMAIL: [("email", ".j2", "subject"), ("email", ".j2", "text"), ("email", ".j2", "html")],
-    ActionKind.DEMAND_LETTER: [("letters", ".html.j2", None)],
-    ActionKind.FINAL_NOTICE: [("letters", ".html.j2", None)],
-    ActionKind.LAWYER_LETTER: [("letters", ".html.j2", None)],
+    ActionKind.DEMAND_LETTER: [("letters", LETTER_SUFFIX, None)],
+    ActionKind.FINAL_NOTICE: [("letters", LETTER_SUFFIX, None)],
+    ActionKind.LAWYER_LETTER: [("letters", LETTER_SUFFIX, None)],
 }  # every other action is a staff task: tasks/en/<template>.txt.j2 (as activities/collection.py renders them)
 
 
-def render_all(renderer: Renderer, request: ActionRequest) -> Iterator[tuple[str, bool, str]]:
-    """Every part the activity would render for the request: (what, is HTML, the text)."""
+def verbatim(text: str) -> str:
+    return text
+
+
+def render_all(renderer: Renderer, request: ActionRequest) -> Iterator[tuple[str, Callable[[str], str], str]]:
+    """Every part the activity would render for the request: (what, how it escapes debtor content, the text)."""
     for folder, suffix, block in TEXT_PARTS.get(request.action, [("tasks", ".txt.j2", None)]):
+        what = f"{folder}/{request.template}{suffix}"
         if block:
-            yield f"{folder}/{request.template}#{block}", block == "html", renderer.render_block(folder, request, block)
+            escape = (lambda text: str(markupsafe.escape(text))) if block == "html" else verbatim
+            yield f"{what}#{block}", escape, renderer.render_block(folder, request, block)
+        elif suffix == LETTER_SUFFIX:
+            yield what, typst_text, renderer.letter(request)[0]
         else:
-            text = renderer.render(folder, request, suffix, staff=folder == "tasks")
-            yield f"{folder}/{request.template}{suffix}", suffix.startswith(".html"), text
+            yield what, verbatim, renderer.render(folder, request, suffix, staff=folder == "tasks")
 
 
 def marked(text: str) -> list[str]:
@@ -786,8 +793,8 @@ TEMPLATE_TALLY = Tally("templates")
 )
 def test_templates_never_evaluate_debtor_content(payload: str, target: str, locale: str, segment: str) -> None:
     """Every template of the ladder, as the planner asks for it, with template syntax and markup in debtor fields:
-    verbatim in text, escaped in HTML, never compiled. (If `{{ 7*7 }}` were evaluated, `49` would stand between
-    the markers; if `<script>` went through, it would stand there unescaped.)"""
+    verbatim in text, escaped in HTML and in letters' Typst, never compiled. (If `{{ 7*7 }}` were evaluated, `49`
+    would stand between the markers; if `<script>` went through, it would stand there unescaped.)"""
     content = f"{OPEN}{payload}{CLOSE}"
     data = event_dict(occurred_at=NOW, timezone="UTC", locale=locale, segment=segment)
     if target == "name":
@@ -802,18 +809,18 @@ def test_templates_never_evaluate_debtor_content(payload: str, target: str, loca
 
     renderer = example_renderer()  # a fresh one, so that every template is compiled here and recorded
     compiled: list[str] = []
-    real_compile = renderer.env.compile
+    for env in (renderer.env, renderer.typst):
 
-    def recording_compile(source: str, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(source)
-        return real_compile(source, *args, **kwargs)
+        def recording_compile(source: str, *args: Any, real: Callable = env.compile, **kwargs: Any) -> Any:
+            compiled.append(source)
+            return real(source, *args, **kwargs)
 
-    renderer.env.compile = recording_compile  # type: ignore[method-assign]
+        env.compile = recording_compile  # type: ignore[method-assign]
     shown = 0
     for request in ladder:
-        for what, html, text in render_all(renderer, request):
+        for what, escape, text in render_all(renderer, request):
             assert text.count(OPEN) == text.count(CLOSE), f"{what}: debtor content cut or broken: {text[:500]}"
-            expected = str(markupsafe.escape(payload)) if html else payload
+            expected = escape(payload)
             for found in marked(text):
                 assert found == expected, f"{what} made {found!r} of {payload!r}"
                 shown += 1
