@@ -33,7 +33,8 @@ test: setup
 	$(PY) -m mypy
 	$(PY) -m pytest -m "not crash"
 
-# The crash drills: the worker killed (SIGKILL) and the dev server restarted, each mid-way through 100 ladders.
+# The crash drills: the worker killed (SIGKILL), one of two workers on PostgreSQL killed, and the dev server restarted,
+# each mid-way through 100 ladders.
 drills: setup
 	$(PY) -m pytest -m crash -s
 

@@ -1,6 +1,8 @@
-"""Fault drills: the worker killed with SIGKILL in the middle of 100 ladders, and the dev server (SQLite file)
-stopped and restarted in the middle of 100 ladders. Afterwards every expected message is in the outbox exactly
-once, no account is stuck, and every account's status agrees with what was sent.
+"""Fault drills: the worker killed with SIGKILL in the middle of 100 ladders; one of two workers on the same task
+queue and a PostgreSQL store killed so (the other one takes over its accounts while both contend for the same outbox
+keys and the file channel's lock); and the dev server (SQLite file) stopped and restarted in the middle of 100
+ladders. Afterwards every expected message is in the outbox exactly once, no account is stuck, and every account's
+status agrees with what was sent.
 
 The worker and the server are real processes (`python worker.py`, `temporal server start-dev`). The ladder is the
 standard one, compressed (a day lasts DAY_SECONDS), without approval gates and without its three letters (their
@@ -10,13 +12,14 @@ then the expected messages are exactly the ladder's, whatever the faults delayed
 
 import asyncio
 import collections
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from domain.status import AccountStatus
 from edge.ingest import ingest, read_lines
 from store.repository import Store
 from tests.factories import overdue_line
+from tests.postgres import postgres_server
 from workflows import STATUS, workflow_id
 
 pytestmark = [pytest.mark.drill, pytest.mark.crash]
@@ -44,22 +48,36 @@ DAY_SECONDS = 0.15  # the ladder's 104 days last 16 s
 
 @dataclass
 class Stack:
-    """A dev server on a SQLite file and a worker process, both restartable."""
+    """A dev server on a SQLite file and worker processes (sharing the var folder, and `database_url`'s store when
+    given, else the SQLite file in it), all restartable."""
 
     folder: Path
     port: int
     server: subprocess.Popen
-    worker: subprocess.Popen | None = None
+    database_url: str | None = None
+    workers: list[subprocess.Popen] = field(default_factory=list)
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start_worker(self) -> None:
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.folder / 'var' / 'collections.db'}"
+
+    def start_worker(self) -> subprocess.Popen:
         env = {**os.environ, "TEMPORAL_ADDRESS": self.address, "COLLECTIONS_VAR_DIR": str(self.folder / "var"),
                "COLLECTIONS_POLICY_DIR": str(self.folder / "policies")}  # fmt: skip
-        self.worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        self.workers.append(worker)
+        return worker
+
+    def kill(self, worker: subprocess.Popen) -> None:
+        worker.send_signal(signal.SIGKILL)  # no shutdown at all: activities die mid-flight
+        worker.wait()
 
     def start_server(self) -> None:
         self.server = start_dev_server(self.port, self.folder / "temporal.db")
@@ -69,19 +87,28 @@ class Stack:
         return FileChannel(outbox).records() if (outbox / "outbox.jsonl").exists() else []
 
 
+@contextlib.asynccontextmanager
+async def running(folder: Path, workers: int = 1, database_url: str | None = None) -> AsyncIterator[Stack]:
+    (folder / "policies").mkdir()
+    bench_book(folder / "policies", DAY_SECONDS, letters=False)
+    port = free_port()
+    stack = Stack(folder, port, start_dev_server(port, folder / "temporal.db"), database_url)
+    await until_up(stack.address)
+    for _ in range(workers):
+        stack.start_worker()
+    try:
+        yield stack
+    finally:
+        for worker in stack.workers:
+            worker.kill()
+            worker.wait()
+        stop(stack.server)
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    (tmp_path / "policies").mkdir()
-    bench_book(tmp_path / "policies", DAY_SECONDS, letters=False)
-    port = free_port()
-    stack = Stack(tmp_path, port, start_dev_server(port, tmp_path / "temporal.db"))
-    await until_up(stack.address)
-    stack.start_worker()
-    yield stack
-    if stack.worker:
-        stack.worker.kill()
-        stack.worker.wait()
-    stop(stack.server)
+    async with running(tmp_path) as stack:
+        yield stack
 
 
 async def client_of(stack: Stack) -> Client:
@@ -112,7 +139,7 @@ def expected_steps() -> list[str]:
 async def check_afterwards(stack: Stack, accounts: list[str]) -> str:
     """Every account through the ladder, each step's message once, each status consistent. Returns the figures."""
     steps = expected_steps()
-    store = Store.open(f"sqlite:///{stack.folder / 'var' / 'collections.db'}")
+    store = Store.open(stack.store_url)
     await until(lambda: len(store.cases()) >= ACCOUNTS, 240)
     cases = {case.account_id for case in store.cases()}
     stuck = sorted(set(accounts) - cases)
@@ -152,13 +179,24 @@ async def check_afterwards(stack: Stack, accounts: list[str]) -> str:
 async def test_worker_killed_mid_ladder_then_restarted(stack: Stack) -> None:
     accounts = await open_accounts(stack)
     await until(lambda: len(stack.sent()) >= ACCOUNTS * 3, 60)  # a few days into every ladder
-    assert stack.worker is not None
-    stack.worker.send_signal(signal.SIGKILL)  # no shutdown at all: activities die mid-flight
-    stack.worker.wait()
+    stack.kill(stack.workers[0])
     killed_at = len(stack.sent())
     await asyncio.sleep(3)  # the ladder's clock runs on while nobody works: 12 days
     stack.start_worker()
     figures = await check_afterwards(stack, accounts)
+    assert 0 < killed_at < ACCOUNTS * len(expected_steps()), f"the kill came at {killed_at} messages: {figures}"
+
+
+async def test_one_of_two_workers_on_postgresql_killed_mid_ladder(tmp_path: Path) -> None:
+    """Two worker processes on one task queue and one PostgreSQL store: both pick up the same accounts' tasks, and
+    retries of the killed one's activities land on the other, against the outbox rows it left pending."""
+    with postgres_server() as database_url:
+        async with running(tmp_path, workers=2, database_url=database_url) as stack:
+            accounts = await open_accounts(stack)
+            await until(lambda: len(stack.sent()) >= ACCOUNTS * 3, 60)
+            stack.kill(stack.workers[0])
+            killed_at = len(stack.sent())
+            figures = await check_afterwards(stack, accounts)  # the survivor alone, from then on
     assert 0 < killed_at < ACCOUNTS * len(expected_steps()), f"the kill came at {killed_at} messages: {figures}"
 
 
