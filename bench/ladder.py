@@ -31,20 +31,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, func, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from bench.baseline import BARE_LADDER, BareLadder, gather_limited, noop
 from bench.common import CpuMeter, CpuShares, DevServer, Timer, dev_server, report, storages
+from domain.commands import ConfirmLawyerLetter
 from domain.policy import DEFAULT_POLICY_DIR, PolicyBook
 from edge.ingest import submit
 from settings import EXAMPLE_CREDITORS, ROOT
-from store.models import LegalCase, Message
+from store.models import LegalCase, Message, Task
 from store.repository import Store
 from tests.factories import overdue
 from tests.postgres import postgres_server
 from worker import build_worker
-from workflows import workflow_id
+from workflows import CONFIRM_LAWYER_LETTER, workflow_id
 
 STARTS_IN_FLIGHT = 64
 
@@ -96,6 +97,23 @@ async def history_events(client: Client, workflow_ids: list[str]) -> int:
     return sum(d.raw_description.workflow_execution_info.history_length for d in described)
 
 
+async def law_firm(client: Client, store: Store, issued: set[str]) -> None:
+    """The creditor's law firm: every draft lawyer's letter sent to it so far is issued (as a firm answers through
+    legal, `confirm_lawyer_letter`), once each. Without it the ladder waits for the firm, as it should."""
+    with Session(store.engine) as session:
+        drafts = session.exec(select(Task).where(Task.kind == "lawyer_letter_draft")).all()
+    for draft in [d for d in drafts if d.idempotency_key not in issued and d.step]:
+        step = str(draft.step).removeprefix("firm-draft-")
+        answer = ConfirmLawyerLetter(command_id=f"firm-{step}", by="legal", step=step, answer="issued", lawyer="王律师",
+                                     licence="13101200010000001", issued_on=datetime.now(UTC).date())  # fmt: skip
+        handle = client.get_workflow_handle(workflow_id(draft.account_id))
+        try:
+            await handle.execute_update(CONFIRM_LAWYER_LETTER, answer)
+        except WorkflowUpdateFailedError:
+            continue  # the draft's task is written before the account has recorded the step: answered next time
+        issued.add(draft.idempotency_key)
+
+
 def counts(store: Store) -> tuple[int, int]:
     """Legal cases opened (accounts through the ladder) and actions done (each leaves one outbox row)."""
     with Session(store.engine) as session:
@@ -116,13 +134,16 @@ async def workers(client: Client, server: DevServer, root: Path, processes: int,
            "COLLECTIONS_POLICY_DIR": str(root / "policies"), "DATABASE_URL": url,
            "COLLECTIONS_CREDITOR_DIR": str(EXAMPLE_CREDITORS)}  # fmt: skip
     command = [sys.executable, str(ROOT / "worker.py")]
-    started = [subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL) for _ in range(processes)]  # fmt: skip
+    logs = [root / f"worker-{n}.log" for n in range(processes)]  # a file, not a pipe nobody reads once it is full
+    started = []
+    for log in logs:
+        with log.open("w") as output:  # the process has its own copy of the file
+            started.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT))
     try:
-        for process in started:  # polling once it says so
-            assert process.stdout is not None
-            while "worker polling" not in (line := await asyncio.to_thread(process.stdout.readline)):
-                assert line, "a worker process ended before it polled"
+        for process, log in zip(started, logs, strict=True):  # polling once it says so
+            while "worker polling" not in log.read_text():
+                assert process.poll() is None, f"a worker process ended before it polled: {log.read_text()[-2000:]}"
+                await asyncio.sleep(0.2)
         yield
     finally:
         for process in started:
@@ -146,8 +167,9 @@ async def ours(
                 store = Store.open(url)
                 with Timer() as timer, CpuMeter(server.process.pid) as cpu:
                     await gather_limited([submit(client, e, book) for e in events], STARTS_IN_FLIGHT)
-                    deadline = time.monotonic() + timeout
+                    deadline, issued = time.monotonic() + timeout, set[str]()
                     while counts(store)[0] < n and time.monotonic() < deadline:
+                        await law_firm(client, store, issued)
                         await asyncio.sleep(0.5)
                 cases, sent = counts(store)
                 events_total = await history_events(client, [workflow_id(e.account_id) for e in events])
