@@ -139,7 +139,11 @@ class Renderer:
         if not all(re.fullmatch(r"\d+(\.\d+)?(mm|cm|pt|%)", length) for length in size.values()):
             raise jinja2.TemplateError(f"image sizes are lengths such as 18mm, not {size}")
         arguments = "".join(f", {name}: {length}" for name, length in size.items())
-        return Typst(f'#image("{self.typesetter.image(data_uri)}"{arguments})')
+        try:
+            path = self.typesetter.image(data_uri)
+        except (TypesettingError, ValueError) as error:  # not an image we typeset: the template's (or profile's) fault
+            raise jinja2.TemplateError(str(error)) from None
+        return Typst(f'#image("{path}"{arguments})')
 
     def version(self, name: str) -> str:
         """A template's version for the contact log: the hash of its source, so a court sees which text was used.

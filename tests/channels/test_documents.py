@@ -4,6 +4,7 @@ Chinese font, the same bytes every time the same letter is typeset, and nothing 
 import io
 from datetime import UTC, datetime, timedelta
 
+import jinja2
 import pytest
 from pypdf import PdfReader
 
@@ -131,3 +132,9 @@ def test_a_creditors_seal_is_embedded_from_its_profile() -> None:
 
 def test_sha256_is_the_hex_digest() -> None:
     assert sha256(b"abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_an_image_that_is_not_one_fails_the_letter_as_a_template_error() -> None:
+    """A letterhead that is no image (a profile's mistake) is refused at once, not retried for ever."""
+    with pytest.raises(jinja2.TemplateError, match="base64 data URI"):
+        example_renderer()._image("data:text/html;base64,PGI+")
