@@ -25,25 +25,16 @@ WORKFLOWS_DIR = Path(__file__).resolve().parent / "workflows"
 
 
 class _LeanInstance(_Instance):
-    def _sandboxed(self) -> Any:
-        """The SDK's workflow instance inside the sandbox, None if this SDK keeps it elsewhere (then the slow path)."""
-        return getattr(self.globals_and_locals.get("__temporal_in_sandbox"), "instance", None)
+    def _ask(self, question: str, command_info: Any) -> Any:
+        """The SDK's own instance inside the sandbox answers; the slow path if this SDK keeps it elsewhere."""
+        instance = getattr(self.globals_and_locals.get("__temporal_in_sandbox"), "instance", None)
+        return getattr(instance or super(), question)(command_info)
 
     def get_serialization_context(self, command_info: Any) -> Any:
-        instance = self._sandboxed()
-        return (
-            instance.get_serialization_context(command_info)
-            if instance
-            else super().get_serialization_context(command_info)
-        )
+        return self._ask("get_serialization_context", command_info)
 
     def get_external_store_context(self, command_info: Any) -> Any:
-        instance = self._sandboxed()
-        return (
-            instance.get_external_store_context(command_info)
-            if instance
-            else super().get_external_store_context(command_info)
-        )
+        return self._ask("get_external_store_context", command_info)
 
 
 class LeanSandboxedRunner(SandboxedWorkflowRunner):

@@ -7,6 +7,7 @@ typeset from its source alone (no clock, no network): the same source and date g
 letter rendered again, for the legal package or a court, has the checksum recorded when it was sent."""
 
 import base64
+import functools
 import hashlib
 import tempfile
 import threading
@@ -69,17 +70,10 @@ class Typesetter:
         return f"/{name}"
 
     @classmethod
+    @functools.cache
     def shared(cls) -> "Typesetter":
         """This process's typesetter (tests and the worker build many renderers: the fonts load once)."""
-        with _shared_lock:
-            global _shared
-            if _shared is None:
-                _shared = cls()
-            return _shared
-
-
-_shared: Typesetter | None = None
-_shared_lock = threading.Lock()
+        return cls()
 
 
 def sha256(data: bytes) -> str:

@@ -4,9 +4,8 @@ Writes that a retried activity may repeat are idempotent by a natural key (the i
 an invoice id on its account): the first write wins, and a repeat gets the row already there. Races between
 workers end the same way: the loser's INSERT hits the unique constraint and it reads the winner's row.
 
-The writes every action makes (the outbox, the contact log, inserts by a natural key) are SQLAlchemy Core
-statements on a connection: the ORM's session and unit of work cost several times the statement itself, and these
-run a few times per action of every account (`bench.ladder`). The rest goes through the ORM.
+The writes every action makes (the outbox, the contact log, inserts by a natural key) are Core statements
+(`store.statements`); the rest goes through the ORM.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -14,13 +13,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, func, insert, update
-from sqlalchemy import select as core_select
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from store import statements
 from store.db import make_engine, migrate
 from store.errors import Conflict, NotFound
 from store.models import (
@@ -127,20 +126,25 @@ class Store(StaffRegister):
         concurrent retries are all counted). The first attempt claims the idempotency key with a `pending` row; a
         row already sent or failed comes back untouched, and nothing is logged."""
         try:
-            return self._attempt(message, entry)
+            with self.engine.begin() as connection:
+                return statements.attempt(connection, message, entry)
         except IntegrityError:
             # Another worker inserted the same key first (the unique constraint): this time its row is found.
-            return self._attempt(message, entry)
+            with self.engine.begin() as connection:
+                return statements.attempt(connection, message, entry)
 
     def mark_sent(self, key: str, channel: str, reference: str, entry: ContactLog | None = None) -> Message:
         """Record delivery, and log `entry` with it. Sent is final: a second call keeps the first channel,
         reference and time."""
-        return self._mark(key, entry, status="sent", channel=channel, provider_reference=reference, sent_at=utcnow())
+        with self.engine.begin() as connection:
+            return statements.mark(connection, key, entry, status="sent", channel=channel,
+                                   provider_reference=reference, sent_at=utcnow())  # fmt: skip
 
     def mark_failed(self, key: str, error: str, entry: ContactLog | None = None) -> Message:
         """Record a failed delivery, and log `entry` with it; a message already sent stays sent (a late failure
         report changes nothing)."""
-        return self._mark(key, entry, status="failed", error=error)
+        with self.engine.begin() as connection:
+            return statements.mark(connection, key, entry, status="failed", error=error)
 
     def message(self, key: str) -> Message | None:
         return self._first(select(Message).where(Message.idempotency_key == key))
@@ -152,7 +156,7 @@ class Store(StaffRegister):
 
     def save_document(self, document: Document) -> Document:
         """Store a rendered document once per idempotency key; a repeat returns the stored one."""
-        return self._insert_once(document, column(Document.idempotency_key))
+        return statements.insert_once(self.engine, document, "idempotency_key")
 
     def document(self, document_id: int) -> Document:
         found = self._first(select(Document).where(Document.id == document_id))
@@ -165,7 +169,7 @@ class Store(StaffRegister):
     def log(self, row: ContactLog) -> ContactLog:
         """Append one entry. There is no way to change or remove it afterwards, by design."""
         with self.engine.begin() as connection:
-            return _insert_row(connection, row)
+            return statements.insert_row(connection, row)
 
     def contact_log(self, account_id: str) -> list[ContactLog]:
         """The account's entries in the order they were written."""
@@ -174,7 +178,7 @@ class Store(StaffRegister):
     # --- tasks ---
 
     def create_task(self, task: Task) -> Task:
-        return self._insert_once(task, column(Task.idempotency_key))
+        return statements.insert_once(self.engine, task, "idempotency_key")
 
     def close_tasks(self, account_id: str, reason: str, at: datetime, by: str = "system") -> int:
         """Cancel the account's open tasks (it closed: nobody works them any more); returns how many."""
@@ -231,7 +235,7 @@ class Store(StaffRegister):
 
     def open_case(self, case: LegalCase) -> LegalCase:
         """Hand a case to legal once; opening it again returns the case as it stands now."""
-        return self._insert_once(case, column(LegalCase.case_id))
+        return statements.insert_once(self.engine, case, "case_id")
 
     def cases(self, state: str | None = None) -> list[LegalCase]:
         statement = select(LegalCase).order_by(col(LegalCase.opened_at), col(LegalCase.id))
@@ -301,29 +305,6 @@ class Store(StaffRegister):
         with self._session() as session:
             return list(session.exec(statement).all())
 
-    def _insert(self, row: Row) -> Row:
-        with self._session() as session:
-            session.add(row)
-        return row
-
-    def _insert_once(self, row: Row, key: InstrumentedAttribute[str]) -> Row:
-        """Insert a copy of `row` unless a row with the same `key` exists; either way return the stored row."""
-        model, table = type(row), _table(type(row))
-        statement = core_select(table).where(table.c[key.key] == getattr(row, key.key))
-        with self.engine.connect() as connection:
-            found = connection.execute(statement).mappings().first()
-        if found is not None:
-            return model(**found)
-        try:
-            with self.engine.begin() as connection:
-                return _insert_row(connection, row)
-        except IntegrityError:
-            with self.engine.connect() as connection:  # lost a race to another writer of the same key
-                found = connection.execute(statement).mappings().first()
-            if found is None:
-                raise  # some other constraint failed: the caller must see it
-            return model(**found)
-
     def _change(
         self,
         key: InstrumentedAttribute[str],
@@ -342,35 +323,6 @@ class Store(StaffRegister):
             if entry is not None:
                 session.add(_copy(entry))
         return row
-
-    def _attempt(self, message: Message, entry: ContactLog) -> Message:
-        with self.engine.begin() as connection:
-            row = _locked_message(connection, message.idempotency_key)
-            if row is None:
-                row = _insert_row(connection, _copy(message, status="pending", attempts=1))
-                _insert_row(connection, entry)
-                return row
-            if row.status == "pending":
-                row.attempts += 1
-                connection.execute(
-                    update(_table(Message)).where(_table(Message).c.id == row.id).values(attempts=row.attempts)
-                )
-                _insert_row(connection, entry)
-            return row
-
-    def _mark(self, key: str, entry: ContactLog | None, **change: Any) -> Message:
-        """Apply `change` to the message unless it was sent (sent is final), and log `entry`, in one transaction."""
-        with self.engine.begin() as connection:
-            row = _locked_message(connection, key)
-            if row is None:
-                raise NotFound(f"no message with idempotency_key {key!r}")
-            if row.status != "sent":
-                connection.execute(update(_table(Message)).where(_table(Message).c.id == row.id).values(**change))
-                for name, value in change.items():
-                    setattr(row, name, value)
-            if entry is not None:
-                _insert_row(connection, entry)
-            return row
 
     def _upsert_account(self, account: Account, invoices: Sequence[Invoice], payments: Sequence[Payment]) -> Account:
         with self._session() as session:
@@ -391,26 +343,6 @@ def _add_missing(session: Session, key: InstrumentedAttribute[str], account_id: 
         if value not in known:
             known.add(value)
             session.add(_copy(row, account_id=account_id))
-
-
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined]
-
-
-def _insert_row(connection: Connection, row: Row) -> Row:
-    """Insert a copy of the row (its id left to the database); returns the copy, with its id."""
-    values = row.model_dump(exclude={"id"})
-    inserted = connection.execute(insert(_table(type(row))).values(values)).inserted_primary_key
-    assert inserted is not None
-    return type(row)(**values, id=inserted[0])
-
-
-def _locked_message(connection: Connection, key: str) -> Message | None:
-    """The outbox row of `key`, locked until the transaction ends (on SQLite the transaction holds the write lock)."""
-    table = _table(Message)
-    found = connection.execute(core_select(table).where(table.c.idempotency_key == key).with_for_update())
-    row = found.mappings().first()
-    return Message(**row) if row is not None else None
 
 
 def column(attribute: object) -> InstrumentedAttribute[str]:

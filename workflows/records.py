@@ -33,12 +33,8 @@ async def store(activity: str, argument: object, local: bool = False) -> None:
     """An activity that writes our own store (or tells another workflow): quick, retried like any action. `local`:
     run by this worker within the workflow task (no round trip through the server's task queue), for the steps that
     only write our store. Its result is a marker in the history instead of three activity events."""
-    if local:
-        await workflow.execute_local_activity(activity, argument, start_to_close_timeout=STORE_TIMEOUT,
-                                              retry_policy=ACTION_RETRY)  # fmt: skip
-    else:
-        await workflow.execute_activity(activity, argument, start_to_close_timeout=STORE_TIMEOUT,
-                                        retry_policy=ACTION_RETRY)  # fmt: skip
+    execute = workflow.execute_local_activity if local else workflow.execute_activity
+    await execute(activity, argument, start_to_close_timeout=STORE_TIMEOUT, retry_policy=ACTION_RETRY)
 
 
 class AccountRecords:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 import store.staff as register
-from store import ApiKey, Conflict, NotFound, Store
+from store import ApiKey, Conflict, NotFound, Store, statements
 from store.models import APPROVAL_LEVELS, STAFF_ROLES
 from store.staff import parse_key
 
@@ -123,5 +123,5 @@ def test_the_database_refuses_unknown_roles_levels_and_orphan_keys(store: Store)
     store.add_staff("li.na", "Li Na", "collector")
     with pytest.raises(IntegrityError), store.engine.begin() as connection:
         connection.execute(text("UPDATE staff SET approval_level = 'ceo'"))
-    with pytest.raises(IntegrityError):
-        store._insert(ApiKey(key_id="k1", username="nobody", secret_sha256="0" * 64))
+    with pytest.raises(IntegrityError), store.engine.begin() as connection:
+        statements.insert_row(connection, ApiKey(key_id="k1", username="nobody", secret_sha256="0" * 64))
