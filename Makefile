@@ -44,6 +44,7 @@ bench: setup
 	$(PY) -m bench.ingest
 	$(PY) -m bench.ladder
 	$(PY) -m bench.open_book
+	$(PY) -m bench.simulator
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

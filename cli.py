@@ -6,6 +6,7 @@
     collections tasks [--scope mine|team|all] ...               the work queue, most valuable first (tasks.py)
     collections task show|claim|release|reassign|done ID        one task of the queue (tasks.py)
     collections worker [--dev-server]                           the worker (worker.py)
+    collections simulate [--book ...] [--policy ...] [--chart]  the policy simulator (simulation/)
 
 Shell completion: `eval "$(_COLLECTIONS_COMPLETE=bash_source collections)"` (zsh_source, fish_source for those).
 
@@ -149,6 +150,7 @@ def collections_group() -> click.Group:
     import starter
     import tasks
     import worker
+    from simulation import command as simulation_command
 
     root = click.Group(
         "collections",
@@ -162,6 +164,7 @@ def collections_group() -> click.Group:
     root.add_command(tasks.queue_command(), "tasks")
     root.add_command(tasks.commands(), "task")
     root.add_command(worker.command())
+    root.add_command(simulation_command.command())
     return root
 
 
@@ -182,6 +185,8 @@ def run() -> None:
         worker.start(dev_server=parsed.dev_server)
         return
     # parse() succeeded: argv names a command
+    if parsed.command == "simulate":
+        exit_now(parsed.run(parsed))
     owner = {"legal": legal, "staff": staff, "tasks": tasks, "task": tasks}.get(argv[0], starter)
     with escaped_output():
         exit_now(asyncio.run(owner.execute(parsed)))

@@ -308,6 +308,11 @@ def step_awaiting_approval(state: AccountState, now: datetime) -> Step | None:
     """The ladder step that is due and needs an approval nobody has asked for yet (settle() asks)."""
     if state.outcome or state.bankruptcy or hold(state) or state.with_legal_since or not state.collectible():
         return None
+    oldest, clock, shift = state.oldest_collectible_due_date(), timeline(state), state.shift_days
+    assert oldest is not None
+    if not any(step.needs_approval and step.key not in state.handled and step.key not in state.approvals
+               and clock.moment(oldest, step.day + shift) <= now for step in state.policy.steps):  # fmt: skip
+        return None  # no step that needs one is due yet (`_step` waits until then): the ladder need not be asked
     decision = _ladder(state, now)
     if isinstance(decision, Wait) and decision.step and decision.step.key not in state.approvals:
         return decision.step if decision.until is None else None

@@ -3,6 +3,7 @@
 import tomllib
 from datetime import time
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,9 +46,10 @@ class Step(Frozen):
             raise ValueError(f"step {self.key}: only an escalation names a level")
         return self
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Stable within a policy: part of every idempotency key."""
+        """Stable within a policy: part of every idempotency key. Kept once computed (the planner asks for it
+        thousands of times an account; the step is frozen)."""
         return self.id or f"d{self.day:03d}-{self.action.value}"
 
 
@@ -237,6 +239,21 @@ class Band(Frozen):
     from_amount: Decimal = Field(gt=0)
 
 
+class Costs(Frozen):
+    """What each action costs the creditor (postage, a collector's time, the law firm's fee), in one currency: the
+    policy simulator's cost per unit collected. An action not listed costs nothing."""
+
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    actions: dict[ActionKind, Decimal] = Field(default={}, description="action kind -> cost of one")
+
+    @model_validator(mode="after")
+    def _valid(self) -> "Costs":
+        for kind, cost in self.actions.items():
+            if cost < 0 or cost > 10**9:
+                raise ValueError(f"costs.actions.{kind.value}: {cost} is not a cost (0 to 1,000,000,000)")
+        return self
+
+
 class Policy(Frozen):
     name: str
     version: int = 1
@@ -263,6 +280,7 @@ class Policy(Frozen):
     legal_case: CaseTerms = CaseTerms()  # the case's clocks once handed over (rules 10)
     agencies: dict[str, Agency] = Field(default={}, description="the agencies in agencies/ beside it, when loaded")
     money: MoneyRules = MoneyRules()
+    costs: Costs = Costs()
 
     @model_validator(mode="before")
     @classmethod
