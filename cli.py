@@ -7,6 +7,7 @@
     collections task show|claim|release|reassign|done ID        one task of the queue (tasks.py)
     collections worker [--dev-server]                           the worker (worker.py)
     collections simulate [--book ...] [--policy ...] [--chart]  the policy simulator (simulation/)
+    collections report kpis [--month YYYY-MM] [--json]          the department's figures (insight/)
 
 Shell completion: `eval "$(_COLLECTIONS_COMPLETE=bash_source collections)"` (zsh_source, fish_source for those).
 
@@ -150,6 +151,7 @@ def collections_group() -> click.Group:
     import starter
     import tasks
     import worker
+    from insight import command as insight_command
     from simulation import command as simulation_command
 
     root = click.Group(
@@ -165,6 +167,7 @@ def collections_group() -> click.Group:
     root.add_command(tasks.commands(), "task")
     root.add_command(worker.command())
     root.add_command(simulation_command.command())
+    root.add_command(insight_command.commands(), "report")
     return root
 
 
@@ -187,6 +190,10 @@ def run() -> None:
     # parse() succeeded: argv names a command
     if parsed.command == "simulate":
         exit_now(parsed.run(parsed))
+    if argv[0] == "report":
+        from insight import command as insight_command
+
+        exit_now(insight_command.execute(parsed))
     owner = {"legal": legal, "staff": staff, "tasks": tasks, "task": tasks}.get(argv[0], starter)
     with escaped_output():
         exit_now(asyncio.run(owner.execute(parsed)))

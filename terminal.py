@@ -70,7 +70,7 @@ def render_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> st
 
 def _is_number(cell: str) -> bool:
     try:
-        Decimal(cell.split(" ")[0])
+        Decimal(cell.split(" ")[0].replace(",", ""))  # 1,700.00 too
     except ArithmeticError:
         return False
     return True

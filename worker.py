@@ -24,6 +24,7 @@ import cli
 from activities.agencies import AgencyDesk
 from activities.channels import FileChannel
 from activities.collection import CollectionActivities
+from activities.facts import FactDesk
 from activities.legal_case import LegalDesk
 from activities.legal_proceedings import CaseDesk
 from activities.rendering import Renderer
@@ -105,7 +106,7 @@ def build_worker(
         workflows=[CollectionWorkflow, LegalCaseWorkflow],
         workflow_runner=SANDBOX,
         interceptors=[SurfaceTaskFailures()],
-        activities=[*activities.all(), *CaseDesk(store).all(), *AgencyDesk(store).all()],
+        activities=[*activities.all(), *CaseDesk(store).all(), *AgencyDesk(store).all(), *FactDesk(store).all()],
         activity_executor=ThreadPoolExecutor(max_workers=max(16, tuning.get("max_concurrent_activities", 0))),
         graceful_shutdown_timeout=shutdown_grace,  # on SIGTERM in-flight activities may finish
         **tuning,  # type: ignore[arg-type]

@@ -1,5 +1,8 @@
-"""`GET /v1/reports/aging`: the book's aging (the leads). From visibility, like the lists: see `book`."""
+"""`GET /v1/reports/aging`: the book's aging (the leads). From visibility, like the lists: see `book`.
+`GET /v1/reports/kpis`: the month's KPIs per currency (insight/kpis.py), from the store's facts."""
 
+import asyncio
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
 
@@ -7,8 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 import book
 from api.auth import LEADS, require
-from api.state import TemporalClient
+from api.state import SystemOfRecord, TemporalClient
 from domain.aging import AgingReport
+from insight.kpis import KpiReport, this_month
+from insight.sources import month_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require(*LEADS))])
 
@@ -29,5 +34,16 @@ def scope(
 async def aging_report(client: TemporalClient, filters: Annotated[book.Filters, Depends(scope)]) -> AgingReport:
     try:
         return await book.aging(client, filters=filters)
+    except ValueError as error:
+        raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None
+
+
+@router.get("/kpis", response_model=list[KpiReport], summary="The month's KPIs, one report per currency")
+async def kpi_report(
+    store: SystemOfRecord,
+    month: Annotated[str | None, Query(max_length=7, description="YYYY-MM (default: this month, UTC)")] = None,
+) -> list[KpiReport]:
+    try:
+        return await asyncio.to_thread(month_report, store, month or this_month(datetime.now(UTC).date()))
     except ValueError as error:
         raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None

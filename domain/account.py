@@ -132,6 +132,7 @@ class AccountState(BaseModel):
     unlisted: dict[str, int] = Field(default={}, description="repeats not itemised in the history, by kind")
     work: dict[str, WorkItem] = Field(default={}, description="people's tasks by the step that gave them (rules 3)")
     contact_records: list[ContactRecord] = Field(default=[], description="calls and visits people made (rules 3)")
+    arm: str | None = Field(default=None, description="the experiment arm it was assigned at its start (arms.py)")
 
     def note_deferral(self, now: datetime, step: str, until: datetime, reason: str) -> None:
         """Say once, in the history, that a step waits for its contact window, and until when."""

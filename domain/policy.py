@@ -14,6 +14,7 @@ from domain.authority import INSTALLMENT_PLAN, LEVELS, SETTLEMENT, WRITE_OFF, Le
 from domain.case_terms import CaseTerms
 from domain.contact_rules import ContactRules, Frozen
 from domain.court_fees import schedule_beside
+from domain.experiments import load_experiments
 from domain.kinds import ActionKind
 from domain.money import InterestTerms, Part, check_amount, percent
 from domain.suit_costs import LitigationRules
@@ -363,8 +364,12 @@ class PolicyBook:
         self.creditors = creditors  # the creditor profiles' ids, where known here: invoices naming another are refused
         self.by_segment: dict[str, Policy] = {}
         self.bands: dict[tuple[str, str], list[tuple[Decimal, Policy]]] = {}
+        self.named: dict[str, Policy] = {}  # every policy of the folder, those serving no segment (challengers) too
         for path in sorted(folder.glob("*.toml")):
             policy = load_policy(path)
+            if policy.name in self.named:
+                raise ValueError(f"two policies in {folder} are called {policy.name!r}")
+            self.named[policy.name] = policy
             for segment in policy.segments:
                 if segment in self.by_segment:
                     raise ValueError(f"segment {segment!r} is claimed by two policies in {folder}")
@@ -382,6 +387,15 @@ class PolicyBook:
         unserved = sorted({segment for segment, _ in self.bands} - set(self.by_segment))
         if unserved:
             raise ValueError(f"bands name segment(s) no policy serves below them: {', '.join(unserved)}")
+        self.experiments = load_experiments(folder)
+        for experiment in self.experiments:
+            for name in (experiment.champion, *(c.policy for c in experiment.challengers)):
+                self.by_name(name)  # ValueError naming the known ones
+        for n, one in enumerate(self.experiments):
+            for other in self.experiments[n + 1 :]:
+                shared = not one.segments or not other.segments or set(one.segments) & set(other.segments)
+                if one.champion == other.champion and shared:
+                    raise ValueError(f"experiments {one.name} and {other.name} split the same accounts")
 
     def for_invoice(self, segment: str, currency: str, amount: Decimal) -> Policy:
         """The policy an account starts under: the segment's, or the one whose band for the invoice's currency the
@@ -390,10 +404,19 @@ class PolicyBook:
         reached = [(start, policy) for start, policy in self.bands.get((segment, currency), []) if amount >= start]
         return max(reached, key=lambda band: band[0])[1] if reached else base
 
+    def for_account(self, account_id: str, segment: str, currency: str, amount: Decimal) -> tuple[Policy, str | None]:
+        """The policy a new account starts under and its experiment arm (None: in no experiment): `for_invoice`'s
+        choice, or a challenger's where an experiment splits the accounts of that policy."""
+        policy = self.for_invoice(segment, currency, amount)
+        for experiment in self.experiments:
+            if experiment.applies(segment, policy.name):
+                name, arm = experiment.arm(account_id)
+                return self.by_name(name), arm
+        return policy, None
+
     def all(self) -> list[Policy]:
         """Every policy of the folder, once."""
-        banded = (policy for bands in self.bands.values() for _, policy in bands)
-        return list({p.name: p for p in [*self.by_segment.values(), *banded]}.values())
+        return list(self.named.values())
 
     def check_creditor(self, creditor: str | None, where: str) -> None:
         """ValueError if `creditor` names no profile (when the profiles are known here)."""
@@ -403,10 +426,9 @@ class PolicyBook:
 
     def by_name(self, name: str) -> Policy:
         """The policy called `name` in the folder (raises ValueError naming the known ones)."""
-        named = {p.name: p for p in self.all()}
-        if name not in named:
-            raise ValueError(f"no policy {name!r} in {self.folder} (known: {', '.join(sorted(named))})")
-        return named[name]
+        if name not in self.named:
+            raise ValueError(f"no policy {name!r} in {self.folder} (known: {', '.join(sorted(self.named))})")
+        return self.named[name]
 
     def for_segment(self, segment: str) -> Policy:
         try:

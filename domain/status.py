@@ -72,6 +72,7 @@ class AccountStatus(BaseModel):
     account_id: str
     workflow_id: str
     policy: str
+    arm: str | None = Field(default=None, description="the experiment arm it was assigned (domain.experiments)")
     segment: str | None
     debtor_name: str | None
     timezone: str | None
@@ -171,6 +172,7 @@ def account_status(state: AccountState, now: datetime) -> AccountStatus:
         account_id=state.account_id,
         workflow_id=state.workflow_id,
         policy=f"{state.policy.name} v{state.policy.version}",
+        arm=state.arm,
         segment=state.debtor.segment if state.debtor else None,
         debtor_name=state.debtor.name if state.debtor else None,
         timezone=state.debtor.timezone if state.debtor else None,

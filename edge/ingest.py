@@ -82,10 +82,15 @@ def read_lines(source: Iterable[str]) -> list[Line]:
 
 
 def policy_for(book: PolicyBook, event: InvoiceEvent) -> Policy:
-    """The policy an account starts under: its segment's, or a band's for a large first invoice (joins keep the
-    account's)."""
+    """The policy an account starts under: its segment's, a band's for a large first invoice, or an experiment's
+    challenger (joins keep the account's)."""
+    return start_for(book, event)[0]
+
+
+def start_for(book: PolicyBook, event: InvoiceEvent) -> tuple[Policy, str | None]:
+    """The policy an account starts under and its experiment arm (domain.experiments), if any."""
     book.check_creditor(event.invoice.creditor, "invoice.creditor")
-    return book.for_invoice(event.debtor.segment, event.invoice.currency, event.invoice.amount)
+    return book.for_account(event.account_id, event.debtor.segment, event.invoice.currency, event.invoice.amount)
 
 
 def validate(line: Line, book: PolicyBook) -> None:
@@ -111,11 +116,13 @@ async def submit(
     """Hand the event to its account's workflow. Returns what happened (one of RESULTS, with the reason)."""
     if isinstance(event, BillingEvent):
         return await submit_billing(client, event)
+    policy, arm = start_for(book, event)
     handle = await client.start_workflow(
         CollectionWorkflow.run,
         CollectionInput(
             account_id=event.account_id,
-            policy=policy_for(book, event),
+            policy=policy,
+            arm=arm,
             publish_search_attributes=visibility,
             continue_as_new_after=history_events_per_run,
         ),

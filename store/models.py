@@ -293,3 +293,24 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = instant(default_factory=utcnow)
     revoked_at: datetime | None = instant(default=None)
     last_used_at: datetime | None = instant(default=None)
+
+
+class AccountFact(SQLModel, table=True):
+    """What an account did that the KPIs count (domain.facts): placed, paid, promised, kept, stage entered, closed...
+    Written by its workflow, once per account and key, never changed: a projection insight/kpis.py reads."""
+
+    __tablename__ = "account_fact"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True)
+    key: str
+    kind: str = Field(index=True)
+    at: datetime = instant(index=True)
+    amount: Decimal | None = money(default=None)
+    currency: str | None = None
+    stage: str
+    segment: str
+    policy: str
+    arm: str | None = Field(default=None, index=True)  # the experiment arm the account was assigned (arms.py)
+    detail: str | None = long_text(default=None)

@@ -67,7 +67,9 @@ ACCOUNT_ID = SearchAttributeKey.for_keyword("CollectionAccountId")
 OLDEST_DUE = SearchAttributeKey.for_datetime("CollectionOldestDue")
 CURRENCY = SearchAttributeKey.for_keyword("CollectionCurrency")
 PENDING_APPROVAL = SearchAttributeKey.for_bool("CollectionPendingApproval")
-SEARCH_ATTRIBUTES = (STAGE, OUTSTANDING, DAYS_PAST_DUE, SEGMENT, ACCOUNT_ID, OLDEST_DUE, CURRENCY, PENDING_APPROVAL)
+ARM = SearchAttributeKey.for_keyword("CollectionArm")  # the experiment arm (arms.py), on accounts assigned one
+SEARCH_ATTRIBUTES = (STAGE, OUTSTANDING, DAYS_PAST_DUE, SEGMENT, ACCOUNT_ID, OLDEST_DUE, CURRENCY, PENDING_APPROVAL,
+                     ARM)  # fmt: skip
 
 
 WORKFLOW_ID_PREFIX = "collection-"

@@ -63,7 +63,7 @@ class CollectionWorkflow(AccountRecords):
     @workflow.init
     def __init__(self, input: CollectionInput) -> None:
         self.state = input.state or AccountState(
-            workflow_id=workflow.info().workflow_id, account_id=input.account_id, policy=input.policy
+            workflow_id=workflow.info().workflow_id, account_id=input.account_id, policy=input.policy, arm=input.arm
         )
         if input.state is None and workflow.patched("rules-before-messages"):
             # A signal or update can come in the first workflow task with the start: it must find the account's
@@ -72,6 +72,9 @@ class CollectionWorkflow(AccountRecords):
         # Marker `lean-steps`: this run records its store-only steps as local activities and publishes only the
         # search attributes that changed (a run recorded before it replays with activities and full upserts).
         self.lean = workflow.patched("lean-steps")
+        # Marker `kpi-facts`: this run writes the account's facts (domain.facts) to the store for the KPIs.
+        self.record_facts = workflow.patched("kpi-facts")
+        self.facts_recorded: set[str] = set()
         self.publish = input.publish_search_attributes
         self.changed = False
         self.published: Published | None = None
@@ -90,6 +93,7 @@ class CollectionWorkflow(AccountRecords):
                 workflow.continue_as_new(input.model_copy(update={"state": self.state}))
             await self._log_contacts()
             await self._record_placements()
+            await self._record_facts()
             now = workflow.now()
             rules.settle(self.state, now)
             decision = plan(self.state, now)
@@ -103,6 +107,7 @@ class CollectionWorkflow(AccountRecords):
                     workflow.logger.info("closing: %s (%s)", outcome, reason)
                     await self._record_decision("closed", "closed", outcome, f"{outcome}: {reason}")
                     self.state.close(workflow.now(), outcome, reason)
+                    await self._record_facts()
                     await self._close_case(outcome, reason)
                     self._publish_search_attributes()
                     return account_status(self.state, workflow.now())

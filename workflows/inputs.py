@@ -15,3 +15,4 @@ class CollectionInput(BaseModel):
     publish_search_attributes: bool = True
     state: AccountState | None = Field(default=None, description="the account, carried across continue-as-new")
     continue_as_new_after: int = Field(default=HISTORY_EVENTS_PER_RUN, ge=10, description="history events per run")
+    arm: str | None = Field(default=None, max_length=200, description="the experiment arm a new account joins")

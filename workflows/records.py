@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.bounds import MAX_NOTE
     from domain.case_messages import AccountClosed
     from domain.case_records import CaseNews, PlacementsRecord
+    from domain.facts import FactsRecord, facts
 
 import workflows as names
 
@@ -41,6 +42,8 @@ class AccountRecords:
     state: AccountState
     placements_recorded: PlacementsRecord | None
     lean: bool  # the run records its store-only steps as local activities (CollectionWorkflow.__init__)
+    record_facts: bool  # the run writes the account's facts for the KPIs (marker `kpi-facts`)
+    facts_recorded: set[str]
 
     async def _record_decision(self, step: str, action: str, result: str, detail: str) -> None:
         """Decisions go to the store's contact log too: the evidence shows what was not done, and why."""
@@ -78,6 +81,18 @@ class AccountRecords:
                 return
             await store("record_placements", record, self.lean)
             self.placements_recorded = record
+
+    async def _record_facts(self) -> None:
+        """What the KPIs count (domain.facts), each new fact once: a local activity when there is any. A run after
+        continue-as-new sends them all once more (the store keeps the first of each)."""
+        if not self.record_facts or self.state.debtor is None:
+            return
+        new = [fact for fact in facts(self.state, workflow.now()) if fact.key not in self.facts_recorded]
+        if new:
+            record = FactsRecord(account_id=self.state.account_id, segment=self.state.debtor.segment,
+                                 policy=self.state.policy.name, arm=self.state.arm, facts=new)  # fmt: skip
+            await store("record_facts", record, local=True)
+            self.facts_recorded.update(fact.key for fact in new)
 
     async def _open_case(self) -> None:
         """The case handed over runs as a workflow of its own, which lives as long as the case (`_close_case` tells

@@ -10,6 +10,7 @@ from domain.account import AccountState
 from domain.status import stage_and_day
 from workflows import (
     ACCOUNT_ID,
+    ARM,
     CURRENCY,
     DAYS_PAST_DUE,
     OLDEST_DUE,
@@ -31,11 +32,13 @@ class Published(NamedTuple):
     currencies: str
     pending_approval: bool
     oldest_due: date | None
+    arm: str | None = None  # only upserted when set: runs without an arm upsert what they always did
 
 
 KEYS: dict[str, SearchAttributeKey[Any]] = {
     "stage": STAGE, "outstanding": OUTSTANDING, "days_past_due": DAYS_PAST_DUE, "segment": SEGMENT,
     "account_id": ACCOUNT_ID, "currencies": CURRENCY, "pending_approval": PENDING_APPROVAL, "oldest_due": OLDEST_DUE,
+    "arm": ARM,
 }  # fmt: skip
 # Days past due change every day: alone they are not worth an upsert. Lists and reports compute them from the oldest
 # due date (book.py); the attribute is as of the last change of another.
@@ -49,7 +52,7 @@ def published_values(state: AccountState, now: datetime) -> Published:
     pending = any(a.state == "pending" for a in state.approvals.values()) and state.outcome is None
     currencies = ",".join(sorted(balances)) or state.invoices[0].currency
     return Published(stage, float(sum(balances.values())), day or 0, state.debtor.segment, state.account_id, currencies,
-                     pending, state.oldest_due_date())  # fmt: skip
+                     pending, state.oldest_due_date(), state.arm)  # fmt: skip
 
 
 def search_attribute_updates(
@@ -60,7 +63,7 @@ def search_attribute_updates(
     histories before the marker replay so)."""
     if values == published:
         return []
-    names = list(KEYS)
+    names = [name for name in KEYS if name != "arm" or values.arm is not None]
     if changed_only and published is not None:
         names = [name for name in names if getattr(values, name) != getattr(published, name)]
         if not set(names) - FOLLOWERS:

@@ -40,12 +40,12 @@ def any_day(book: PolicyBook) -> PolicyBook:
     """The same policies, contact allowed on public holidays and letters on any day: the time-skipping clock starts
     at today's date and wanders across years, and tests about the ladder must not depend on which days are weekends
     or holidays (tests about windows use BOOK)."""
-    copy = PolicyBook()
+    copy = PolicyBook(book.folder)
     for segment, policy in book.by_segment.items():
         windows = {name: w.model_copy(update={"holidays": True}) for name, w in policy.contact.windows.items()}
         office = policy.contact.office_hours.model_copy(update={"holidays": True, "weekdays": [1, 2, 3, 4, 5, 6, 7]})
         contact = policy.contact.model_copy(update={"windows": windows, "office_hours": office})
-        copy.by_segment[segment] = policy.model_copy(update={"contact": contact})
+        copy.by_segment[segment] = copy.named[policy.name] = policy.model_copy(update={"contact": contact})
     return copy
 
 

@@ -1,0 +1,35 @@
+"""What the KPIs read from the store: the accounts' facts (store.facts), who owns each account, and the contacts made
+with debtors (the contact log: messages and letters sent, calls and visits people recorded)."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from domain.kinds import DEBTOR_CONTACT, KINDS
+from insight.kpis import Contact, KpiReport, kpis, month_bounds
+from store import facts
+from store.models import Account, ContactLog
+from store.repository import Store
+
+SENT = tuple(kind.value for kind in DEBTOR_CONTACT if KINDS[kind].output != "task")  # a task is not a contact yet
+MADE = ("call", "visit")  # what people recorded doing
+
+
+def owners(store: Store) -> dict[str, tuple[str | None, str | None]]:
+    with Session(store.engine) as session:
+        return {a: (o, t) for a, o, t in session.exec(select(Account.account_id, Account.owner, Account.team))}
+
+
+def contacts(store: Store, start: datetime, end: datetime) -> list[Contact]:
+    statement = select(ContactLog.account_id, ContactLog.at_utc).where(
+        ContactLog.at_utc >= start, ContactLog.at_utc < end,
+        or_(col(ContactLog.action).in_(SENT) & (ContactLog.result == "sent"), col(ContactLog.channel).in_(MADE)),
+    )  # fmt: skip
+    with Session(store.engine) as session:
+        return [Contact(account_id, at) for account_id, at in session.exec(statement)]
+
+
+def month_report(store: Store, month: str) -> list[KpiReport]:
+    """The month's KPIs from the store, one report per currency."""
+    start, end = month_bounds(month)
+    return kpis(facts.read(store, until=end), month, owners(store), contacts(store, start, end))
