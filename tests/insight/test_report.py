@@ -1,8 +1,8 @@
 """The KPIs from a real store: `collections report kpis` as a process (GET /v1/reports/kpis: tests/api)."""
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
