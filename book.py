@@ -163,6 +163,13 @@ async def aging(client: Client, today: date | None = None, filters: Filters | No
     return age(rows, as_of=today)
 
 
+async def open_accounts(client: Client, filters: Filters, today: date | None = None) -> AsyncIterator[AccountRow]:
+    """Every open account of `filters`, page after page (the exports: the whole book, however large)."""
+    today = today or utc_today()
+    async for row in _rows(client, to_query(replace(filters, include_closed=False), today), today):
+        yield row
+
+
 async def _rows(client: Client, query: str, today: date) -> AsyncIterator[AccountRow]:
     async for execution in client.list_workflows(query, page_size=AGING_PAGE_SIZE):
         yield account_row(execution, today)

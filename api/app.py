@@ -21,7 +21,20 @@ from temporalio.client import Client
 
 import api.codec
 import api.dashboard
-from api import accounts, agencies, commands, deliveries, events, health, legal, reports, simulations, staff, tasks
+from api import (
+    accounts,
+    agencies,
+    commands,
+    deliveries,
+    events,
+    exports,
+    health,
+    legal,
+    reports,
+    simulations,
+    staff,
+    tasks,
+)
 from api.auth import load_keys
 from api.limits import Guard
 from api.sessions import Sessions
@@ -61,7 +74,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, s
     app.state.policies = settings.policies()
     app.state.api_keys = load_keys(warn=True)
     app.state.sessions = Sessions()  # the dashboard's sign-ins, in this process (api/sessions.py)
-    for module in (health, events, accounts, commands, deliveries, reports, simulations, legal, staff, tasks):
+    for module in (health, events, accounts, commands, deliveries, reports, exports, simulations, legal, staff, tasks):
         app.include_router(module.router)
     app.include_router(agencies.agency_router)
     app.include_router(agencies.leads_router)

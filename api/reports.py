@@ -1,5 +1,6 @@
 """`GET /v1/reports/aging`: the book's aging (the leads). From visibility, like the lists: see `book`.
-`GET /v1/reports/kpis`: the month's KPIs per currency (insight/kpis.py), from the store's facts."""
+`GET /v1/reports/kpis`: the month's KPIs per currency (insight/kpis.py), from the store's facts; `GET
+/v1/reports/arms`: champion/challenger compared (insight/arms.py)."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -12,8 +13,9 @@ import book
 from api.auth import LEADS, require
 from api.state import SystemOfRecord, TemporalClient
 from domain.aging import AgingReport
+from insight.arms import ExperimentReport
 from insight.kpis import KpiReport, this_month
-from insight.sources import month_report
+from insight.sources import experiments_report, month_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require(*LEADS))])
 
@@ -47,3 +49,9 @@ async def kpi_report(
         return await asyncio.to_thread(month_report, store, month or this_month(datetime.now(UTC).date()))
     except ValueError as error:
         raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None
+
+
+@router.get("/arms", response_model=list[ExperimentReport], summary="Champion/challenger: every experiment's arms "
+            "compared, with 95% intervals and a verdict")  # fmt: skip
+async def arms_report(store: SystemOfRecord) -> list[ExperimentReport]:
+    return await asyncio.to_thread(experiments_report, store)

@@ -1,22 +1,32 @@
 """`collections report ...`: the department's figures from the store (no Temporal needed).
 
-collections report kpis [--month YYYY-MM] [--json]    the month's KPIs per currency (insight/kpis.py)"""
+collections report kpis [--month YYYY-MM] [--json]    the month's KPIs per currency (insight/kpis.py)
+collections report arms [--json]                      champion/challenger compared (insight/arms.py)
+collections report export book|aging|kpis|contacts [--format csv|xlsx] [--output FILE] [--month YYYY-MM]"""
 
 import argparse
+import asyncio
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import click
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from insight.kpis import KpiReport, Rate, this_month
-from insight.sources import month_report
+from book import Filters, aging
+from insight import exports
+from insight.arms import Interval
+from insight.kpis import KpiReport, Rate, month_bounds, this_month
+from insight.sources import experiments_report, month_report
 from settings import ConfigError, Settings
 from store.repository import Store
 from terminal import render_table
 
 EXIT_FAILED = 1
+ARMS_HEADER = ("arm", "accounts", "recovery (95% CI)", "paid in full", "promises kept", "contacts/account")
 
 
 def commands() -> click.Group:
@@ -27,6 +37,16 @@ def commands() -> click.Group:
         command("kpis", cmd_kpis, "the month's KPIs per currency: recovery, DSO, promises, plans, cure rates, "
                 "contacts, by cohort and by segment, policy, arm, team and collector",
                 [month, flag("--json", help="machine-readable output")]),
+        command("arms", cmd_arms, "every experiment's arms compared, with 95% intervals and a verdict",
+                [flag("--json", help="machine-readable output")]),
+        command("export", cmd_export, "the book, the aging report, the month's KPIs or the contact log as CSV or "
+                "XLSX, written as it is read", [
+            click.Argument(["what"], type=click.Choice(exports.WHAT)),
+            click.Option(["--format", "form"], type=click.Choice(("csv", "xlsx")), default="csv", show_default=True),
+            click.Option(["--output"], type=click.Path(dir_okay=False, path_type=Path),
+                         help="the file to write (default: standard output, CSV only)"),
+            click.Option(["--month"], metavar="YYYY-MM", help="kpis: the month (default: this one); contacts: only "
+                         "that month's (default: all)")]),
     ])  # fmt: skip
 
 
@@ -49,12 +69,94 @@ def cmd_kpis(store: Store, args: argparse.Namespace) -> int:
     month = args.month or this_month(datetime.now(UTC).date())
     reports = month_report(store, month)
     if args.json:
-        print("[" + ",\n".join(report.model_dump_json(indent=2) for report in reports) + "]")
-        return 0
+        return print_json(reports)
     if not reports:
         print(f"{month}: no accounts yet")
     for report in reports:
         print(describe(report))
+    return 0
+
+
+def cmd_arms(store: Store, args: argparse.Namespace) -> int:
+    reports = experiments_report(store)
+    if args.json:
+        return print_json(reports)
+    if not reports:
+        print("no account is in an experiment (see README: Champion/challenger)")
+    for report in reports:
+        print(f"experiment {report.experiment}")
+        print(render_table(ARMS_HEADER,
+                           [(a.arm, str(a.accounts), _interval(a.recovery), _interval(a.paid_in_full),
+                             _interval(a.promise_kept), "-" if a.contacts_per_account is None
+                             else f"{a.contacts_per_account:.2f}") for a in report.arms]))  # fmt: skip
+        for comparison in report.comparisons:
+            print(f"  {comparison.verdict}")
+        print()
+    return 0
+
+
+def _interval(interval: Interval) -> str:
+    if interval.value is None:
+        return "-"
+    if interval.low is None or interval.high is None:
+        return f"{interval.value:.1%}"
+    return f"{interval.value:.1%} ({interval.low:.1%}-{interval.high:.1%})"
+
+
+def cmd_export(store: Store, args: argparse.Namespace) -> int:
+    if args.form == "xlsx" and args.output is None:
+        raise ValueError("an XLSX export needs --output FILE")
+    out = args.output.open("wb") if args.output else sys.stdout.buffer
+    written = 0
+
+    def write(chunk: bytes) -> None:
+        nonlocal written
+        written += out.write(chunk)
+
+    try:
+        if args.what in ("book", "aging"):
+            asyncio.run(_from_temporal(store, args.what, args.form, write))
+        else:
+            for chunk in _from_store(store, args):
+                write(chunk)
+    finally:
+        if args.output:
+            out.close()
+        else:
+            out.flush()
+    if args.output:
+        print(f"{args.what}: {written:,} bytes written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _from_store(store: Store, args: argparse.Namespace) -> Iterator[bytes]:
+    if args.what == "kpis":
+        rows = exports.kpi_rows(month_report(store, args.month or this_month(datetime.now(UTC).date())))
+        return exports.export(exports.KPI_HEADER, rows, args.form, "kpis")
+    start, end = month_bounds(args.month) if args.month else (None, None)
+    return exports.export(exports.CONTACT_HEADER, exports.contact_rows(store, start, end), args.form, "contacts")
+
+
+async def _from_temporal(store: Store, what: str, form: exports.Format, write: Callable[[bytes], None]) -> None:
+    """The book or the aging, which visibility answers, written as its pages come."""
+    settings = Settings.from_env()
+    try:
+        client = await settings.connect()
+    except RuntimeError as error:
+        raise ValueError(f"cannot reach Temporal at {settings.temporal_address}: {error}") from None
+    filters = Filters(task_queue=settings.task_queue)
+    if what == "aging":
+        for chunk in exports.export(exports.AGING_HEADER, exports.aging_rows(await aging(client, filters=filters)),
+                                    form, "aging"):  # fmt: skip
+            write(chunk)
+        return
+    async for chunk in exports.export_async(exports.BOOK_HEADER, exports.book_rows(client, store, filters), form,
+                                            "book"):  # fmt: skip
+        write(chunk)
+
+
+def print_json(reports: Sequence[BaseModel]) -> int:
+    print("[" + ",\n".join(report.model_dump_json(indent=2) for report in reports) + "]")
     return 0
 
 

@@ -5,7 +5,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
+from domain.bounds import EARLIEST, LATEST
 from domain.kinds import DEBTOR_CONTACT, KINDS
+from insight.arms import ExperimentReport, compare
 from insight.kpis import Contact, KpiReport, kpis, month_bounds
 from store import facts
 from store.models import Account, ContactLog
@@ -27,6 +29,11 @@ def contacts(store: Store, start: datetime, end: datetime) -> list[Contact]:
     )  # fmt: skip
     with Session(store.engine) as session:
         return [Contact(account_id, at) for account_id, at in session.exec(statement)]
+
+
+def experiments_report(store: Store) -> list[ExperimentReport]:
+    """Every experiment's arms compared, over everything recorded."""
+    return compare(facts.read(store), contacts(store, EARLIEST, LATEST))
 
 
 def month_report(store: Store, month: str) -> list[KpiReport]:

@@ -26,6 +26,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     **{("POST", path): roles for path, roles in COMMANDS.items()},
     ("GET", "/v1/reports/aging"): LEADS,
     ("GET", "/v1/reports/kpis"): LEADS,
+    ("GET", "/v1/reports/arms"): LEADS,
+    ("GET", "/v1/exports/{what}"): LEADS,
     ("POST", "/v1/simulations"): LEADS,
     ("GET", "/v1/legal/cases"): (LEGAL,),
     ("GET", "/v1/legal/cases/{case_id}"): (LEGAL,),
@@ -87,6 +89,7 @@ def concrete(path: str) -> str:
         .replace("{task}", "d035-create_call_task")
         .replace("{agency_id}", "example-agency")
         .replace("{month}", "2026-12")
+        .replace("{what}", "contacts")
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from store import facts
 from store.models import Account, AccountFact, ContactLog
 from store.repository import Store
+from tests.insight.test_arms import arm_book
 from tests.insight.test_kpis import BOOK, OWNERS, on
 
 BIN = Path(sys.executable).parent
@@ -50,3 +51,16 @@ def test_the_command_line_prints_the_months_figures(tmp_path: Path) -> None:
     bad = subprocess.run([str(BIN / "collections"), "report", "kpis", "--month", "2026-13"], env=env,
                          capture_output=True, text=True, check=False)  # fmt: skip
     assert bad.returncode == 1 and "month '2026-13': expected YYYY-MM" in bad.stderr
+
+
+def test_the_command_line_compares_the_arms(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'collections.db'}"
+    store = Store.open(url)
+    rows = arm_book("early-letter/champion", 300, 0.5, 1) + arm_book("early-letter/fast", 300, 0.75, 2)
+    facts.record(store, [AccountFact(key=f"{row.kind}:{n}", **vars(row)) for n, row in enumerate(rows)])
+    store.close()
+    run = subprocess.run([str(BIN / "collections"), "report", "arms"], env={**os.environ, "DATABASE_URL": url},
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "experiment early-letter" in run.stdout and re.search(r"early-letter/champion +300 ", run.stdout)
+    assert "  fast collects more than the champion: +" in run.stdout

@@ -93,7 +93,14 @@ async def test_histories_hold_no_debtor_data_and_the_codec_client_still_reads_th
     patches = [e for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_patch"]
     marked = [json.loads(p.data) for e in patches for p in payloads_in(e)]
     assert marked and all(set(m) == {"id", "deprecated"} for m in marked), marked
-    payloads = [payload for event in history.events if event not in patches for payload in payloads_in(event)]
+    # A local activity's marker (the KPIs' facts, from issue 20) likewise: its `data` says which activity it was, in
+    # plain JSON from core; its result went through the codec.
+    local = [e for e in history.events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+    about = [json.loads(p.data) for e in local for p in e.marker_recorded_event_attributes.details["data"].payloads]
+    assert about and all({"activity_type", "seq"} <= set(entry) for entry in about), about
+    payloads = [payload for event in history.events if event not in patches and event not in local
+                for payload in payloads_in(event)]  # fmt: skip
+    payloads += [p for e in local for p in e.marker_recorded_event_attributes.details["result"].payloads]
     assert len(payloads) >= 4  # the start signal, send_sms's request and result, the workflow input...
     assert {(p.metadata["encoding"], p.metadata[KEY_ID]) for p in payloads} == {(ENCODING, b"2026-q3")}
     # The control: the debtor's data is in those payloads, sealed.

@@ -5,10 +5,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 import legal
 from store.repository import Store
+from tests.polling import eventually
 from tests.staff import hire
 from tests.workflows.harness import Account
 
@@ -53,6 +55,9 @@ async def test_accept_and_record_an_outcome_closes_the_account(
         assert await legal.main(outcome, client=time_env.client) == 0  # recorded twice, applied once
         different = ["outcome", case_id, "--outcome", "withdrawn"]
         assert await legal.main(different, client=time_env.client) == 2
+        # The account closes as soon as it has recorded the outcome (and its facts): wait for it, as this handle does
+        # not skip time (a bare result() could give up on a loaded machine before the close event came).
+        await eventually(account.handle.describe, lambda d: d.status != WorkflowExecutionStatus.RUNNING, timeout=60)
         result = await account.handle.result()
         assert await legal.main(outcome, client=time_env.client) == 0  # after the account closed: still fine
         assert await legal.main(["show", case_id]) == 0
