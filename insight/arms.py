@@ -79,7 +79,7 @@ def ratio(collected: Sequence[float], placed: Sequence[float]) -> tuple[float | 
 def around(value: float | None, error: float | None) -> Interval:
     if value is None or error is None:
         return Interval(value=value, low=None, high=None)
-    return Interval(value=value, low=value - Z * error, high=value + Z * error)
+    return Interval(value=value, low=max(0.0, value - Z * error), high=value + Z * error)  # a rate is never below 0
 
 
 def figures(arm: str, books: Sequence[Ledger], contacts: int) -> tuple[ArmFigures, float | None]:

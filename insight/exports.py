@@ -41,7 +41,8 @@ CONTACT_HEADER = ("at_utc", "at_local", "account_id", "channel", "action", "step
 
 async def book_rows(client: Client, store: Store, filters: book.Filters) -> AsyncIterator[tuple[Cell, ...]]:
     """Every open account: what visibility says of it, and what the store knows (its policy, timezone, locale,
-    contact details held, owner and team). Shaped as the simulator reads a book (simulation.book.BOOK_COLUMNS)."""
+    contact details held, owner and team: the store knows an account from its first action; until then these are
+    left empty, not false). Shaped as the simulator reads a book (simulation.book.BOOK_COLUMNS)."""
     with Session(store.engine) as session:
         known = {a.account_id: a for a in session.exec(select(Account))}
     async for row in book.open_accounts(client, filters):
@@ -50,7 +51,8 @@ async def book_rows(client: Client, store: Store, filters: book.Filters) -> Asyn
             row.account_id, row.segment or "", _policy_name(account.policy) if account else "", row.outstanding,
             row.currency,
             row.days_past_due, account.timezone if account else "", account.locale if account else "", "",
-            bool(account and account.phone), bool(account and account.email), "", row.stage,
+            (account.phone is not None) if account else "", (account.email is not None) if account else "", "",
+            row.stage,
             account.owner if account else "", account.team if account else "", row.oldest_due,
         )  # fmt: skip
 

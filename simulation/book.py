@@ -84,7 +84,7 @@ BOOK_COLUMNS = ("account_id", "segment", "policy", "outstanding", "currency", "d
 
 def read_book(path: Path) -> list[SimAccount]:
     """Today's book from a CSV export: its open accounts with a balance (several currencies: refused, row named)."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # our exports start with a byte-order mark
         rows = csv.DictReader(handle)
         missing = [c for c in ("account_id", "segment", "outstanding", "currency") if c not in (rows.fieldnames or [])]
         if missing:
