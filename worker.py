@@ -30,9 +30,13 @@ from activities.legal_proceedings import CaseDesk
 from activities.rendering import Renderer
 from activities.routing import Channels
 from activities.senders import CourierSender, EmailSender, HttpSettings, SmsHttpSettings, SmsSender, SmtpSettings
+from activities.snapshots import BookSource, SnapshotDesk
 from api.app import create_app
 from cli import flag
 from domain.creditor import CreditorBook
+from domain.early_warning import Rule, load_rules
+from domain.policy import DEFAULT_POLICY_DIR
+from insight import schedule as snapshot_schedule
 from observability import configure_logging, host_port, prometheus_runtime
 from sandbox import SANDBOX, compile_workflow_modules
 from settings import EXAMPLE_CREDITORS, ConfigError, Settings, sqlite_url
@@ -42,6 +46,7 @@ from store.repository import Store
 from workflows import SEARCH_ATTRIBUTES, STUCK_AFTER_FAILURES, TASK_QUEUE
 from workflows.collection import CollectionWorkflow
 from workflows.legal_case import LegalCaseWorkflow
+from workflows.snapshot import MonthlySnapshotWorkflow
 from workflows.task_failures import SurfaceTaskFailures
 
 SEARCH_ATTRIBUTE_TYPES = {
@@ -83,12 +88,16 @@ def build_worker(
     courier: HttpSettings | None = None,
     shutdown_grace: timedelta = timedelta(0),
     creditors: CreditorBook | None = None,
+    warning_rules: list[Rule] | None = None,
+    book_source: BookSource | None = None,
     **tuning: int,
 ) -> Worker:
     """The worker with its real dependencies: the store (migrated to head), the channels, the templates.
     `run_worker` gives it `Settings.database_url` and the configured creditors; without them (tests, benchmarks) the
     store is Settings' SQLite file in the outbox folder instead of the var folder, never DATABASE_URL, and the
-    example creditor signs. `tuning` goes to the SDK's Worker
+    example creditor signs. The monthly snapshot reads the open book from visibility (`book_source` replaces it in
+    tests on the time-skipping server) and warns by `warning_rules` (default: the shipped policies'). `tuning` goes to
+    the SDK's Worker
     (max_concurrent_activities, max_concurrent_workflow_tasks, max_cached_workflows)."""
     private_dir(outbox_dir)
     compile_workflow_modules()
@@ -100,13 +109,22 @@ def build_worker(
     legal = LegalDesk(store, legal_dir or outbox_dir / "legal")
     renderer = Renderer(creditors=creditors or CreditorBook(EXAMPLE_CREDITORS))
     activities = CollectionActivities(store, channels, renderer, legal)
+    rules = load_rules(DEFAULT_POLICY_DIR) if warning_rules is None else warning_rules
+    snapshot = SnapshotDesk(store, rules, book_source) if book_source else SnapshotDesk.of(store, rules, client,
+                                                                                          task_queue)  # fmt: skip
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CollectionWorkflow, LegalCaseWorkflow],
+        workflows=[CollectionWorkflow, LegalCaseWorkflow, MonthlySnapshotWorkflow],
         workflow_runner=SANDBOX,
         interceptors=[SurfaceTaskFailures()],
-        activities=[*activities.all(), *CaseDesk(store).all(), *AgencyDesk(store).all(), *FactDesk(store).all()],
+        activities=[
+            *activities.all(),
+            *CaseDesk(store).all(),
+            *AgencyDesk(store).all(),
+            *FactDesk(store).all(),
+            *snapshot.all(),
+        ],
         activity_executor=ThreadPoolExecutor(max_workers=max(16, tuning.get("max_concurrent_activities", 0))),
         graceful_shutdown_timeout=shutdown_grace,  # on SIGTERM in-flight activities may finish
         **tuning,  # type: ignore[arg-type]
@@ -142,8 +160,12 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event, de
         client, settings.outbox_dir, settings.task_queue, database_url=settings.database_url,
         legal_dir=settings.legal_dir, smtp=settings.smtp, sms=settings.sms, courier=settings.courier,
         shutdown_grace=timedelta(seconds=settings.shutdown_grace),
-        creditors=creditors, **settings.worker_options(),
+        creditors=creditors, warning_rules=load_rules(settings.policy_dir), book_source=None,
+        **settings.worker_options(),
     )  # fmt: skip
+    if await snapshot_schedule.ensure(client, settings.task_queue):
+        print(f"created the schedule {snapshot_schedule.schedule_id(settings.task_queue)}: the aging snapshot on the "
+              "1st of each month, 00:05 UTC", flush=True)  # fmt: skip
     async with worker:
         print(f"worker polling task queue '{settings.task_queue}'; messages and tasks go to {outbox}", flush=True)
         await stop.wait()

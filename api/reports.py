@@ -15,7 +15,8 @@ from api.state import SystemOfRecord, TemporalClient
 from domain.aging import AgingReport
 from insight.arms import ExperimentReport
 from insight.kpis import KpiReport, this_month
-from insight.sources import experiments_report, month_report
+from insight.sources import experiments_report, month_report, trend_report
+from insight.trend import Trend
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require(*LEADS))])
 
@@ -55,3 +56,8 @@ async def kpi_report(
             "compared, with 95% intervals and a verdict")  # fmt: skip
 async def arms_report(store: SystemOfRecord) -> list[ExperimentReport]:
     return await asyncio.to_thread(experiments_report, store)
+
+
+@router.get("/trend", response_model=Trend, summary="The aging at each month's end and the roll rates between months")
+async def trend_over_months(store: SystemOfRecord) -> Trend:
+    return await asyncio.to_thread(trend_report, store)

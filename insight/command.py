@@ -2,11 +2,14 @@
 
 collections report kpis [--month YYYY-MM] [--json]    the month's KPIs per currency (insight/kpis.py)
 collections report arms [--json]                      champion/challenger compared (insight/arms.py)
-collections report export book|aging|kpis|contacts [--format csv|xlsx] [--output FILE] [--month YYYY-MM]"""
+collections report export book|aging|kpis|contacts [--format csv|xlsx] [--output FILE] [--month YYYY-MM]
+collections report trend [--json]                     the aging month after month, and the roll rates
+collections report snapshot [--month YYYY-MM]         take a month's aging snapshot now (the schedule: monthly)"""
 
 import argparse
 import asyncio
 import sys
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,15 +18,19 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from temporalio.client import Client
 
 from book import Filters, aging
+from domain.aging import BUCKET_NAMES
 from insight import exports
 from insight.arms import Interval
 from insight.kpis import KpiReport, Rate, month_bounds, this_month
-from insight.sources import experiments_report, month_report
+from insight.sources import experiments_report, month_report, trend_report
 from settings import ConfigError, Settings
 from store.repository import Store
 from terminal import render_table
+from workflows.inputs import SnapshotInput, SnapshotResult
+from workflows.snapshot import MonthlySnapshotWorkflow
 
 EXIT_FAILED = 1
 ARMS_HEADER = ("arm", "accounts", "recovery (95% CI)", "paid in full", "promises kept", "contacts/account")
@@ -39,6 +46,11 @@ def commands() -> click.Group:
                 [month, flag("--json", help="machine-readable output")]),
         command("arms", cmd_arms, "every experiment's arms compared, with 95% intervals and a verdict",
                 [flag("--json", help="machine-readable output")]),
+        command("trend", cmd_trend, "the aging at each month's end and the roll rates between months (from the "
+                "monthly snapshots)", [flag("--json", help="machine-readable output")]),
+        command("snapshot", cmd_snapshot, "take a month's aging snapshot and its early warnings now (the schedule "
+                "does it on the 1st of each month)", [click.Option(["--month"], metavar="YYYY-MM",
+                                                                   help="default: the month just ended")]),
         command("export", cmd_export, "the book, the aging report, the month's KPIs or the contact log as CSV or "
                 "XLSX, written as it is read", [
             click.Argument(["what"], type=click.Choice(exports.WHAT)),
@@ -140,10 +152,7 @@ def _from_store(store: Store, args: argparse.Namespace) -> Iterator[bytes]:
 async def _from_temporal(store: Store, what: str, form: exports.Format, write: Callable[[bytes], None]) -> None:
     """The book or the aging, which visibility answers, written as its pages come."""
     settings = Settings.from_env()
-    try:
-        client = await settings.connect()
-    except RuntimeError as error:
-        raise ValueError(f"cannot reach Temporal at {settings.temporal_address}: {error}") from None
+    client = await _connect(settings)
     filters = Filters(task_queue=settings.task_queue)
     if what == "aging":
         for chunk in exports.export(exports.AGING_HEADER, exports.aging_rows(await aging(client, filters=filters)),
@@ -153,6 +162,50 @@ async def _from_temporal(store: Store, what: str, form: exports.Format, write: C
     async for chunk in exports.export_async(exports.BOOK_HEADER, exports.book_rows(client, store, filters), form,
                                             "book"):  # fmt: skip
         write(chunk)
+
+
+def cmd_trend(store: Store, args: argparse.Namespace) -> int:
+    result = trend_report(store)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    if not result.months:
+        print("no monthly snapshot yet: the schedule takes one on the 1st (or `collections report snapshot`)")
+    for currency, months in result.aging.items():
+        print(f"{currency} at each month's end (accounts, amount)")
+        print(render_table(("month", *BUCKET_NAMES), [
+            (month, *(f"{p.accounts} {p.amount:,.2f}" for p in buckets.values())) for month, buckets in months.items()
+        ]))  # fmt: skip
+    for roll in result.rolls:
+        print(f"\nroll rates {roll.start} -> {roll.end}, {roll.currency} (share of the accounts of each bucket)")
+        names = list(next(iter(roll.rates.values())))
+        print(render_table(("from", *names), [
+            (start, *(f"{rate:.0%}" for rate in rates.values())) for start, rates in roll.rates.items()
+        ]))  # fmt: skip
+    return 0
+
+
+def cmd_snapshot(store: Store, args: argparse.Namespace) -> int:
+    result = asyncio.run(_snapshot(args.month))
+    print(f"{result.month}: {result.accounts} account(s) added to the snapshot")
+    for warning in result.warnings:
+        print(f"  early warning: {warning} (a task for the collections manager)")
+    return 0
+
+
+async def _snapshot(month: str | None) -> SnapshotResult:
+    settings = Settings.from_env()
+    client = await _connect(settings)
+    return await client.execute_workflow(MonthlySnapshotWorkflow.run, SnapshotInput(month=month),
+                                         id=f"monthly-snapshot-{month or 'latest'}-{uuid.uuid4().hex[:8]}",
+                                         task_queue=settings.task_queue)  # fmt: skip
+
+
+async def _connect(settings: Settings) -> Client:
+    try:
+        return await settings.connect()
+    except RuntimeError as error:
+        raise ValueError(f"cannot reach Temporal at {settings.temporal_address}: {error}") from None
 
 
 def print_json(reports: Sequence[BaseModel]) -> int:

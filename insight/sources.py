@@ -9,7 +9,8 @@ from domain.bounds import EARLIEST, LATEST
 from domain.kinds import DEBTOR_CONTACT, KINDS
 from insight.arms import ExperimentReport, compare
 from insight.kpis import Contact, KpiReport, kpis, month_bounds
-from store import facts
+from insight.trend import Trend, trend
+from store import facts, snapshots
 from store.models import Account, ContactLog
 from store.repository import Store
 
@@ -34,6 +35,11 @@ def contacts(store: Store, start: datetime, end: datetime) -> list[Contact]:
 def experiments_report(store: Store) -> list[ExperimentReport]:
     """Every experiment's arms compared, over everything recorded."""
     return compare(facts.read(store), contacts(store, EARLIEST, LATEST))
+
+
+def trend_report(store: Store) -> Trend:
+    """The aging trend and the roll rates over every monthly snapshot taken."""
+    return trend(snapshots.month(store))
 
 
 def month_report(store: Store, month: str) -> list[KpiReport]:

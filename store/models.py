@@ -314,3 +314,25 @@ class AccountFact(SQLModel, table=True):
     policy: str
     arm: str | None = Field(default=None, index=True)  # the experiment arm the account was assigned (arms.py)
     detail: str | None = long_text(default=None)
+
+
+class AgingSnapshot(SQLModel, table=True):
+    """One open account as the month's aging snapshot saw it (workflows/snapshot.py, on the 1st for the month just
+    ended): what the trend, the roll rates and the early warnings read."""
+
+    __tablename__ = "aging_snapshot"
+    __table_args__ = (UniqueConstraint("month", "account_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(index=True)  # YYYY-MM: the month that ended
+    taken_at: datetime = instant()
+    account_id: str
+    stage: str
+    bucket: str
+    days_past_due: int | None = None
+    outstanding: Decimal = money()
+    currency: str
+    segment: str
+    arm: str | None = None
+    owner: str | None = None
+    team: str | None = None

@@ -27,6 +27,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/reports/aging"): LEADS,
     ("GET", "/v1/reports/kpis"): LEADS,
     ("GET", "/v1/reports/arms"): LEADS,
+    ("GET", "/v1/reports/trend"): LEADS,
     ("GET", "/v1/exports/{what}"): LEADS,
     ("POST", "/v1/simulations"): LEADS,
     ("GET", "/v1/legal/cases"): (LEGAL,),
