@@ -43,7 +43,7 @@ async def run_simulation(
 ) -> Any:
     first_day = body.start or datetime.now(UTC).date()
     try:
-        outcomes = await asyncio.to_thread(_simulate, body, request.app.state.policies, first_day)
+        outcomes = await asyncio.to_thread(simulated, body, request.app.state.policies, first_day)
     except (ValueError, LookupError) as error:
         raise HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, detail=str(error)) from None
     if format == "svg":
@@ -53,7 +53,8 @@ async def run_simulation(
     return report(outcomes, context)
 
 
-def _simulate(body: SimulationRequest, policies: PolicyBook, first_day: date) -> list[Outcome]:
+def simulated(body: SimulationRequest, policies: PolicyBook, first_day: date) -> list[Outcome]:
+    """The request's simulation (blocking: run it in a thread)."""
     accounts = SyntheticBook(accounts=body.accounts).draw(body.seed)
     # The deployment's policies only, by name (never a path over HTTP); an unknown one: ValueError naming the known.
     arms = [Arm(name, None if name == BOOK else policies.by_name(name)) for name in body.policies]

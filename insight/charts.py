@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import typst
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 400, 56, 190, 24, 44
+WIDTH, HEIGHT, RIGHT, TOP, BOTTOM = 760, 400, 230, 24, 44
 COLOURS = ("#1f6feb", "#d1495b", "#2a9d8f", "#e9a23b", "#7b4fb3", "#6c757d", "#8c564b", "#17becf")
 
 
@@ -30,10 +30,12 @@ def line_chart(title: str, series: Sequence[Series], x_labels: Sequence[str], x_
     top_value = max([max([*(s.high or []), *s.values], default=0.0) for s in series], default=0.0)
     step = _step(top_value, percent)
     top = max(step, float(np.ceil(top_value / step) * step))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    ticks = [(tick, f"{tick:.0%}" if percent else f"{tick:,.0f}") for tick in np.arange(0, top + step / 2, step)]
+    left = 14 + 7 * max(len(label) for _, label in ticks)  # room for the longest label of the y axis
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(index: float) -> float:
-        return LEFT + (plot_w * index / (points - 1) if points > 1 else plot_w / 2)
+        return left + (plot_w * index / (points - 1) if points > 1 else plot_w / 2)
 
     def y(value: float) -> float:
         return TOP + plot_h * (1 - value / top)
@@ -41,17 +43,16 @@ def line_chart(title: str, series: Sequence[Series], x_labels: Sequence[str], x_
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
              f'height="{HEIGHT}" font-family="sans-serif" font-size="12" role="img" aria-label="{escape(title)}">',
              '<rect width="100%" height="100%" fill="white"/>',
-             f'<text x="{LEFT}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>']  # fmt: skip
-    for tick in np.arange(0, top + step / 2, step):
-        label = f"{tick:.0%}" if percent else f"{tick:,.0f}"
-        parts.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{label}</text>')
+             f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>']  # fmt: skip
+    for tick, label in ticks:
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{label}</text>')
     every = max(1, points // 6)
     for index in range(0, points, every):
         parts.append(f'<text x="{x(index):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">'
                      f"{escape(x_labels[index])}</text>")  # fmt: skip
     if x_title:
-        parts.append(f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 8}" text-anchor="middle">{escape(x_title)}</text>')
+        parts.append(f'<text x="{left + plot_w / 2}" y="{HEIGHT - 8}" text-anchor="middle">{escape(x_title)}</text>')
     for n, line in enumerate(series):
         colour = COLOURS[n % len(COLOURS)]
         if line.low is not None and line.high is not None:
@@ -64,9 +65,9 @@ def line_chart(title: str, series: Sequence[Series], x_labels: Sequence[str], x_
             parts.append(f'<circle cx="{x(0):.1f}" cy="{y(line.values[0]):.1f}" r="3" fill="{colour}"/>')
         last = line.values[-1] if line.values else 0
         legend_y = TOP + 18 * n + 8
-        parts.append(f'<rect x="{LEFT + plot_w + 12}" y="{legend_y - 8}" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<rect x="{left + plot_w + 12}" y="{legend_y - 8}" width="12" height="12" fill="{colour}"/>')
         shown = f"{last:.1%}" if percent else f"{last:,.0f}"
-        parts.append(f'<text x="{LEFT + plot_w + 30}" y="{legend_y + 2}">{escape(line.label[:22])} {shown}</text>')
+        parts.append(f'<text x="{left + plot_w + 30}" y="{legend_y + 2}">{escape(line.label[:22])} {shown}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 

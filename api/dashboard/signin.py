@@ -196,6 +196,7 @@ Reader = Annotated[Viewer, requires(*READERS)]
 Lawyer = Annotated[Viewer, requires(LEGAL)]  # as the API's package download
 InboxReader = Annotated[Viewer, requires(*INBOX_READERS)]
 Anyone = Annotated[Viewer, requires(*ROLES)]
+Lead = Annotated[Viewer, requires(*LEADS)]  # the department's figures, experiments and the simulator
 Worker = Annotated[Viewer, requires(*WORKERS)]  # My work and its tasks
 
 
