@@ -7,6 +7,7 @@
     collections task show|claim|release|reassign|done ID        one task of the queue (tasks.py)
     collections worker [--dev-server]                           the worker (worker.py)
     collections simulate [--book ...] [--policy ...] [--chart]  the policy simulator (simulation/)
+    collections calibrate --output FILE                         its debtor response model, fitted from the store
     collections report kpis [--month YYYY-MM] [--json]          the department's figures (insight/)
 
 Shell completion: `eval "$(_COLLECTIONS_COMPLETE=bash_source collections)"` (zsh_source, fish_source for those).
@@ -167,6 +168,7 @@ def collections_group() -> click.Group:
     root.add_command(tasks.commands(), "task")
     root.add_command(worker.command())
     root.add_command(simulation_command.command())
+    root.add_command(simulation_command.calibrate_command())
     root.add_command(insight_command.commands(), "report")
     return root
 
@@ -188,7 +190,7 @@ def run() -> None:
         worker.start(dev_server=parsed.dev_server)
         return
     # parse() succeeded: argv names a command
-    if parsed.command == "simulate":
+    if parsed.command in ("simulate", "calibrate"):
         exit_now(parsed.run(parsed))
     if argv[0] == "report":
         from insight import command as insight_command

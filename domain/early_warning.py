@@ -10,7 +10,6 @@ Measures, over one group's open accounts at the snapshot:
 - `overdue_growth`: the amount past due over the previous month's snapshot's, less one (not evaluated without a
   previous snapshot, or when it had nothing past due)."""
 
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.profile_files import check_unique, load_files
 
 FOLDER = "warnings"
 Measure = Literal["share_1_30", "overdue_share", "share_90_plus", "overdue_growth"]
@@ -59,15 +60,8 @@ class Warning:
 
 def load_rules(folder: Path) -> list[Rule]:
     """Every rule of `folder/warnings/*.toml` (none: no folder), names unique."""
-    rules: list[Rule] = []
-    for path in sorted((folder / FOLDER).glob("*.toml")):
-        try:
-            rules += Rules.model_validate(tomllib.loads(path.read_text(encoding="utf-8"))).rules
-        except (tomllib.TOMLDecodeError, ValueError) as error:
-            raise ValueError(f"invalid early-warning file {path}: {error}") from error
-    names = [rule.name for rule in rules]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two early-warning rules in {folder / FOLDER} share a name")
+    rules = [rule for found in load_files(folder / FOLDER, Rules, "early-warning") for rule in found.rules]
+    check_unique([rule.name for rule in rules], "early-warning rule", folder / FOLDER)
     return rules
 
 

@@ -12,10 +12,11 @@ recorded on the account (its state, its facts, the `CollectionArm` search attrib
 `<experiment>/<policy>`; insight/arms.py compares the arms."""
 
 import hashlib
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.profile_files import check_unique, load_files
 
 FOLDER = "experiments"
 CHAMPION = "champion"
@@ -70,13 +71,6 @@ def position(experiment: str, account_id: str) -> float:
 
 def load_experiments(folder: Path) -> list[Experiment]:
     """Every experiment in `folder/experiments/` (none: no folder), by file name."""
-    found = []
-    for path in sorted((folder / FOLDER).glob("*.toml")):
-        try:
-            found.append(Experiment.model_validate(tomllib.loads(path.read_text(encoding="utf-8"))))
-        except (tomllib.TOMLDecodeError, ValueError) as error:
-            raise ValueError(f"invalid experiment file {path}: {error}") from error
-    names = [e.name for e in found]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two experiments in {folder / FOLDER} share a name")
+    found = load_files(folder / FOLDER, Experiment, "experiment")
+    check_unique([e.name for e in found], "experiment", folder / FOLDER)
     return found

@@ -49,3 +49,23 @@ def load_profiles(folder: Path, model: type[P], what: str) -> dict[str, P]:
             raise ValueError(f"{what} {profile.id!r} has two files in {folder}")
         profiles[profile.id] = profile
     return profiles
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_files(folder: Path, model: type[M], what: str) -> list[M]:
+    """Every TOML file of `folder` as `model` (none: no folder), in name order; an invalid one stops the load, naming
+    the file and the reason."""
+    found = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            found.append(model.model_validate(tomllib.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, tomllib.TOMLDecodeError, ValueError) as error:
+            raise ValueError(f"invalid {what} file {path}: {error}") from error
+    return found
+
+
+def check_unique(names: list[str], what: str, folder: Path) -> None:
+    if len(set(names)) != len(names):
+        raise ValueError(f"two {what}s in {folder} share a name")

@@ -16,6 +16,7 @@ from store.repository import Store
 
 SENT = tuple(kind.value for kind in DEBTOR_CONTACT if KINDS[kind].output != "task")  # a task is not a contact yet
 MADE = ("call", "visit")  # what people recorded doing
+CALLS = {"call": "create_call_task", "visit": "create_visit_task"}  # the action kind a call or visit answers
 
 
 def owners(store: Store) -> dict[str, tuple[str | None, str | None]]:
@@ -30,6 +31,15 @@ def contacts(store: Store, start: datetime, end: datetime) -> list[Contact]:
     )  # fmt: skip
     with Session(store.engine) as session:
         return [Contact(account_id, at) for account_id, at in session.exec(statement)]
+
+
+def debtor_contacts(store: Store) -> list[tuple[str, datetime, str]]:
+    """(account, when, action) of every contact with a debtor: a message or letter sent, a call or visit made."""
+    statement = select(ContactLog.account_id, ContactLog.at_utc, ContactLog.action, ContactLog.channel).where(
+        or_(col(ContactLog.action).in_(SENT) & (ContactLog.result == "sent"), col(ContactLog.channel).in_(MADE)),
+    )  # fmt: skip
+    with Session(store.engine) as session:
+        return [(account, at, CALLS.get(channel, action)) for account, at, action, channel in session.exec(statement)]
 
 
 def experiments_report(store: Store) -> list[ExperimentReport]:

@@ -90,10 +90,11 @@ def read_book(path: Path) -> list[SimAccount]:
         if missing:
             expected = ", ".join(BOOK_COLUMNS)
             raise ValueError(f"{path}: the book lacks column(s) {', '.join(missing)} (expected {expected})")
-        return list(_accounts(rows, path))
+        return list(accounts_from(rows, str(path)))
 
 
-def _accounts(rows: Iterable[dict[str, str]], path: Path) -> Iterable[SimAccount]:
+def accounts_from(rows: Iterable[dict[str, str]], path: str) -> Iterable[SimAccount]:
+    """The accounts of a book's rows (as exported: BOOK_COLUMNS, as text); `path` names the source in errors."""
     for line, row in enumerate(rows, start=2):
         if line > MAX_ACCOUNTS + 1:
             raise ValueError(f"{path}: more than {MAX_ACCOUNTS:,} accounts")

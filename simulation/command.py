@@ -103,3 +103,38 @@ def table(outcomes: list[Outcome], args: argparse.Namespace, first_day: date, ti
                  f"{timing.decisions:,} planner decisions in {timing.seconds:.1f} s "
                  f"({timing.decisions / max(timing.cpu, 1e-9):,.0f} a CPU second).")  # fmt: skip
     return "\n".join(lines)
+
+
+def calibrate_command() -> click.Command:
+    from cli import command as make
+
+    return make("calibrate", calibrate, "fit a debtor response model from the store's contacts and what followed", [
+        click.Option(["--output"], type=click.Path(dir_okay=False, path_type=Path), required=True,
+                     help="the model file to write (then: collections simulate --model FILE)"),
+    ])  # fmt: skip
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    from insight.sources import debtor_contacts
+    from simulation.calibration import Contact, as_toml, fit
+    from store import facts
+    from store.repository import Store
+
+    try:
+        store = Store.open(Settings.from_env().database_url)
+    except (ConfigError, ValueError) as error:
+        print(f"calibrate: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        rows = facts.read(store)
+        contacts = [Contact(account, at, action) for account, at, action in debtor_contacts(store)]
+    finally:
+        store.close()
+    segments = {row.account_id: row.segment for row in rows}
+    model, support = fit(contacts, rows, segments, load_model())
+    args.output.write_text(as_toml(model, support), encoding="utf-8")
+    load_model(args.output)  # what it wrote reads back as a model
+    print(f"{model.description}: {len(model.answers)} row(s) written to {args.output}")
+    for where, count in support.items():
+        print(f"  {where}: {count} contacts")
+    return 0

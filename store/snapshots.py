@@ -3,27 +3,16 @@ nothing), read back for the trend, the roll rates and the early warnings."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from store import statements
 from store.models import AgingSnapshot
 from store.repository import Store
-from store.statements import table
 
 
 def record(store: Store, rows: Sequence[AgingSnapshot]) -> int:
     """Insert the rows of accounts the month's snapshot does not hold yet; returns how many were new."""
-    if not rows:
-        return 0
-    months = {row.month for row in rows}
-    with store.engine.begin() as connection:
-        known = set(connection.execute(
-            select(AgingSnapshot.month, AgingSnapshot.account_id).where(col(AgingSnapshot.month).in_(months))
-        ).all())  # fmt: skip
-        new = [row for row in rows if (row.month, row.account_id) not in known]
-        if new:
-            connection.execute(insert(table(AgingSnapshot)), [row.model_dump(exclude={"id"}) for row in new])
-        return len(new)
+    return statements.insert_new(store.engine, rows, ("month", "account_id"))
 
 
 def month(store: Store, name: str | None = None) -> list[AgingSnapshot]:

@@ -3,6 +3,7 @@ the contact log, an insert by a natural key. The ORM's session and unit of work 
 itself, and these run a few times per action of every account (`bench.ladder`). `store.repository.Store` runs them,
 each in the one transaction its verb promises."""
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
@@ -87,3 +88,25 @@ def _update(connection: Connection, message: Message, **change: Any) -> None:
     connection.execute(update(table(Message)).where(table(Message).c.id == message.id).values(**change))
     for name, value in change.items():
         setattr(message, name, value)
+
+
+def insert_new(engine: Engine, rows: Sequence[SQLModel], keys: tuple[str, str]) -> int:
+    """Insert the rows whose pair of `keys` columns no stored row has (one transaction); returns how many were new.
+    A concurrent writer of the same rows makes the first attempt fail on the unique constraint: once more then."""
+    if not rows:
+        return 0
+    model = type(rows[0])
+    first, second = (table(model).c[key] for key in keys)
+    for attempt in range(2):
+        try:
+            with engine.begin() as connection:
+                wanted = {getattr(row, keys[0]) for row in rows}
+                known = set(connection.execute(select(first, second).where(first.in_(wanted))).all())
+                new = [row for row in rows if (getattr(row, keys[0]), getattr(row, keys[1])) not in known]
+                if new:
+                    connection.execute(insert(table(model)), [row.model_dump(exclude={"id"}) for row in new])
+                return len(new)
+        except IntegrityError:
+            if attempt:
+                raise  # not a lost race: another constraint failed
+    raise AssertionError("unreachable")

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from api.dashboard.signin import PREFIX, Lead, PageError, PageRoute, render
 from api.exports import export as export_file
-from api.simulations import MAX_API_ACCOUNTS, MAX_API_RUNS, SimulationRequest, simulated
+from api.simulations import MAX_API_ACCOUNTS, MAX_API_RUNS, SimulationRequest, simulated, todays_book
 from api.state import get_client, get_settings, get_store
 from insight.charts import Series, line_chart
 from insight.kpis import KpiReport, month_bounds, this_month
@@ -72,19 +72,20 @@ async def simulate_page(
     request: Request, viewer: Lead, accounts: Annotated[int, Query(ge=1, le=MAX_API_ACCOUNTS)] = 2000,
     runs: Annotated[int, Query(ge=1, le=MAX_API_RUNS)] = 10, days: Annotated[int, Query(ge=1, le=1095)] = 120,
     seed: Annotated[int, Query(ge=0)] = 1, policy: Annotated[list[str] | None, Query(max_length=6)] = None,
-    run: bool = False,
+    book: Literal["synthetic", "today"] = "synthetic", run: bool = False,
 ) -> Response:  # fmt: skip
     """The form, and with `run` the results: the table and the recovery curves with their bands."""
     policies = request.app.state.policies
     chosen = policy or [BOOK]
     result, drawn = None, None
     if run:
-        body = SimulationRequest(accounts=accounts, runs=runs, days=days, seed=seed, policies=chosen)
+        body = SimulationRequest(accounts=accounts, runs=runs, days=days, seed=seed, policies=chosen, book=book)
         try:
-            outcomes = await asyncio.to_thread(simulated, body, policies, datetime.now(UTC).date())
+            today = await todays_book(request, None) if book == "today" else None
+            outcomes = await asyncio.to_thread(simulated, body, policies, datetime.now(UTC).date(), today)
         except (ValueError, LookupError) as error:
             raise PageError(422, str(error)) from None
         result, drawn = [o.summary() for o in outcomes], Markup(simulation_chart.svg(outcomes))
     names = [BOOK, *sorted(p.name for p in policies.all())]
     return render(request, "simulate.html", accounts=accounts, runs=runs, days=days, seed=seed, chosen=chosen,
-                  names=names, result=result, chart=drawn)  # fmt: skip
+                  names=names, result=result, chart=drawn, book=book)  # fmt: skip

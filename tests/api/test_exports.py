@@ -63,3 +63,10 @@ async def test_the_book_exported_is_a_book_the_simulator_runs(api: Api, tmp_path
     outcome = simulate(accounts, [Arm(BOOK, None)], load_model(), PolicyBook(), runs=2, seed=1, days=30,
                        first_day=date(2027, 1, 4))[0]  # fmt: skip
     assert outcome.accounts == 3 and outcome.placed == pytest.approx(1200 + 56000 + 800.5)
+    # The same over HTTP: today's book, as the API reads it itself.
+    request = {"book": "today", "runs": 2, "days": 30, "start": "2027-01-04", "policies": ["book", "accelerated"]}
+    response = await api.post("/v1/simulations", json=request)
+    assert response.status_code == 200, response.text
+    assert [(arm["accounts"], arm["placed"]) for arm in response.json()["arms"]] == [(3, 58000.5), (3, 58000.5)]
+    other = await api.post("/v1/simulations", json={**request, "currency": "USD"})
+    assert other.status_code == 422 and "no open account in USD" in other.text
