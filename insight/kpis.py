@@ -17,7 +17,6 @@ Definitions (a month is a calendar month in UTC; amounts are per currency, never
 - contacts per 1,000 collected: contacts with the debtor in the month (messages sent, calls and visits made) per
   1,000 of the month's collections."""
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -266,11 +265,6 @@ def _value(book: Ledger, dimension: str, owners: dict[str, tuple[str | None, str
     if dimension == "team":
         return owners.get(book.account_id, (None, None))[1]
     return getattr(book, dimension)
-
-
-def days_in(month: str) -> int:
-    start, _ = month_bounds(month)
-    return calendar.monthrange(start.year, start.month)[1]
 
 
 def previous(month: str) -> str:

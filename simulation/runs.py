@@ -6,7 +6,6 @@ accounts handed to legal (a `Tally`).
 Draws are seeded by (seed, run, profile): a run's figures do not depend on how the profiles are shared among
 processes, so the same seed gives the same figures."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,7 +20,7 @@ from simulation.tree import SPONTANEOUS, Node, Profile, Tree
 DAY = 86_400.0
 ANSWER_DELAY = 3 * 3600  # an answer comes three hours into its day: after that morning's actions
 SILENT = len(ANSWERS)
-PAID, LEGAL = "paid", "legal"
+PAID = "paid"
 
 
 @dataclass
@@ -179,10 +178,3 @@ class Walker:
 def kinds_of(tally: Tally, output: str) -> int:
     """How many of the tally's actions produce `output` (letter, sms, email, task)."""
     return sum(count for kind, count in tally.actions.items() if KINDS[ActionKind(kind)].output == output)
-
-
-def total(tallies: Sequence[Tally]) -> Tally:
-    whole = Tally(tallies[0].days)
-    for tally in tallies:
-        whole.add(tally)
-    return whole
