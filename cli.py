@@ -190,9 +190,9 @@ def run() -> None:
         worker.start(dev_server=parsed.dev_server)
         return
     # parse() succeeded: argv names a command
-    if parsed.command in ("simulate", "calibrate"):
+    if parsed.command == "simulate":
         exit_now(parsed.run(parsed))
-    if argv[0] == "report":
+    if argv[0] in ("report", "calibrate"):  # on the store, no Temporal
         from insight import command as insight_command
 
         exit_now(insight_command.execute(parsed))

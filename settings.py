@@ -24,7 +24,7 @@ from activities.senders import HttpSettings, SmsHttpSettings, SmtpSettings
 from codec import ENV as ENCRYPTION_KEYS_ENV
 from codec import data_converter, parse_keys
 from domain.creditor import CreditorBook
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from workflows import HISTORY_EVENTS_PER_RUN, TASK_QUEUE
 
 ROOT = Path(__file__).resolve().parent

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import LEADS, require
 from api.state import get_client, get_settings, get_store
 from book import Filters
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from insight.exports import BOOK_HEADER, book_rows
 from simulation import chart
 from simulation.book import SimAccount, SyntheticBook, accounts_from

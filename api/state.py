@@ -7,7 +7,7 @@ from fastapi import Depends, HTTPException, Request, status
 from temporalio.client import Client
 
 from api.sessions import Sessions
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from settings import Settings
 from store.repository import Store
 

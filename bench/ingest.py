@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from bench.baseline import TRIVIAL, gather_limited
 from bench.common import Timer, dev_server, report, storages
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.ingest import ingest, read_lines, validate
 from tests.factories import overdue_line
 from workflows import INVOICE_OVERDUE

@@ -37,7 +37,8 @@ from temporalio.worker import Worker
 from bench.baseline import BARE_LADDER, BareLadder, gather_limited, noop
 from bench.common import CpuMeter, CpuShares, DevServer, Timer, dev_server, report, storages
 from domain.commands import ConfirmLawyerLetter
-from domain.policy import DEFAULT_POLICY_DIR, PolicyBook
+from domain.policy import DEFAULT_POLICY_DIR
+from domain.policy_book import PolicyBook
 from edge.ingest import submit
 from settings import EXAMPLE_CREDITORS, ROOT
 from store.models import LegalCase, Message, Task

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.common import Timer, children_rss_mb, dev_server, percentile, report, rss_mb, storages
 from domain.commands import UpdateContact
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import Line, ingest, read_lines
 from settings import EXAMPLE_CREDITORS

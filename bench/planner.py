@@ -13,7 +13,7 @@ from bench.common import report
 from domain.account import AccountState
 from domain.commands import OpenDispute, PromiseToPay
 from domain.planner import plan
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_dispute, apply_promise
 from tests.domain.simulate import open_account, simulate
 from tests.factories import overdue, payment

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from bench.common import report
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from simulation.book import SyntheticBook
 from simulation.responses import load_model
 from simulation.runs import Walker

@@ -58,7 +58,7 @@ EventOutcome = Literal["started", "joined", "known", "duplicate", "applied", "re
 # workflow sets it, under a patch); 8: an installment plan, and a promise at or above the policy's threshold, produce
 # a written repayment agreement sent for signature, chased when unsigned; its signature restarts the limitation period
 # (domain.agreements); 9: a returned letter is a failure of the postal channel, and with contact lost on phone and
-# email it stops letters too, until new details (domain.planner.unreachable_by_post); 10: the litigation step starts
+# email it stops letters too, until new details (domain.pacing.unreachable_by_post); 10: the litigation step starts
 # the legal case as a workflow of its own (workflows.legal_case), and the account stays open while it runs.
 RULES = 10
 FILLABLE = ("phone", "email", "country", "address")  # what a joining invoice may add to a debtor that lacks it

@@ -12,6 +12,7 @@ recorded on the account (its state, its facts, the `CollectionArm` search attrib
 `<experiment>/<policy>`; insight/arms.py compares the arms."""
 
 import hashlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -67,6 +68,18 @@ def position(experiment: str, account_id: str) -> float:
     (the name in it, so that two experiments split the same accounts independently)."""
     digest = hashlib.sha256(f"{experiment}\0{account_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def check_experiments(experiments: Sequence[Experiment], policy: Callable[[str], object]) -> None:
+    """ValueError if an experiment names a policy `policy` does not know, or two split the same accounts."""
+    for experiment in experiments:
+        for name in (experiment.champion, *(c.policy for c in experiment.challengers)):
+            policy(name)
+    for n, one in enumerate(experiments):
+        for other in experiments[n + 1 :]:
+            shared = not one.segments or not other.segments or set(one.segments) & set(other.segments)
+            if one.champion == other.champion and shared:
+                raise ValueError(f"experiments {one.name} and {other.name} split the same accounts")
 
 
 def load_experiments(folder: Path) -> list[Experiment]:

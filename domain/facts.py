@@ -6,6 +6,7 @@ projection: the store's `account_fact` table, one row per account and key, never
 A fact carries where the account stood when the workflow noticed it (its stage) and who it belongs to (segment,
 policy, and the experiment arm it was assigned, if any), so that the figures can be cut by each."""
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -42,14 +43,16 @@ class FactsRecord(BaseModel):
     facts: list[Fact]
 
 
-def facts(state: AccountState, now: datetime) -> list[Fact]:
-    """Every fact the account holds now (the workflow sends the ones it has not sent)."""
+def facts(state: AccountState, now: datetime, known: Collection[str] = ()) -> list[Fact]:
+    """Every fact the account holds now but those whose key is `known` (the workflow's loop asks at every wake, with
+    the keys it has sent: only new facts are built)."""
     stage, _ = stage_and_day(state, now)
     found: list[Fact] = []
 
     def add(key: str, kind: FactKind, at: datetime, amount: Decimal | None = None, currency: str | None = None,
             detail: str = "") -> None:  # fmt: skip
-        found.append(Fact(key=key, kind=kind, at=at, amount=amount, currency=currency, stage=stage, detail=detail))
+        if key not in known:
+            found.append(Fact(key=key, kind=kind, at=at, amount=amount, currency=currency, stage=stage, detail=detail))
 
     for invoice in state.invoices:  # when it joined is when the workflow first sees it
         add(f"invoice:{invoice.invoice_id}", "placed", now, invoice.amount, invoice.currency, invoice.invoice_id)

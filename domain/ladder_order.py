@@ -55,3 +55,13 @@ def awaited(state: AccountState, step: Step, now: datetime) -> Wait | None:
     if now >= until:
         return None
     return Wait(until, reason=f"waiting for the result of {step.key} ({item.kind}) until {until.isoformat()}")
+
+
+def approval_step_due(state: AccountState, now: datetime) -> bool:
+    """Whether a step that needs an approval not yet asked for has reached its day (a step is never due before
+    `oldest due + day + shift`; `after` only delays it): when none has, settle() need not walk the ladder."""
+    oldest, clock = state.oldest_collectible_due_date(), state.clock()
+    return oldest is not None and any(
+        step.needs_approval and step.key not in state.handled and step.key not in state.approvals
+        and clock.moment(oldest, step.day + state.shift_days) <= now for step in state.policy.steps
+    )  # fmt: skip

@@ -75,3 +75,9 @@ def holiday_country(state: AccountState) -> str | None:
     assert state.debtor is not None
     debtor = state.debtor
     return country_of(debtor.timezone, debtor.country or (phone_country(debtor.phone) if state.rules >= 2 else None))
+
+
+def unreachable_by_post(state: AccountState) -> bool:
+    """Rules 9: contact lost on phone and email, and the last letter came back: letters stop too, until a skip trace
+    finds new details (a returned letter counts towards lost contact)."""
+    return state.rules >= 9 and state.lost_contact is not None and state.failures.get("post", 0) > 0

@@ -14,10 +14,10 @@ from domain.agreements import agreed_plan
 from domain.bounds import phone_country
 from domain.decisions import Act, Close, Decision, Defer, Skip, Wait
 from domain.kinds import DEBTOR_CONTACT, KINDS, REMOTE_CONTACT, WORK, ActionKind
-from domain.ladder_order import after_moment, awaited, confirmed_at, newer_due, required_before
+from domain.ladder_order import after_moment, approval_step_due, awaited, confirmed_at, newer_due, required_before
 from domain.lawyer_letters import firm_gate
 from domain.limitation import limitation
-from domain.pacing import missing_detail, pace
+from domain.pacing import missing_detail, pace, unreachable_by_post
 from domain.policy import Step
 from domain.side_actions import SideAction, side_actions, unapplied_reviews
 from domain.timeline import Timeline
@@ -286,12 +286,6 @@ def _step(state: AccountState, step: Step, now: datetime) -> Decision | None:
     return pace(state, step, now, ladder=True) or replace(_act(state, step, now, details=details), why=why)
 
 
-def unreachable_by_post(state: AccountState) -> bool:
-    """Rules 9: contact lost on phone and email, and the last letter came back: letters stop too, until a skip trace
-    finds new details (a returned letter counts towards lost contact)."""
-    return state.rules >= 9 and state.lost_contact is not None and state.failures.get("post", 0) > 0
-
-
 def limitation_of(state: AccountState) -> tuple[date, str] | None:
     return limitation(state, timeline(state).local_day) if state.invoices else None
 
@@ -308,11 +302,8 @@ def step_awaiting_approval(state: AccountState, now: datetime) -> Step | None:
     """The ladder step that is due and needs an approval nobody has asked for yet (settle() asks)."""
     if state.outcome or state.bankruptcy or hold(state) or state.with_legal_since or not state.collectible():
         return None
-    oldest, clock, shift = state.oldest_collectible_due_date(), timeline(state), state.shift_days
-    assert oldest is not None
-    if not any(step.needs_approval and step.key not in state.handled and step.key not in state.approvals
-               and clock.moment(oldest, step.day + shift) <= now for step in state.policy.steps):  # fmt: skip
-        return None  # no step that needs one is due yet (`_step` waits until then): the ladder need not be asked
+    if not approval_step_due(state, now):
+        return None  # the ladder need not be asked
     decision = _ladder(state, now)
     if isinstance(decision, Wait) and decision.step and decision.step.key not in state.approvals:
         return decision.step if decision.until is None else None

@@ -19,7 +19,8 @@ from domain.account import ACCOUNT_FULL
 from domain.bounds import check_happened
 from domain.commands import digest
 from domain.events import BillingEvent, Event, EventRejected, InvoiceEvent, parse_event
-from domain.policy import Policy, PolicyBook
+from domain.policy import Policy
+from domain.policy_book import PolicyBook
 from edge.client import QUERY_TIMEOUT
 from workflows import BILLING_EVENT, EVENT_OUTCOME, HISTORY_EVENTS_PER_RUN, INVOICE_OVERDUE, TASK_QUEUE, workflow_id
 from workflows.collection import CollectionWorkflow

@@ -44,7 +44,7 @@ from domain.commands import (
     VisitResult,
     WriteOff,
 )
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.identity import LEADS, LEGAL, OPS, STAFF
 from settings import Settings
 from workflows.collection import CollectionWorkflow

@@ -66,12 +66,12 @@ def execute(args: argparse.Namespace) -> int:
     try:
         store = Store.open(Settings.from_env().database_url)
     except (ConfigError, SQLAlchemyError) as error:
-        print(f"report: the store cannot be opened: {str(error).splitlines()[0]}", file=sys.stderr)
+        print(f"{args.command}: the store cannot be opened: {str(error).splitlines()[0]}", file=sys.stderr)
         return EXIT_FAILED
     try:
         return int(args.run(store, args))
     except ValueError as error:
-        print(f"report: {error}", file=sys.stderr)
+        print(f"{args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         store.close()

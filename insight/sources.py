@@ -25,17 +25,16 @@ def owners(store: Store) -> dict[str, tuple[str | None, str | None]]:
 
 
 def contacts(store: Store, start: datetime, end: datetime) -> list[Contact]:
-    statement = select(ContactLog.account_id, ContactLog.at_utc).where(
-        ContactLog.at_utc >= start, ContactLog.at_utc < end,
-        or_(col(ContactLog.action).in_(SENT) & (ContactLog.result == "sent"), col(ContactLog.channel).in_(MADE)),
-    )  # fmt: skip
-    with Session(store.engine) as session:
-        return [Contact(account_id, at) for account_id, at in session.exec(statement)]
+    return [Contact(account, at) for account, at, _ in debtor_contacts(store, start, end)]
 
 
-def debtor_contacts(store: Store) -> list[tuple[str, datetime, str]]:
-    """(account, when, action) of every contact with a debtor: a message or letter sent, a call or visit made."""
+def debtor_contacts(
+    store: Store, start: datetime = EARLIEST, end: datetime = LATEST
+) -> list[tuple[str, datetime, str]]:
+    """(account, when, action) of every contact with a debtor in [start, end): a message or letter sent, a call or
+    visit made (as the action kind that gave its task)."""
     statement = select(ContactLog.account_id, ContactLog.at_utc, ContactLog.action, ContactLog.channel).where(
+        ContactLog.at_utc >= start, ContactLog.at_utc < end,
         or_(col(ContactLog.action).in_(SENT) & (ContactLog.result == "sent"), col(ContactLog.channel).in_(MADE)),
     )  # fmt: skip
     with Session(store.engine) as session:

@@ -40,7 +40,7 @@ class SegmentMix(Strict):
 
     segment: str = Field(max_length=100)
     share: float = Field(gt=0, le=1)
-    median_amount: float = Field(default=8000, gt=0, le=MAX_AMOUNT)
+    median_amount: Decimal = Field(default=Decimal(8000), gt=0, le=MAX_AMOUNT)
     spread: float = Field(default=1.0, ge=0, le=3, description="sigma of the log of the balance")
 
 
@@ -51,7 +51,8 @@ class SyntheticBook(Strict):
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     segments: list[SegmentMix] = Field(
         default=[SegmentMix(segment="standard", share=0.6), SegmentMix(segment="commercial", share=0.3,
-                 median_amount=45000), SegmentMix(segment="important", share=0.1, median_amount=120000)],
+                 median_amount=Decimal(45000)), SegmentMix(segment="important", share=0.1,
+                 median_amount=Decimal(120000))],
         min_length=1, max_length=50,
     )  # fmt: skip
     timezone: str = "Asia/Shanghai"
@@ -65,7 +66,7 @@ class SyntheticBook(Strict):
         rng = np.random.default_rng(seed)
         shares = np.array([s.share for s in self.segments])
         which = rng.choice(len(self.segments), size=self.accounts, p=shares / shares.sum())
-        medians = np.array([s.median_amount for s in self.segments])[which]
+        medians = np.array([float(s.median_amount) for s in self.segments])[which]  # draws in float, kept to the cent
         spreads = np.array([s.spread for s in self.segments])[which]
         amounts = np.clip(np.round(medians * np.exp(rng.normal(0, 1, self.accounts) * spreads), 2), 1, MAX_AMOUNT)
         has = {name: rng.random(self.accounts) < getattr(self, name) for name in ("phone", "email", "address")}

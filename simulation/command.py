@@ -10,11 +10,15 @@ from pathlib import Path
 
 import click
 
+from insight.sources import debtor_contacts
 from settings import ConfigError, Settings
 from simulation import chart
 from simulation.book import MAX_ACCOUNTS, SyntheticBook, read_book
+from simulation.calibration import Contact, as_toml, fit
 from simulation.responses import DEFAULT_MODEL, load_model
 from simulation.simulator import BOOK, MAX_DAYS, MAX_RUNS, Outcome, Timing, arm, report, simulate
+from store import facts
+from store.repository import Store
 
 EXIT_FAILED = 1
 
@@ -114,22 +118,10 @@ def calibrate_command() -> click.Command:
     ])  # fmt: skip
 
 
-def calibrate(args: argparse.Namespace) -> int:
-    from insight.sources import debtor_contacts
-    from simulation.calibration import Contact, as_toml, fit
-    from store import facts
-    from store.repository import Store
-
-    try:
-        store = Store.open(Settings.from_env().database_url)
-    except (ConfigError, ValueError) as error:
-        print(f"calibrate: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        rows = facts.read(store)
-        contacts = [Contact(account, at, action) for account, at, action in debtor_contacts(store)]
-    finally:
-        store.close()
+def calibrate(store: Store, args: argparse.Namespace) -> int:
+    """Run as the `report` commands are, on the store (insight.command.execute)."""
+    rows = facts.read(store)
+    contacts = [Contact(account, at, action) for account, at, action in debtor_contacts(store)]
     segments = {row.account_id: row.segment for row in rows}
     model, support = fit(contacts, rows, segments, load_model())
     args.output.write_text(as_toml(model, support), encoding="utf-8")

@@ -32,7 +32,6 @@ class Tally:
     actions: dict[str, int] = field(default_factory=dict)  # actions taken, by kind
     cost: float = 0.0
     to_legal: int = 0
-    to_legal_amount: float = 0.0
     outcomes: dict[str, int] = field(default_factory=dict)  # how accounts ended: paid, legal, cancelled, open...
 
     def __post_init__(self) -> None:
@@ -46,7 +45,6 @@ class Tally:
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + count
         self.cost += other.cost
         self.to_legal += other.to_legal
-        self.to_legal_amount += other.to_legal_amount
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,6 @@ class Walker:
             tally.cost += step.cost * count
             if step.to_legal:
                 tally.to_legal += count
-                tally.to_legal_amount += float(amounts[members[here]].sum())
                 leave[here], answer[here] = step.at, SILENT  # with legal: they leave the simulation here
                 continue
             if step.chances is None:

@@ -14,12 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from domain.policy import Policy, PolicyBook, load_policy
+from domain.kinds import DEBTOR_CONTACT
+from domain.policy import Policy
+from domain.policy_book import PolicyBook, load_policy
 from simulation.book import SimAccount, band
 from simulation.responses import ResponseModel
 from simulation.runs import Tally, Walker, kinds_of
 from simulation.tree import Profile, Tree, start_of
 
+CONTACT_KINDS = frozenset(kind.value for kind in DEBTOR_CONTACT)
 BOOK = "book"  # the arm that keeps each account under the policy the book gives it today
 MAX_RUNS = 1000
 MAX_DAYS = 1095
@@ -107,10 +110,7 @@ def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 
 def _figure(tally: Tally, figure: str, accounts: int) -> float:
     if figure == "contacts":
-        from domain.kinds import DEBTOR_CONTACT
-
-        debtor = {k.value for k in DEBTOR_CONTACT}
-        return sum(n for kind, n in tally.actions.items() if kind in debtor) / accounts
+        return sum(n for kind, n in tally.actions.items() if kind in CONTACT_KINDS) / accounts
     if figure == "letters":
         return kinds_of(tally, "letter") / accounts
     return tally.to_legal / accounts

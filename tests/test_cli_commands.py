@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import edge.client
 import starter
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.ingest import submit
 from tests.factories import overdue
 from tests.staff import staff_register

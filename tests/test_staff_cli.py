@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 import legal
 import staff
 import starter
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.ingest import submit
 from store.models import LegalCase
 from store.repository import Store

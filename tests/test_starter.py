@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 import edge.ingest
 import starter
 from activities.channels import FileChannel
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus, account_status
 from edge.ingest import ingest, read_lines
 from tests.domain.simulate import open_account

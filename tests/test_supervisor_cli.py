@@ -11,7 +11,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.ingest import submit
 from tests.factories import overdue
 from tests.test_starter import terminate

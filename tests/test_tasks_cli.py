@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 import tasks
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from settings import Settings, sqlite_url

@@ -87,7 +87,7 @@ class AccountRecords:
         continue-as-new sends them all once more (the store keeps the first of each)."""
         if not self.record_facts or self.state.debtor is None:
             return
-        new = [fact for fact in facts(self.state, workflow.now()) if fact.key not in self.facts_recorded]
+        new = facts(self.state, workflow.now(), known=self.facts_recorded)
         if new:
             record = FactsRecord(account_id=self.state.account_id, segment=self.state.debtor.segment,
                                  policy=self.state.policy.name, arm=self.state.arm, facts=new)  # fmt: skip

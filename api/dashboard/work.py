@@ -41,7 +41,8 @@ from domain.commands import CONVERSATION
 from domain.contact_rules import Caps, ContactRules
 from domain.contact_window import country_of, next_permitted
 from domain.people import LEADS, POOLS
-from domain.policy import Policy, PolicyBook
+from domain.policy import Policy
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.work import APPROVAL_STEP, CONTACT_KINDS, DISPUTE_STEP, FIRM_ANSWER, NOTICES, TaskView
 from store.models import Account

@@ -14,7 +14,7 @@ from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from domain.actions import ActionRequest
 from domain.commands import AgreeInstallmentPlan, InstallmentTerm
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_installment_plan
 from tests.domain.simulate import open_account, simulate
 

@@ -13,7 +13,7 @@ from activities.legal_case import LegalDesk
 from activities.routing import Channels
 from activities.senders import SmsHttpSettings, SmsSender
 from domain.actions import ActionRequest
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from store.models import ContactLog
 from store.repository import Store
 from tests.channels.gateway import Gateway

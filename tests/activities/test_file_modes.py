@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from activities.collection import CollectionActivities
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from store.db import make_engine
 from tests.activities.test_rendering import START
 from tests.domain.simulate import open_account, simulate

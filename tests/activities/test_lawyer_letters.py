@@ -17,7 +17,7 @@ from activities.collection import CollectionActivities
 from activities.rendering import Renderer
 from domain.actions import ActionRequest
 from domain.creditor import CreditorBook
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from settings import EXAMPLE_CREDITORS
 from store.repository import Store
 from tests.domain.simulate import open_account, simulate

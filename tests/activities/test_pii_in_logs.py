@@ -18,7 +18,7 @@ from activities.routing import Channels
 from activities.senders import EmailSender, SmsHttpSettings, SmsSender
 from domain.actions import ActionRequest
 from domain.kinds import ActionKind
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from observability import JsonFormatter, RedactingFormatter
 from store.repository import Store
 from tests.channels.gateway import Gateway

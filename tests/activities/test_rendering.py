@@ -10,7 +10,7 @@ from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from activities.rendering import Renderer, TemplateError
 from domain.actions import ActionRequest
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from tests.domain.simulate import open_account, simulate
 from tests.factories import EXAMPLE_CREDITOR, example_renderer, letter_text, pdf_text, squeezed
 

@@ -13,7 +13,7 @@ from activities.channels import FileChannel
 from activities.collection import CollectionActivities
 from domain.commands import ApprovalDecision, OfferSettlement
 from domain.kinds import ActionKind
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_decision, apply_settlement
 from tests.domain.simulate import open_account, simulate
 

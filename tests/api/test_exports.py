@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from openpyxl import load_workbook
 
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from simulation.book import read_book
 from simulation.responses import load_model
 from simulation.simulator import BOOK, Arm, simulate

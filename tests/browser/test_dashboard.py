@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from settings import ROOT, Settings

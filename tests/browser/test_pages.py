@@ -20,7 +20,7 @@ from domain.account import AccountState
 from domain.agencies import Placement
 from domain.arrangements import CaseLink
 from domain.commands import AgreeInstallmentPlan, ApprovalDecision, InstallmentTerm, LetterDelivery, OfferSettlement
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_decision, apply_installment_plan, apply_letter_delivery, apply_settlement, settle
 from domain.status import account_status
 from store.models import LegalCase

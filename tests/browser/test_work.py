@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import RecordContact
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.client import send
 from edge.ingest import submit
 from edge.operations import OPERATIONS

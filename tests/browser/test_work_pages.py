@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from api.dashboard import pages, work
 from api.dashboard.signin import CSRF_FIELD
 from domain.arrangements import ContactRecord
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import account_status
 from edge.work import TaskView, completion
 from store.models import Account, Task

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from activities.rendering import Renderer, TemplateError
 from activities.typesetting import Typesetter, sha256
 from domain.actions import ActionRequest
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from tests.domain.simulate import open_account, simulate
 from tests.factories import EXAMPLE_CREDITOR, example_renderer
 

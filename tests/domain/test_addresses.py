@@ -10,7 +10,7 @@ from domain.account import AccountState
 from domain.address import PostalAddress
 from domain.commands import UpdateContact
 from domain.events import InvoiceEvent
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import CommandRejected, apply_update_contact, check_update_contact
 from tests.domain.simulate import days, open_account, simulate
 from tests.factories import ADDRESS, event_dict, overdue

@@ -13,7 +13,8 @@ from domain.arrangements import Installment
 from domain.commands import AgreeInstallmentPlan, InstallmentTerm, PromiseToPay, RecordSignature
 from domain.kinds import ActionKind
 from domain.planner import hold, limitation_of
-from domain.policy import AgreementRules, Policy, PolicyBook
+from domain.policy import AgreementRules, Policy
+from domain.policy_book import PolicyBook
 from domain.rerouting import (
     CommandRejected,
     apply_installment_plan,

@@ -10,7 +10,8 @@ from domain.account import AccountState
 from domain.commands import digest
 from domain.events import BillingEvent
 from domain.planner import Close, plan
-from domain.policy import Policy, PolicyBook
+from domain.policy import Policy
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_billing_event
 from tests.domain.simulate import days, open_account
 from tests.factories import billing, overdue

@@ -26,7 +26,7 @@ from domain.events import PaymentReceived
 from domain.money import InterestTerms
 from domain.pacing import holiday_country
 from domain.planner import plan
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import account_status
 from tests.domain.simulate import open_account
 from tests.domain.test_events import reject_reason, with_debtor, with_invoice

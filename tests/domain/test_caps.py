@@ -7,7 +7,7 @@ from domain.arrangements import ContactMade
 from domain.caps import caps_allow
 from domain.commands import ContactOutcome
 from domain.planner import Act, Defer, plan
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_contact_outcome
 from tests.domain.simulate import open_account
 

@@ -86,7 +86,7 @@ def test_the_next_permitted_moment_is_permitted_and_never_early(
 def test_email_keeps_the_hours_too() -> None:
     """Seed 002: no collection action outside 08:00-21:00, email included (it went at 23:30 local before)."""
     from domain.planner import Act, Defer, plan
-    from domain.policy import PolicyBook
+    from domain.policy_book import PolicyBook
     from tests.domain.simulate import open_account
 
     friday_night = local(SHANGHAI, 2026, 3, 13, 23, 30)  # commercial: an email on day 1

@@ -8,7 +8,7 @@ import pytest
 
 from activities.rendering import Renderer, TemplateError
 from domain.creditor import MAX_IMAGE_BYTES, CreditorBook
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from settings import EXAMPLE_CREDITORS, ConfigError, Settings
 from tests.activities.test_rendering import requests
 from tests.factories import EXAMPLE_CREDITOR

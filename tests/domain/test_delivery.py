@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from domain.account import AccountState
 from domain.commands import ContactOutcome, LetterDelivery, UpdateContact
 from domain.planner import limitation_of
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_contact_outcome, apply_letter_delivery, apply_update_contact, settle
 from domain.side_actions import side_actions
 from domain.status import account_status, describe

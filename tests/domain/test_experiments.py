@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from domain.experiments import Experiment, position
-from domain.policy import DEFAULT_POLICY_DIR, PolicyBook
+from domain.policy import DEFAULT_POLICY_DIR
+from domain.policy_book import PolicyBook
 
 SPLIT = Experiment(name="early-letter", champion="standard",
                    challengers=[{"policy": "fast", "share": 0.10}, {"policy": "slow", "share": 0.25}])  # fmt: skip

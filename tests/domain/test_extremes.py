@@ -34,7 +34,7 @@ from domain.commands import ContactOutcome, LegalOutcome, OpenDispute, Pause, Pr
 from domain.events import InvoiceOverdue, PaymentReceived
 from domain.money import KNOWN_CURRENCIES, minor_units
 from domain.planner import Act, limitation_of, plan
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import account_status
 from tests.domain.simulate import open_account
 from tests.factories import overdue

@@ -7,7 +7,7 @@ import pytest
 from domain import rerouting as rules
 from domain.account import RULES
 from domain.commands import Pause, Resume
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import account_status
 from tests.domain.simulate import days, open_account
 

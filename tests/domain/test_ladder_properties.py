@@ -14,7 +14,7 @@ from domain.contact_rules import Window
 from domain.contact_window import country_of, permitted
 from domain.kinds import DEBTOR_CONTACT, KINDS, WINDOW_OF_ACTION
 from domain.pacing import holiday_country
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from tests.domain.simulate import Run, days, open_account, simulate
 
 BOOK = PolicyBook()

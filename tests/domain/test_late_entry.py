@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 from domain.contact_rules import Caps
 from domain.kinds import ActionKind
 from domain.planner import Act, Decision
-from domain.policy import PolicyBook, Step
+from domain.policy import Step
+from domain.policy_book import PolicyBook
 from domain.status import account_status
 from tests.domain.simulate import Run, days, open_account, simulate
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from domain.account import AccountState
 from domain.commands import ConfirmLawyerLetter
 from domain.kinds import ActionKind
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import CommandRejected, apply_confirm_lawyer_letter, check_confirm_lawyer_letter
 from tests.domain.simulate import Run, days, open_account, simulate
 

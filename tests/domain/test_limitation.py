@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from domain.commands import LetterDelivery, OverrideLimitation
 from domain.planner import limitation_of
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_letter_delivery, apply_override
 from tests.domain.simulate import days, open_account, simulate
 from tests.factories import payment

@@ -6,7 +6,8 @@ import pytest
 
 from domain.account import AccountState
 from domain.commands import ApprovalDecision, MigratePolicy
-from domain.policy import Policy, PolicyBook, Step
+from domain.policy import Policy, Step
+from domain.policy_book import PolicyBook
 from domain.rerouting import CommandRejected, apply_decision, apply_migrate, check_migrate
 from domain.status import account_status
 from tests.domain.simulate import days, open_account, simulate

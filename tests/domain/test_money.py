@@ -12,7 +12,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from domain.account import AccountState
 from domain.commands import AgreeInstallmentPlan, InstallmentTerm, OpenDispute, ResolveDispute
 from domain.money import Debt, InterestTerms, allocate, minor_units, to_minor
-from domain.policy import Fee, InterestRules, MoneyRules, Policy, PolicyBook
+from domain.policy import Fee, InterestRules, MoneyRules, Policy
+from domain.policy_book import PolicyBook
 from domain.rerouting import apply_dispute, apply_installment_plan, apply_resolution, check_installment_plan, settle
 from domain.status import account_status
 from tests.domain.simulate import days, open_account, simulate

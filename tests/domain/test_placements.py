@@ -9,7 +9,7 @@ from domain.account import AccountState
 from domain.agency_commands import AgencyComplaint, PlaceWithAgency, RecallFromAgency
 from domain.bounds import MAX_LIST
 from domain.commands import ApprovalDecision
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import (
     CommandRejected,
     apply_complaint,

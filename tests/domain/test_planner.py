@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.planner import Act, Close, Wait, plan
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from tests.domain.simulate import days, open_account, simulate
 from tests.factories import overdue, payment
 

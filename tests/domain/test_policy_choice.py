@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.policy import DEFAULT_POLICY_DIR, PolicyBook
+from domain.policy import DEFAULT_POLICY_DIR
+from domain.policy_book import PolicyBook
 from edge.ingest import Line, policy_for, validate
 from tests.factories import overdue, overdue_line
 

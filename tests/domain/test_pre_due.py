@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from domain.account import AccountState
 from domain.commands import ConfirmBalance
 from domain.planner import Act, Close, Wait, limitation_of, plan
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import CommandRejected, apply_confirm_balance, check_confirm_balance
 from domain.status import account_status
 from tests.domain.simulate import days, open_account, simulate

@@ -25,7 +25,7 @@ from domain.commands import (
 from domain.contact_window import country_of, permitted
 from domain.kinds import DEBTOR_CONTACT, WINDOW_OF_ACTION
 from domain.planner import Act, Close, Decision, Defer, Skip, Wait, hold, plan, timeline
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from tests.domain.simulate import days, open_account, simulate
 from tests.factories import overdue, payment
 

@@ -12,7 +12,7 @@ from domain.account import AccountState
 from domain.commands import ApprovalDecision, OfferSettlement
 from domain.kinds import ActionKind
 from domain.planner import hold
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.rerouting import CommandRejected, apply_decision, apply_settlement, check_settlement
 from domain.status import account_status
 from tests.domain.simulate import days, open_account, simulate

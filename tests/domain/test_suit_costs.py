@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.court_fees import FeeSchedule, load_schedule
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import account_status, describe
 from tests.domain.simulate import days, open_account, simulate
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.kinds import DEBTOR_CONTACT, ActionKind
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from tests.domain.simulate import days, open_account, simulate
 
 TRADE = PolicyBook().for_segment("trade")

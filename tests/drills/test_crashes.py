@@ -31,7 +31,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from activities.channels import FileChannel
 from bench.common import free_port, start_dev_server, stop, until_up
 from bench.ladder import bench_book
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import ingest, read_lines
 from store.repository import Store

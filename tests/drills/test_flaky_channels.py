@@ -30,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.senders import SmsHttpSettings, SmtpSettings, message_id
 from domain.account import HistoryEntry
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from store.db import make_engine

@@ -49,7 +49,7 @@ from domain.account import AccountState
 from domain.actions import ActionRequest
 from domain.events import InvoiceOverdue
 from domain.kinds import ActionKind
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import IngestReport
 from tests.api import conftest as api_conftest

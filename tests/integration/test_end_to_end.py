@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.senders import SmtpSettings
 from domain.commands import ApprovalDecision, ConfirmLawyerLetter, LegalOutcome
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from settings import ROOT
 from store.db import make_engine

@@ -12,7 +12,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.ingest import submit
 from observability import MESSAGES, STAGE_TRANSITIONS, prometheus_runtime
 from tests.factories import overdue

@@ -19,7 +19,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from codec import ENCODING, KEY_ID, EncryptionCodec
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from settings import Settings

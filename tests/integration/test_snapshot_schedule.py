@@ -10,7 +10,7 @@ from temporalio.client import ScheduleActionStartWorkflow, ScheduleRange
 from temporalio.testing import WorkflowEnvironment
 
 import book
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.ingest import submit
 from insight import schedule
 from insight.kpis import previous, this_month

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 import book
 import domain.planner
 import starter
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from edge.ingest import submit
 from observability import WORKFLOW_TASK_FAILURES, prometheus_runtime
 from tests.factories import overdue

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.kinds import ActionKind
-from domain.policy import Policy, PolicyBook
+from domain.policy import Policy
+from domain.policy_book import PolicyBook
 from simulation.book import SimAccount, SyntheticBook, band, read_book
 from simulation.responses import ResponseModel, load_model
 from simulation.simulator import BOOK, Arm, arm, simulate

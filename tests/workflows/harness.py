@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.channels import FileChannel
 from domain.commands import ApprovalDecision, Command, CompleteTask, ConfirmLawyerLetter
 from domain.legal_proceedings import CaseState
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from domain.status import AccountStatus
 from edge.ingest import submit
 from tests.factories import billing, overdue, payment

@@ -10,7 +10,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from domain.commands import PromiseToPay
-from domain.policy import DEFAULT_POLICY_DIR, PolicyBook
+from domain.policy import DEFAULT_POLICY_DIR
+from domain.policy_book import PolicyBook
 from store import facts, make_engine
 from store.models import AccountFact
 from store.repository import Store

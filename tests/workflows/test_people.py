@@ -10,7 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.commands import CompleteTask, RecordContact
-from domain.policy import PolicyBook
+from domain.policy_book import PolicyBook
 from store.db import make_engine
 from store.repository import Store
 from tests.workflows.harness import LADDER_BOOK, Account
